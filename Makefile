@@ -1,0 +1,53 @@
+# LEDger — two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install migrate demo lint screenshots bench worker clean-db ci
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+# Embedded mode: SQLite, files under var/, Celery tasks in-process (no broker needed).
+run: demo
+	@echo "LEDger at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+screenshots: install
+	$(PY) -m pytest tests/browser -k screenshots --screenshots docs/screenshots -p no:xdist
+
+bench: install
+	$(PY) bench/bench_led.py
+	$(PY) bench/bench_traveller.py
+
+# A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
+worker: install
+	$(VENV)/bin/celery -A config worker -l info -Q ledger -c 2
+
+clean-db:
+	rm -f db.sqlite3 db.sqlite3-shm db.sqlite3-wal

@@ -1,0 +1,132 @@
+"""Analysis registry: one entry per measurement kind (the names the API, CLI and UI use).
+
+Each kind's module registers a function ``func(inputs, params) -> AnalysisResult`` where
+``inputs`` maps a role ("jlv", "el", "files", ...) to a list of ParsedData. ``run`` parses raw
+bytes with the parser registry, checks the roles, and calls the function. Pure Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..parsers import ParsedData, parse_bytes
+from .base import AnalysisError, AnalysisResult
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # python name, e.g. "pixel_area_cm2"
+    type: type = float
+    default: Any = None
+    required: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str  # e.g. "jlv"
+    shapes: tuple[str, ...]  # ParsedData shapes accepted
+    many: bool = False  # several files allowed (lifetime runs, overlays)
+    required: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    kind: str
+    method: str
+    version: str
+    func: Callable[[dict[str, list[ParsedData]], dict[str, Any]], AnalysisResult]
+    roles: tuple[Role, ...]
+    params: tuple[Param, ...] = ()
+    # name -> matplotlib Figure; called once per analysis, figures rendered to SVG and PNG
+    plot: Callable[[AnalysisResult], dict[str, Any]] | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_SPECS: dict[str, AnalysisSpec] = {}
+_MODULES = ["led", "lifetime", "pl", "plqy", "trpl", "ta", "xrd", "absorbance"]
+
+
+def register_analysis(spec: AnalysisSpec) -> AnalysisSpec:
+    _SPECS[spec.kind] = spec
+    return spec
+
+
+def specs() -> dict[str, AnalysisSpec]:
+    if not _SPECS:
+        for module in _MODULES:
+            importlib.import_module(f"{__package__}.{module}")
+    return dict(_SPECS)
+
+
+def get_spec(kind: str) -> AnalysisSpec:
+    try:
+        return specs()[kind]
+    except KeyError:
+        raise AnalysisError(f"unknown measurement kind {kind!r}; known: {', '.join(sorted(specs()))}") from None
+
+
+def resolve_params(spec: AnalysisSpec, given: dict[str, Any]) -> dict[str, Any]:
+    known = {p.name: p for p in spec.params}
+    unknown = set(given) - set(known)
+    if unknown:
+        raise AnalysisError(f"{spec.kind}: unknown parameter(s) {', '.join(sorted(unknown))}")
+    out = {}
+    for name, p in known.items():
+        value = given.get(name, p.default)
+        if value is None:
+            if p.required:
+                raise AnalysisError(f"{spec.kind}: parameter {name} is required ({p.help})")
+        else:
+            try:
+                value = p.type(value)
+            except (TypeError, ValueError):
+                raise AnalysisError(f"{spec.kind}: parameter {name} must be a {p.type.__name__}, got {value!r}") from None
+        out[name] = value
+    return out
+
+
+def run(kind: str, files: dict[str, list[tuple[str, bytes]]], params: dict[str, Any] | None = None,
+        *, parse_options: dict[str, dict] | None = None) -> AnalysisResult:
+    """Parse ``files`` (role -> [(name, bytes)]) and run the analysis of ``kind``.
+
+    ``parse_options`` maps a role to parser options (e.g. an explicit column mapping).
+    Raises ParseError or AnalysisError with a reason a person can act on.
+    """
+    spec = get_spec(kind)
+    resolved = resolve_params(spec, params or {})
+    inputs: dict[str, list[ParsedData]] = {}
+    roles = {r.name: r for r in spec.roles}
+    unknown = set(files) - set(roles)
+    if unknown:
+        raise AnalysisError(f"{kind}: unexpected input(s) {', '.join(sorted(unknown))}; "
+                            f"expected {', '.join(roles)}")
+    for role in spec.roles:
+        given = files.get(role.name) or []
+        if not given:
+            if role.required:
+                raise AnalysisError(f"{kind}: missing {role.name} file ({role.help})")
+            continue
+        if len(given) > 1 and not role.many:
+            raise AnalysisError(f"{kind}: only one {role.name} file expected, got {len(given)}")
+        opts = (parse_options or {}).get(role.name)
+        parsed = []
+        for name, content in given:
+            # Sniff among the shapes the role accepts first; fall back to any parser so the
+            # error can say what the file looked like instead of "unknown format".
+            data = parse_bytes(content, filename=name, options=opts, shape=role.shapes[0] if len(role.shapes) == 1 else None)
+            if data.shape not in role.shapes:
+                raise AnalysisError(f"{name}: read as {data.shape} ({data.format}), but {kind} needs "
+                                    f"{' or '.join(role.shapes)} for its {role.name} input")
+            parsed.append(data)
+        inputs[role.name] = parsed
+    result = spec.func(inputs, resolved)
+    result.method = result.method or spec.method
+    result.version = result.version or spec.version
+    result.parameters = {**resolved, **result.parameters}
+    return result

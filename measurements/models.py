@@ -1,0 +1,195 @@
+"""Instruments, immutable measurement files, analyses and the metrics they derive.
+
+A file is stored once under its sha256 and never modified; its processing state lives on the row
+(``queued → running → done | failed``) like NetBox's Job rows. An ``Analysis`` is one run of one
+method version over one or more files; its ``DerivedMetric`` rows are never overwritten: a newer
+analysis of the same target and kind marks the older rows ``superseded``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from core.models import TimeStamped
+from devices.models import Device, Pixel
+from samples.models import Sample
+
+
+class MeasurementKind(models.TextChoices):
+    JLV = "jlv", "J-L-V sweep"
+    EL = "el", "EL spectrum"
+    LIFETIME = "lifetime", "Lifetime L(t)"
+    PL = "pl", "PL spectrum"
+    PLQY = "plqy", "PLQY (integrating sphere)"
+    TRPL = "trpl", "TRPL decay"
+    TA = "ta", "Transient absorption"
+    XRD = "xrd", "XRD / GIWAXS pattern"
+    ABSORBANCE = "absorbance", "UV-Vis absorbance"
+    IMAGE = "image", "Image (GIWAXS, micrograph)"
+    OTHER = "other", "Other (stored only)"
+
+
+class Instrument(TimeStamped):
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=16, choices=MeasurementKind.choices, blank=True,
+                            help_text="Default kind of what it measures")
+    model = models.CharField(max_length=120, blank=True)
+    serial = models.CharField(max_length=80, blank=True)
+    location = models.CharField(max_length=120, blank=True)
+    xray_wavelength_a = models.FloatField("X-ray wavelength (Å)", null=True, blank=True,
+                                          help_text="For XRD files that do not state it (Cu Kα1 1.5406 Å)")
+    settings = models.JSONField(default=dict, blank=True, help_text="Photodiode geometry, responsivity, …")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FileStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    STORED = "stored", "Stored (no analysis)"
+
+
+def measurement_upload_to(instance: MeasurementFile, filename: str) -> str:
+    # Content-addressed: the path is the hash, so the same bytes are stored once.
+    h = instance.sha256
+    return f"measurements/{h[:2]}/{h[2:4]}/{h}"
+
+
+class MeasurementFile(TimeStamped):
+    file = models.FileField(upload_to=measurement_upload_to, max_length=200)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(editable=False)
+    kind = models.CharField(max_length=16, choices=MeasurementKind.choices, db_index=True)
+    format = models.CharField(max_length=40, blank=True, help_text="Parser that read it")
+    instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.PROTECT, related_name="files")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="measurement_files")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="measurement_files")
+    pixel = models.ForeignKey(Pixel, null=True, blank=True, on_delete=models.PROTECT, related_name="measurement_files")
+    measured_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="What the uploader said plus what the parser read")
+    parameters = models.JSONField(default=dict, blank=True, help_text="Analysis parameters given at upload")
+    status = models.CharField(max_length=16, choices=FileStatus.choices, default=FileStatus.QUEUED, db_index=True)
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden files stay stored; they are never deleted")
+    hidden_reason = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords(excluded_fields=["started_at", "attempts"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.kind}, {self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measurement-detail", args=[self.pk])
+
+    @property
+    def target_label(self) -> str:
+        return self.pixel.label if self.pixel_id else self.sample.label
+
+
+class Analysis(TimeStamped):
+    """One run of one method version on a set of files (e.g. a J-L-V file and its EL spectrum)."""
+
+    kind = models.CharField(max_length=16, choices=MeasurementKind.choices, db_index=True)
+    method = models.CharField(max_length=64)
+    version = models.CharField(max_length=16)
+    parameters = models.JSONField(default=dict, blank=True)
+    sources = models.ManyToManyField(MeasurementFile, related_name="analyses")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="analyses")
+    pixel = models.ForeignKey(Pixel, null=True, blank=True, on_delete=models.PROTECT, related_name="analyses")
+    superseded = models.BooleanField(default=False, db_index=True)
+    warnings = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="Per-file metrics and small tables for the UI")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "analyses"
+
+    def __str__(self) -> str:
+        return f"{self.method} v{self.version} on {self.pixel or self.sample}"
+
+
+class Plot(models.Model):
+    analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="plots")
+    name = models.CharField(max_length=64)
+    title = models.CharField(max_length=200, blank=True)
+    svg = models.TextField()
+    png = models.BinaryField()
+
+    class Meta:
+        ordering = ["analysis", "id"]
+        constraints = [models.UniqueConstraint(fields=["analysis", "name"], name="unique_plot_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.analysis})"
+
+
+class MetricScope(models.TextChoices):
+    PIXEL = "pixel", "Pixel"
+    DEVICE = "device", "Device"
+    SAMPLE = "sample", "Sample"
+
+
+class Aggregate(models.TextChoices):
+    VALUE = "value", "Value"
+    BEST = "best", "Best pixel"
+    MEDIAN = "median", "Median of pixels"
+
+
+class DerivedMetricQuerySet(models.QuerySet):
+    def current(self) -> DerivedMetricQuerySet:
+        return self.filter(superseded=False)
+
+    def visible_to(self, user) -> DerivedMetricQuerySet:
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(sample__project__members=user)
+
+
+class DerivedMetric(models.Model):
+    name = models.CharField(max_length=64, db_index=True)
+    value = models.FloatField(db_index=True)
+    unit = models.CharField(max_length=16, blank=True)
+    uncertainty = models.FloatField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    scope = models.CharField(max_length=8, choices=MetricScope.choices, default=MetricScope.SAMPLE)
+    aggregate = models.CharField(max_length=8, choices=Aggregate.choices, default=Aggregate.VALUE)
+    n_pixels = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels behind a device roll-up")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="metrics")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="metrics")
+    pixel = models.ForeignKey(Pixel, null=True, blank=True, on_delete=models.PROTECT, related_name="metrics")
+    analysis = models.ForeignKey(Analysis, null=True, blank=True, on_delete=models.PROTECT, related_name="metrics",
+                                 help_text="Empty for roll-ups, which are recomputed from pixel rows")
+    method = models.CharField(max_length=64)
+    version = models.CharField(max_length=16)
+    superseded = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DerivedMetricQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+        indexes = [models.Index(fields=["name", "superseded", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value:g} {self.unit}"

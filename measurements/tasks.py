@@ -1,0 +1,23 @@
+"""Celery tasks: thin. Take an id, call one service, let Celery retry what is transient."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError, OSError), retry_backoff=2,
+             retry_backoff_max=120, retry_jitter=True, max_retries=5)
+def analyze_measurement_file(self, file_id: int) -> str:
+    try:
+        return services.measurement_file_process(file_id)
+    except (DatabaseError, OSError):
+        services.requeue(file_id)  # back to queued so the retry can claim it again
+        raise
+
+
+@shared_task
+def fail_stale_measurement_files() -> int:
+    return services.fail_stale_files()

@@ -1,0 +1,147 @@
+"""Writes for chemicals and recipes. Views, admin, API and load_demo call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Chemical, Recipe, RecipeParameter, RecipeStep, RecipeVersion
+
+
+class FrozenVersionError(ValidationError):
+    pass
+
+
+@dataclass
+class ParamSpec:
+    key: str
+    name: str
+    nominal: float | None = None
+    unit: str = ""
+    min_value: float | None = None
+    max_value: float | None = None
+    role: str = RecipeParameter.Role.SETTING
+    value_type: str = RecipeParameter.ValueType.NUMBER
+    text_value: str = ""
+    chemical: Chemical | None = None
+    stock_mg_ml: float | None = None
+
+
+@dataclass
+class StepSpec:
+    name: str
+    action: str = RecipeStep.Action.OTHER
+    instructions: str = ""
+    params: list[ParamSpec] = field(default_factory=list)
+
+
+def chemical_get_or_create(*, name: str, **fields: Any) -> Chemical:
+    chemical = Chemical.objects.filter(name=name).first()
+    if chemical is None:
+        chemical = Chemical(name=name, **fields)
+        chemical.full_clean()
+        chemical.save()
+    return chemical
+
+
+def _add_steps(version: RecipeVersion, steps: list[StepSpec]) -> None:
+    for order, spec in enumerate(steps, start=1):
+        step = RecipeStep(version=version, order=order, name=spec.name, action=spec.action, instructions=spec.instructions)
+        step.full_clean(exclude=["version"])
+        step.save()
+        for p_order, p in enumerate(spec.params, start=1):
+            param = RecipeParameter(
+                step=step, order=p_order, key=p.key, name=p.name, role=p.role, value_type=p.value_type,
+                nominal=p.nominal, min_value=p.min_value, max_value=p.max_value, unit=p.unit,
+                text_value=p.text_value, chemical=p.chemical, stock_mg_ml=p.stock_mg_ml,
+            )
+            param.full_clean(exclude=["step"])
+            param.save()
+
+
+@transaction.atomic
+def recipe_create(*, name: str, step_type: str, steps: list[StepSpec], output_kind: str = "",
+                  description: str = "", reference: str = "", user=None, notes: str = "") -> RecipeVersion:
+    recipe = Recipe(name=name, step_type=step_type, output_kind=output_kind, description=description,
+                    reference=reference, created_by=user)
+    recipe.full_clean()
+    recipe.save()
+    version = RecipeVersion.objects.create(recipe=recipe, number=1, notes=notes or "First version", created_by=user)
+    _add_steps(version, steps)
+    return version
+
+
+def recipe_version_steps_as_specs(version: RecipeVersion) -> list[StepSpec]:
+    steps = []
+    for step in version.steps.prefetch_related("parameters__chemical"):
+        params = [
+            ParamSpec(key=p.key, name=p.name, nominal=p.nominal, unit=p.unit, min_value=p.min_value,
+                      max_value=p.max_value, role=p.role, value_type=p.value_type, text_value=p.text_value,
+                      chemical=p.chemical, stock_mg_ml=p.stock_mg_ml)
+            for p in step.parameters.all()
+        ]
+        steps.append(StepSpec(name=step.name, action=step.action, instructions=step.instructions, params=params))
+    return steps
+
+
+@transaction.atomic
+def recipe_version_revise(version: RecipeVersion, *, changes: dict[str, dict[str, Any]] | None = None,
+                          steps: list[StepSpec] | None = None, notes: str = "", user=None) -> RecipeVersion:
+    """Make the next version of ``version``'s recipe.
+
+    Either ``steps`` replaces the content, or ``changes`` maps a parameter key path
+    ``"<step order>.<param key>"`` to the fields to change. The old version is left intact."""
+    specs = steps if steps is not None else recipe_version_steps_as_specs(version)
+    for path, fields in (changes or {}).items():
+        order_str, _, key = path.partition(".")
+        try:
+            step = specs[int(order_str) - 1]
+            param = next(p for p in step.params if p.key == key)
+        except (ValueError, IndexError, StopIteration):
+            raise ValidationError(f"No parameter {path!r} in {version}") from None
+        for name, value in fields.items():
+            setattr(param, name, value)
+    latest = version.recipe.versions.select_for_update().order_by("-number").first()
+    new = RecipeVersion.objects.create(recipe=version.recipe, number=latest.number + 1,
+                                       notes=notes or f"Revised from v{version.number}", created_by=user)
+    _add_steps(new, specs)
+    return new
+
+
+def recipe_parameter_update(param: RecipeParameter, **fields: Any) -> RecipeParameter:
+    """In-place edit, allowed only while no run used the version."""
+    if param.step.version.is_frozen:
+        raise FrozenVersionError(
+            f"{param.step.version} is frozen (used by a run): create a new version instead.")
+    for name, value in fields.items():
+        setattr(param, name, value)
+    param.full_clean()
+    param.save()
+    return param
+
+
+def version_diff(old: RecipeVersion, new: RecipeVersion) -> list[dict[str, Any]]:
+    """Parameter-level differences between two versions: added, removed, changed (planned text)."""
+
+    def table(version):
+        out = {}
+        for step in version.steps.prefetch_related("parameters"):
+            for p in step.parameters.all():
+                out[(step.name, p.key)] = (p.name, p.display_value)
+        return out
+
+    a, b = table(old), table(new)
+    rows = []
+    for key in list(a) + [k for k in b if k not in a]:
+        before, after = a.get(key), b.get(key)
+        if before == after:
+            continue
+        rows.append({
+            "step": key[0], "parameter": (after or before)[0],
+            "before": before[1] if before else None, "after": after[1] if after else None,
+            "change": "added" if before is None else "removed" if after is None else "changed",
+        })
+    return rows

@@ -1,0 +1,39 @@
+"""Shared test fixtures. Reference files live in tests/data (copied from shared/reference-data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def answers() -> dict:
+    return json.loads((DATA_DIR / "public" / "answers.json").read_text())["files"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tasks run in-process in tests unless a test is marked ``celery_worker`` (a real worker on
+    the broker). Media go to a temporary folder so tests never touch var/media."""
+    if not request.config.pluginmanager.hasplugin("django"):  # pure-Python run with -p no:django
+        yield
+        return
+    from config.celery import app
+
+    settings = request.getfixturevalue("settings")
+    tmp = request.getfixturevalue("tmp_path_factory").mktemp("media")
+    settings.MEDIA_ROOT = str(tmp)
+    eager = request.node.get_closest_marker("celery_worker") is None
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = old
