@@ -1,7 +1,13 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("config.api_urls")),
+    path("recipes/", include("recipes.urls")),
+    path("samples/", include("samples.urls")),
+    path("devices/", include("devices.urls")),
+    path("measurements/", include("measurements.urls")),
+    path("", include("core.urls")),
 ]

@@ -1,0 +1,54 @@
+"""Per-project access in one place (as NetBox's RestrictedQuerySet.restrict()).
+
+Every list, detail, export and API view narrows its queryset with ``restrict(qs, user)``. Lab-wide
+records (chemicals, recipes, instruments) are visible to every signed-in user; everything that
+belongs to a sample is visible to members of the sample's project.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+
+# model label -> path from the model to its Project
+PROJECT_PATH: dict[str, str | None] = {
+    "samples.project": "",
+    "samples.sample": "project",
+    "samples.processrun": "project",
+    "samples.runvalue": "run__project",
+    "samples.sampleparent": "child__project",
+    "devices.device": "sample__project",
+    "devices.layer": "device__sample__project",
+    "devices.pixel": "device__sample__project",
+    "measurements.measurementfile": "sample__project",
+    "measurements.analysis": "sample__project",
+    "measurements.derivedmetric": "sample__project",
+    "measurements.plot": "analysis__sample__project",
+    # lab-wide
+    "recipes.chemical": None,
+    "recipes.chemicallot": None,
+    "recipes.recipe": None,
+    "recipes.recipeversion": None,
+    "recipes.recipestep": None,
+    "recipes.recipeparameter": None,
+    "measurements.instrument": None,
+}
+
+
+def restrict(queryset: QuerySet, user) -> QuerySet:
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    label = queryset.model._meta.label_lower
+    try:
+        path = PROJECT_PATH[label]
+    except KeyError:
+        raise LookupError(f"{label} has no access rule in core.access.PROJECT_PATH") from None
+    if path is None:
+        return queryset
+    members = f"{path}__members" if path else "members"
+    return queryset.filter(**{members: user}).distinct()
+
+
+def can_see(obj: Model, user) -> bool:
+    return restrict(type(obj).objects.filter(pk=obj.pk), user).exists()

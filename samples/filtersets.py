@@ -1,0 +1,91 @@
+"""One FilterSet per model, shared by the HTML list pages and the API (as NetBox does)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Exists, OuterRef, Q
+
+from recipes.models import Recipe, RecipeParameter
+from samples.models import ProcessRun, Project, RunStatus, Sample, SampleKind, SampleStatus
+
+
+class SampleFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="Search")
+    kind = filters.MultipleChoiceFilter(choices=SampleKind.choices)
+    status = filters.MultipleChoiceFilter(choices=SampleStatus.choices)
+    project = filters.ModelChoiceFilter(queryset=Project.objects.all(), field_name="project", to_field_name="code")
+    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created on or after")
+    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created on or before")
+    recipe = filters.ModelChoiceFilter(queryset=Recipe.objects.all(), field_name="produced_by__recipe_version__recipe",
+                                       label="Made by recipe")
+    recipe_version = filters.NumberFilter(field_name="produced_by__recipe_version__number", label="Recipe version")
+    # Recipe parameter: ?param=volume&param_min=100&param_max=200 (planned or, if logged, actual value)
+    param = filters.CharFilter(method="filter_noop", label="Recipe parameter key (e.g. volume)")
+    param_min = filters.NumberFilter(method="filter_noop", label="Parameter ≥")
+    param_max = filters.NumberFilter(method="filter_noop", label="Parameter ≤")
+    # Metric range: ?metric=eqe_max&metric_min=10
+    metric = filters.CharFilter(method="filter_noop", label="Metric name (e.g. eqe_max)")
+    metric_min = filters.NumberFilter(method="filter_noop", label="Metric ≥")
+    metric_max = filters.NumberFilter(method="filter_noop", label="Metric ≤")
+
+    class Meta:
+        model = Sample
+        fields = ["q", "kind", "status", "project", "recipe", "owner"]
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # combined in filter_queryset, where all three values are known
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(label__icontains=value) | Q(name__icontains=value) | Q(notes__icontains=value))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("param"):
+            from samples.models import RunValue
+
+            values = RunValue.objects.filter(run=OuterRef("produced_by"), parameter__key=data["param"])
+            lo, hi = data.get("param_min"), data.get("param_max")
+            # Actual value if logged, else the planned nominal.
+            cond = Q()
+            if lo is not None:
+                cond &= Q(actual_value__gte=lo) | Q(actual_value__isnull=True, planned_nominal__gte=lo)
+            if hi is not None:
+                cond &= Q(actual_value__lte=hi) | Q(actual_value__isnull=True, planned_nominal__lte=hi)
+            queryset = queryset.filter(Exists(values.filter(cond)))
+        if data.get("metric"):
+            from measurements.models import DerivedMetric
+
+            rows = DerivedMetric.objects.filter(sample=OuterRef("pk"), name=data["metric"], superseded=False)
+            if data.get("metric_min") is not None:
+                rows = rows.filter(value__gte=data["metric_min"])
+            if data.get("metric_max") is not None:
+                rows = rows.filter(value__lte=data["metric_max"])
+            queryset = queryset.filter(Exists(rows))
+        return queryset
+
+
+class ProcessRunFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="Search")
+    status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    project = filters.ModelChoiceFilter(queryset=Project.objects.all(), to_field_name="code")
+    recipe = filters.ModelChoiceFilter(queryset=Recipe.objects.all(), field_name="recipe_version__recipe")
+    has_deviation = filters.BooleanFilter(method="filter_deviation", label="Has deviations")
+    planned_after = filters.DateFilter(field_name="planned_date", lookup_expr="gte")
+    planned_before = filters.DateFilter(field_name="planned_date", lookup_expr="lte")
+
+    class Meta:
+        model = ProcessRun
+        fields = ["q", "status", "project", "recipe", "operator"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(label__icontains=value) | Q(recipe_version__recipe__name__icontains=value) | Q(notes__icontains=value))
+
+    def filter_deviation(self, queryset, name, value):
+        from samples.models import RunValue
+
+        dev = Exists(RunValue.objects.filter(run=OuterRef("pk"), is_deviation=True))
+        return queryset.filter(dev) if value else queryset.exclude(dev)
+
+
+__all__ = ["SampleFilterSet", "ProcessRunFilterSet", "RecipeParameter"]
