@@ -334,7 +334,7 @@ def load_demo(*, media_dir: Path | None = None, stdout=None) -> dict:
         dev.save(update_fields=["name"])
         layers = []
         for material, thickness, function, method in STACKS[stack]:
-            if material == "QD-in-matrix" and ink not in inputs:
+            if material == "QD-in-matrix" and pre not in inputs:
                 material = "QDs only"
             source = {"QD-in-matrix": pre, "QDs only": ink}.get(material) if function == "EML" else sub if material == "ITO" else None
             layers.append(LayerSpec(material=material, function=function, nominal_thickness_nm=thickness, method=method, run=run, source=source))

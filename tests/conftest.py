@@ -37,3 +37,15 @@ def _celery_in_process(request):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = old
+
+
+@pytest.fixture
+def demo(db):
+    """The PROCESS.md demo (chemicals, recipes, runs, lineage, devices) without measurements,
+    which tests of the measurement pipeline upload themselves."""
+    from unittest import mock
+
+    from core.demo import load_demo
+
+    with mock.patch("measurements.demo.load_demo_measurements", return_value=[]):
+        return load_demo()

@@ -57,10 +57,17 @@ def register_analysis(spec: AnalysisSpec) -> AnalysisSpec:
     return spec
 
 
+_loaded = False
+
+
 def specs() -> dict[str, AnalysisSpec]:
-    if not _SPECS:
+    # A flag, not "if not _SPECS": importing one analysis module directly registers that kind
+    # only, and the rest must still be loaded.
+    global _loaded
+    if not _loaded:
         for module in _MODULES:
             importlib.import_module(f"{__package__}.{module}")
+        _loaded = True
     return dict(_SPECS)
 
 

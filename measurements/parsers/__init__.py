@@ -39,9 +39,14 @@ def _load_builtin_parsers() -> None:
         importlib.import_module(f"{__name__}.{module}")
 
 
+_loaded = False
+
+
 def parsers() -> dict[str, Parser]:
-    if not _REGISTRY:
+    global _loaded
+    if not _loaded:  # a flag: a directly imported parser module must not hide the others
         _load_builtin_parsers()
+        _loaded = True
     return dict(_REGISTRY)
 
 
