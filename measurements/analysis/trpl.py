@@ -1,0 +1,254 @@
+"""TRPL: multi-exponential fit of a TCSPC decay (kind ``trpl``, method ``trpl.multiexp``).
+
+Model, from the peak channel on (tail fit; the instrument response is not deconvolved, so
+components much shorter than the IRF are not trustworthy):
+
+    counts(t) = b + Σᵢ aᵢ·exp(−(t − t_peak)/τᵢ)
+
+with the background ``b`` fixed (mean of the pre-trigger channels, or the ``background_counts``
+parameter). The fit is Poisson maximum likelihood — it minimises the Poisson deviance
+2·Σ[y·ln(y/m) − (y − m)] (Baker & Cousins, NIM 221 (1984) 437), which stays correct for the
+sparse, zero-filled channels of long TCSPC windows where χ² weighting is biased.
+
+The number of components (1–3) is chosen by the Bayesian information criterion
+BIC = deviance + k·ln(n) (Schwarz 1978), unless ``n_exp`` fixes it. BIC rather than AIC because
+decays have thousands of channels, where AIC keeps adding components that fit noise. A model is
+also rejected when a component has a non-positive amplitude or two lifetimes closer than 1.5×.
+
+Metrics (ns): ``tau_1`` < ``tau_2`` < ``tau_3`` (amplitude at the peak, amplitude and intensity
+fractions and standard errors in ``extra``), ``tau_avg`` = Σaᵢτᵢ²/Σaᵢτᵢ (intensity-weighted).
+Arrays: ``time_ns``, ``counts``, ``net_counts`` (background-subtracted), ``fit_counts``,
+``residuals_weighted`` ((y − m)/√m, Pearson) over the fit window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from .base import AnalysisError, AnalysisResult
+from .plotting import new_figure
+from .registry import AnalysisSpec, Param, Role, register_analysis
+
+METHOD, VERSION = "trpl.multiexp", "1.0"
+MIN_NET_COUNTS = 100  # below this there is no decay worth fitting
+
+
+def _deviance_residuals(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    # sign(y−m)·√(2[y ln(y/m) − (y−m)]); Σ r² is the Poisson deviance.
+    m = np.maximum(m, 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / m), 0.0) - (y - m)
+    return np.sign(y - m) * np.sqrt(np.maximum(2.0 * term, 0.0))
+
+
+def _model(p: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    # p = [ln a₁…ln aₙ, ln τ₁…ln τₙ, ln b]: log parameters keep everything positive.
+    a, tau, bg = np.exp(p[:n]), np.exp(p[n:2 * n]), np.exp(p[2 * n])
+    return bg + (a[None, :] * np.exp(-t[:, None] / tau[None, :])).sum(axis=1)
+
+
+def _fit(t: np.ndarray, y: np.ndarray, y_pre: np.ndarray, bg: float, bg_free: bool, n: int,
+         dt: float) -> dict | None:
+    """Poisson ML fit of n exponentials. With ``bg_free`` the background is a parameter fitted
+    jointly to the pre-trigger channels (model = b there) and the decay, so both inform it."""
+    span = t[-1] - t[0]
+    peak = max(float(y[:3].mean() - bg), 1.0)
+    ln_bg = np.log(max(bg, 1e-6))
+
+    def residuals(q: np.ndarray) -> np.ndarray:
+        p = q if bg_free else np.r_[q, ln_bg]
+        decay = _deviance_residuals(y, _model(p, t, n))
+        if not bg_free or y_pre.size == 0:
+            return decay
+        return np.r_[_deviance_residuals(y_pre, np.full(y_pre.size, np.exp(p[2 * n]))), decay]
+
+    best = None
+    # Several log-spaced starting sets: the deviance surface of sums of exponentials has local minima.
+    grid = np.geomspace(max(dt, span * 1e-3), span / 2, 6)
+    starts = [np.geomspace(grid[i], grid[min(i + n + 1, 5)], n) if n > 1 else np.array([grid[i]])
+              for i in range(5)]
+    lower = np.r_[np.full(n, -20.0), np.full(n, np.log(dt * 0.05))]
+    upper = np.r_[np.full(n, np.log(peak * 50)), np.full(n, np.log(span * 20))]
+    if bg_free:
+        lower, upper = np.r_[lower, -14.0], np.r_[upper, np.log(max(y.max(), 1.0))]
+    for taus in starts:
+        q0 = np.r_[np.log(np.full(n, peak / n)), np.log(taus)]
+        if bg_free:
+            q0 = np.r_[q0, np.clip(ln_bg, lower[-1] + 1e-6, upper[-1] - 1e-6)]
+        try:
+            sol = least_squares(residuals, q0, bounds=(lower, upper), method="trf", max_nfev=2000)
+        except (ValueError, FloatingPointError):
+            continue
+        dev = float(np.sum(sol.fun**2))
+        if best is None or dev < best["deviance"]:
+            best = {"q": sol.x, "deviance": dev, "jac": sol.jac}
+    if best is None:
+        return None
+    q = best["q"]
+    p = q if bg_free else np.r_[q, ln_bg]
+    order = np.argsort(p[n:2 * n])
+    a, tau = np.exp(p[:n])[order], np.exp(p[n:2 * n])[order]
+    # Standard errors from the Fisher information ≈ JᵀJ of the deviance residuals (log parameters).
+    try:
+        se_log = np.sqrt(np.clip(np.diag(np.linalg.inv(best["jac"].T @ best["jac"])), 0, None))
+        a_se, tau_se = a * se_log[:n][order], tau * se_log[n:2 * n][order]
+    except np.linalg.LinAlgError:
+        a_se = tau_se = np.full(n, np.nan)
+    k = 2 * n + int(bg_free)
+    n_points = y.size + (y_pre.size if bg_free else 0)
+    return {"n": n, "a": a, "tau": tau, "a_se": a_se, "tau_se": tau_se, "bg": float(np.exp(p[2 * n])),
+            "deviance": best["deviance"], "bic": best["deviance"] + k * np.log(n_points),
+            "model": _model(p, t, n)}
+
+
+def _acceptable(fit: dict, span: float, dt: float) -> str | None:
+    tau = fit["tau"]
+    if np.any(tau < dt * 0.5):
+        return f"a lifetime {tau.min():.3g} ns is shorter than half a channel"
+    if np.any(tau > span * 5):
+        return f"a lifetime {tau.max():.3g} ns is far longer than the {span:.3g} ns window"
+    if fit["n"] > 1 and np.any(tau[1:] / tau[:-1] < 1.5):
+        return "two lifetimes are closer than 1.5×: the components are not resolved"
+    if np.any(fit["a"] <= 0):
+        return "a component has zero amplitude"
+    return None
+
+
+def background_and_window(time_ns: np.ndarray, counts: np.ndarray, background_counts: float | None):
+    """Background (counts/channel), the fit window [i_peak, i_end) and the pre-trigger count."""
+    i_peak = int(np.argmax(counts))
+    # Pre-trigger: channels before the rising edge (first channel above half the peak).
+    rise = int(np.argmax(counts >= 0.5 * counts[i_peak]))
+    # Guard of 3× the rise width (≥ 3 channels) so the IRF's foot is not counted as background.
+    guard = max(3, 3 * (i_peak - rise + 1))
+    pre = counts[: max(rise - guard, 0)]
+    if background_counts is not None:
+        bg, source = float(background_counts), "parameter"
+    elif pre.size >= 10:
+        bg, source = float(pre.mean()), f"mean of {pre.size} pre-trigger channels"
+    else:
+        # No pre-trigger region: the last 5 % of the window (after the decay has died) instead.
+        tail = counts[-max(counts.size // 20, 10):]
+        bg, source = float(tail.mean()), f"mean of the last {tail.size} channels (no pre-trigger region)"
+    # Trailing channels that are exactly zero hold no information (beyond the sync period).
+    nonzero = np.nonzero(counts)[0]
+    i_end = int(nonzero[-1]) + 1 if nonzero.size else counts.size
+    return bg, source, i_peak, i_end, pre
+
+
+def analyse_decay(time_ns: np.ndarray, counts: np.ndarray, *, n_exp: int | None = None,
+                  background_counts: float | None = None) -> AnalysisResult:
+    result = AnalysisResult(method=METHOD, version=VERSION)
+    time_ns = np.asarray(time_ns, float)
+    counts = np.asarray(counts, float)
+    if counts.size < 20:
+        raise AnalysisError(f"only {counts.size} channels: too few for a decay fit")
+    if n_exp is not None and n_exp not in (1, 2, 3):
+        raise AnalysisError(f"n_exp must be 1, 2 or 3, got {n_exp}")
+    bg, bg_source, i_peak, i_end, y_pre = background_and_window(time_ns, counts, background_counts)
+    # Background fitted jointly with the decay (seeded by the pre-trigger mean) unless given.
+    bg_free = background_counts is None and y_pre.size >= 5
+    if i_end - i_peak < 10:
+        raise AnalysisError("the maximum is in the last channels: no decay after the peak to fit")
+    t = time_ns[i_peak:i_end] - time_ns[i_peak]
+    y = counts[i_peak:i_end]
+    dt = float(np.median(np.diff(time_ns)))
+    span = float(t[-1])
+    net = float(np.sum(y - bg))
+    # "All background": the counts after the peak are what a flat background would give.
+    noise = np.sqrt(max(bg, 1.0) * y.size)
+    if net < max(MIN_NET_COUNTS, 5 * noise):
+        raise AnalysisError(f"no decay above background: {net:.0f} net counts after the peak against a "
+                            f"background of {bg:.2f} counts/channel (noise ±{noise:.0f}); "
+                            "check the excitation, the time window and the background setting")
+    all_y = np.r_[y_pre, y] if bg_free else y
+    flat_dev = float(np.sum(_deviance_residuals(all_y, np.full_like(all_y, all_y.mean() if bg_free else bg)) ** 2))
+
+    fits, rejected = {}, {}
+    for n in ([n_exp] if n_exp else [1, 2, 3]):
+        fit = _fit(t, y, y_pre, bg, bg_free, n, dt)
+        if fit is None:
+            rejected[n] = "did not converge"
+            continue
+        why = _acceptable(fit, span, dt)
+        if why and not n_exp:
+            rejected[n] = why
+            continue
+        if why:
+            result.warnings.append(f"{n}-exponential fit: {why}")
+        fits[n] = fit
+    if not fits:
+        raise AnalysisError("no exponential fit converged: " + "; ".join(f"{k}-exp: {v}" for k, v in rejected.items()))
+    best = min(fits.values(), key=lambda f: f["bic"])
+    # The decay must beat a flat background by more than the BIC price of its parameters.
+    if flat_dev - best["deviance"] < 2 * best["n"] * np.log(all_y.size):
+        raise AnalysisError("no decay above background: an exponential fits no better than a flat background")
+
+    a, tau = best["a"], best["tau"]
+    intensity = a * tau  # ∫ aᵢ exp(−t/τᵢ) dt
+    tau_avg = float(np.sum(a * tau**2) / np.sum(intensity))
+    for i in range(best["n"]):
+        result.add(f"tau_{i + 1}", tau[i], "ns",
+                   uncertainty=None if not np.isfinite(best["tau_se"][i]) else float(best["tau_se"][i]),
+                   extra={"amplitude_counts": float(a[i]), "amplitude_fraction": float(a[i] / a.sum()),
+                          "intensity_fraction": float(intensity[i] / intensity.sum())})
+    result.add("tau_avg", tau_avg, "ns", extra={
+        "definition": "intensity-weighted Σaᵢτᵢ²/Σaᵢτᵢ",
+        "n_exp": best["n"], "selection": "fixed by n_exp" if n_exp else "BIC",
+        "bic": {str(n): float(f["bic"]) for n, f in fits.items()},
+        "rejected": {str(k): v for k, v in rejected.items()},
+        "reduced_deviance": float(best["deviance"] / max(y.size - 2 * best["n"], 1))})
+    if bg_free:
+        bg = best["bg"]
+        bg_source = f"fitted jointly to {y_pre.size} pre-trigger channels and the decay"
+    result.parameters = {"n_exp": n_exp, "background_counts": bg, "background_source": bg_source,
+                         "fit_start_ns": float(time_ns[i_peak]), "fit_end_ns": float(time_ns[i_end - 1]),
+                         "fit_channels": int(y.size), "pre_trigger_channels": int(y_pre.size)}
+    model = best["model"]
+    result.arrays = {"time_ns": time_ns, "counts": counts, "fit_time_ns": time_ns[i_peak:i_end],
+                     "net_counts": y - bg, "fit_counts": model,
+                     "residuals_weighted": (y - model) / np.sqrt(np.maximum(model, 1e-9))}
+    return result
+
+
+def trpl(inputs, params) -> AnalysisResult:
+    files = inputs["files"]
+    if len(files) != 1:
+        raise AnalysisError(f"trpl analyses one decay at a time, got {len(files)} files")
+    parsed = files[0]
+    df = parsed.data
+    result = analyse_decay(df["time_ns"].to_numpy(), df["counts"].to_numpy(),
+                           n_exp=params.get("n_exp"), background_counts=params.get("background_counts"))
+    result.per_file = [{"file": parsed.source, "metrics": result.metrics_json()}]
+    return result
+
+
+def plot(result: AnalysisResult) -> dict:
+    a = result.arrays
+    fig = new_figure(5.0, 4.4)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    shown = a["counts"] > 0
+    top.semilogy(a["time_ns"][shown], a["counts"][shown], ".", ms=2, color="0.5", label="counts")
+    bg = result.parameters.get("background_counts", 0.0)
+    top.semilogy(a["fit_time_ns"], a["fit_counts"], "-", color="C3",
+                 label=f"fit, τ_avg = {result.metrics['tau_avg'].value:.3g} ns")
+    if bg > 0:
+        top.axhline(bg, color="C0", lw=0.8, ls=":", label=f"background {bg:.2g}")
+    top.set_ylabel("counts / channel")
+    top.set_ylim(bottom=max(0.5, 0.5 * min(bg, 1.0) if bg else 0.5))
+    top.legend(fontsize=8)
+    bottom.plot(a["fit_time_ns"], a["residuals_weighted"], lw=0.6, color="C3")
+    bottom.axhline(0, color="0.3", lw=0.6)
+    bottom.set_ylabel("(y−m)/√m")
+    bottom.set_xlabel("time (ns)")
+    return {"decay": fig}
+
+
+register_analysis(AnalysisSpec(
+    kind="trpl", method=METHOD, version=VERSION, func=trpl, plot=plot,
+    roles=(Role("files", shapes=("decay",), help="TCSPC decay: PicoQuant histogram export or time/counts text"),),
+    params=(Param("n_exp", int, None, help="number of exponentials 1–3; default: chosen by BIC"),
+            Param("background_counts", float, None, help="background counts per channel; default: pre-trigger mean")),
+    description="TCSPC decay: Poisson maximum-likelihood fit of 1–3 exponentials, intensity-weighted τ_avg",
+))
