@@ -1,0 +1,241 @@
+"""Operational lifetime from luminance vs time at constant current (kind ``lifetime``).
+
+Per file: ``initial_luminance`` L0 and ``t95``, ``t90``, ``t70``, ``t50`` — the first time the
+luminance falls to 95/90/70/50 % of L0 (DESIGN.md). The curve is lightly smoothed (running mean
+over ~1 % of the points, odd window ≥ 5) before looking for the crossing, so one noisy reading
+cannot end the lifetime early; the crossing is then interpolated linearly in time. L0 is the
+t = 0 value of a stretched-exponential fit over the run (the first reading alone carries its
+noise into every T_x, and the decay is too steep at t = 0 for a straight-line intercept).
+
+When the run stopped before a level was reached, T_x comes from a stretched-exponential fit
+L/L0 = exp(−(t/τ)^β) over the whole run (the usual OLED/PeLED decay law; e.g. Féry et al.,
+Appl. Phys. Lett. 2008) and is flagged ``("extrapolated",)``. A run that never falls to 95 %
+is refused: a fit on less than 5 % decay would be a guess, not a measurement.
+
+Across ≥ 2 runs of one stack at different L0 the empirical acceleration law L0ⁿ·T50 = C is
+fitted as a straight line ln T50 = ln C − n·ln L0 (least squares) and extrapolated to
+100 cd/m²; uncertainties are the 1σ standard errors of the fit (and their propagation), None
+for exactly two runs (no degrees of freedom left).
+
+Result layout: ``per_file`` holds every file's metrics; the top-level ``metrics`` of a
+single-file run are that file's metrics; with several files the top level holds only
+``lifetime_acceleration_n`` and ``t50_at_100_cd`` (per-file values stay in ``per_file`` so no
+metric name is ambiguous about which file it came from).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+from ..parsers import ParsedData
+from .base import AnalysisError, AnalysisResult, Metric
+from .registry import AnalysisSpec, Role, register_analysis
+
+METHOD_VERSION = "1.0"
+LEVELS = (("t95", 0.95), ("t90", 0.90), ("t70", 0.70), ("t50", 0.50))
+REFERENCE_LUMINANCE_CD_M2 = 100.0
+
+
+def _running_mean(y: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1:
+        return y
+    pad = window // 2
+    padded = np.concatenate([np.full(pad, y[0]), y, np.full(pad, y[-1])])
+    # Edge-padding keeps the start at L0 instead of dragging it towards zero.
+    return np.convolve(padded, np.ones(window) / window, mode="valid")
+
+
+def stretched_exponential(t: np.ndarray, tau_h: float, beta: float) -> np.ndarray:
+    return np.exp(-np.power(np.maximum(t, 0) / tau_h, beta))
+
+
+def _stretched_with_l0(t: np.ndarray, l0: float, tau_h: float, beta: float) -> np.ndarray:
+    return l0 * stretched_exponential(t, tau_h, beta)
+
+
+def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
+    """L0 from a stretched-exponential fit over the whole run.
+
+    The decay is steepest at t = 0 (β < 1), so the first reading carries its noise into every
+    T_x and a straight line through the first points undershoots; the fitted intercept uses all
+    the data. Falls back to the first reading when the curve does not fit the model."""
+    first = float(luminance[0])
+    ratio_end = float(np.clip(luminance[-1] / first, 1e-3, 0.999)) if first > 0 else 0.5
+    tau0 = max(time_h[-1] / (-np.log(ratio_end)), 1e-6)
+    try:
+        (l0, _, _), _ = curve_fit(_stretched_with_l0, time_h, luminance, p0=(first, tau0, 1.0),
+                                  bounds=((0, 1e-9, 0.1), (np.inf, np.inf, 3.0)), maxfev=5000)
+    except (RuntimeError, ValueError):
+        return first
+    # Guard against a fit that wandered off (e.g. a run with an initial burn-in rise).
+    return float(l0) if abs(l0 - first) < 0.1 * abs(first) else first
+
+
+def _fit_stretched(time_h: np.ndarray, ratio: np.ndarray, name: str) -> tuple[float, float]:
+    r_end = float(np.clip(ratio[-1], 1e-3, 0.999))
+    tau0 = max(time_h[-1] / (-np.log(r_end)), 1e-6)  # β = 1 starting guess through the end point
+    try:
+        (tau_h, beta), _ = curve_fit(stretched_exponential, time_h, ratio, p0=(tau0, 1.0),
+                                     bounds=((1e-9, 0.1), (np.inf, 3.0)), maxfev=5000)
+    except (RuntimeError, ValueError) as exc:
+        raise AnalysisError(f"{name}: the stretched-exponential fit needed to extrapolate failed ({exc})") from None
+    return float(tau_h), float(beta)
+
+
+def analyse_one(parsed: ParsedData) -> tuple[AnalysisResult, dict[str, np.ndarray]]:
+    name = parsed.source or "lifetime file"
+    data = parsed.data
+    if "luminance_cd_m2" not in data.columns or "time_h" not in data.columns:
+        raise AnalysisError(f"{name}: a lifetime run needs time and luminance (cd/m²) columns; "
+                            f"found {', '.join(data.columns)}")
+    frame = data[["time_h", "luminance_cd_m2"]].dropna()
+    time_h = frame["time_h"].to_numpy(float)
+    luminance = frame["luminance_cd_m2"].to_numpy(float)
+    if np.any(np.diff(time_h) < 0):
+        order = np.argsort(time_h, kind="stable")
+        time_h, luminance = time_h[order], luminance[order]
+    if time_h.size < 5:
+        raise AnalysisError(f"{name}: only {time_h.size} readings; a lifetime needs a decay curve")
+    time_h = time_h - time_h[0]
+    l0 = _initial_luminance(time_h, luminance)
+    if not l0 > 0:
+        raise AnalysisError(f"{name}: initial luminance is {l0:.3g} cd/m²; the pixel was not lit")
+    window = max(5, (time_h.size // 100) | 1)
+    ratio_smooth = _running_mean(luminance, window) / l0
+    if ratio_smooth.min() > LEVELS[0][1]:
+        raise AnalysisError(f"{name}: luminance never falls (lowest {100 * ratio_smooth.min():.1f} % of "
+                            f"L0 = {l0:.4g} cd/m² over {time_h[-1]:.4g} h); no lifetime can be read "
+                            "from a run that does not reach 95 %")
+    result = AnalysisResult(method="led.lifetime", version=METHOD_VERSION)
+    result.add("initial_luminance", l0, "cd/m²")
+    fit: tuple[float, float] | None = None
+    for metric, level in LEVELS:
+        below = np.nonzero(ratio_smooth <= level)[0]
+        if below.size and below[0] > 0:
+            i = below[0]
+            t = np.interp(level, [ratio_smooth[i], ratio_smooth[i - 1]], [time_h[i], time_h[i - 1]])
+            result.add(metric, t, "h")
+        else:
+            if fit is None:
+                fit = _fit_stretched(time_h, luminance / l0, name)
+            tau_h, beta = fit
+            t = tau_h * (-np.log(level)) ** (1 / beta)
+            result.add(metric, t, "h", flags=("extrapolated",),
+                       extra={"model": "L/L0 = exp(-(t/tau)^beta)", "tau_h": tau_h, "beta": beta,
+                              "run_length_h": float(time_h[-1])})
+            result.warnings.append(f"{name}: {metric} extrapolated beyond the {time_h[-1]:.3g} h run "
+                                   f"(stretched exponential τ = {tau_h:.3g} h, β = {beta:.3f})")
+    arrays = {"time_h": time_h, "relative_luminance": luminance / l0}
+    if fit is not None:
+        t_model = np.linspace(0, max(result.metrics["t50"].value, time_h[-1]) * 1.05, 200)
+        arrays["fit_time_h"] = t_model
+        arrays["fit_relative_luminance"] = stretched_exponential(t_model, *fit)
+    return result, arrays
+
+
+def acceleration_fit(l0_cd_m2: np.ndarray, t50_h: np.ndarray) -> dict[str, float | None]:
+    """Fit ln T50 = ln C − n·ln L0 and extrapolate to 100 cd/m² (standard errors, 1σ)."""
+    x, y = np.log(l0_cd_m2), np.log(t50_h)
+    design = np.column_stack([np.ones_like(x), x])
+    (ln_c, slope), *_ = np.linalg.lstsq(design, y, rcond=None)
+    x_ref = np.log(REFERENCE_LUMINANCE_CD_M2)
+    ln_t_ref = ln_c + slope * x_ref
+    out: dict[str, float | None] = {"n": float(-slope), "ln_c": float(ln_c),
+                                    "t50_at_100_h": float(np.exp(ln_t_ref)),
+                                    "n_sigma": None, "t50_at_100_sigma_h": None}
+    dof = x.size - 2
+    if dof > 0:
+        residual = y - design @ np.array([ln_c, slope])
+        s2 = float(residual @ residual) / dof
+        cov = s2 * np.linalg.inv(design.T @ design)
+        out["n_sigma"] = float(np.sqrt(cov[1, 1]))
+        var_ln_t = cov[0, 0] + x_ref**2 * cov[1, 1] + 2 * x_ref * cov[0, 1]
+        out["t50_at_100_sigma_h"] = float(out["t50_at_100_h"] * np.sqrt(max(var_ln_t, 0.0)))
+    return out
+
+
+def analyse_lifetime(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> AnalysisResult:
+    files = inputs["files"]
+    result = AnalysisResult(method="led.lifetime", version=METHOD_VERSION)
+    l0s, t50s = [], []
+    for k, parsed in enumerate(files):
+        one, arrays = analyse_one(parsed)
+        result.per_file.append({"file": parsed.source or f"file {k + 1}", "metrics": one.metrics_json()})
+        result.warnings.extend(one.warnings)
+        for key, values in arrays.items():
+            result.arrays[f"{key}_{k}"] = values
+        l0s.append(one.metrics["initial_luminance"].value)
+        t50s.append(one.metrics["t50"].value)
+        if len(files) == 1:
+            result.metrics = dict(one.metrics)
+    result.arrays["initial_luminance_cd_m2"] = np.array(l0s)
+    result.arrays["t50_h"] = np.array(t50s)
+    if len(files) >= 2:
+        if np.ptp(np.log(l0s)) < 0.05:
+            raise AnalysisError("lifetime: the runs share one initial luminance (within 5 %); the "
+                                "acceleration factor n needs runs at different L0")
+        fit = acceleration_fit(np.array(l0s), np.array(t50s))
+        extrapolated = any("extrapolated" in f["metrics"]["t50"].get("flags", []) for f in result.per_file)
+        flags = ("from_extrapolated_t50",) if extrapolated else ()
+        result.metrics["lifetime_acceleration_n"] = Metric(
+            "lifetime_acceleration_n", fit["n"], "", uncertainty=fit["n_sigma"], flags=flags,
+            extra={"model": "L0^n * T50 = C", "ln_c": fit["ln_c"], "runs": len(files)})
+        result.metrics["t50_at_100_cd"] = Metric(
+            "t50_at_100_cd", fit["t50_at_100_h"], "h", uncertainty=fit["t50_at_100_sigma_h"],
+            flags=("extrapolated",) + flags, extra={"reference_luminance_cd_m2": REFERENCE_LUMINANCE_CD_M2})
+        grid = np.geomspace(min(min(l0s), REFERENCE_LUMINANCE_CD_M2), max(l0s), 50)
+        result.arrays["fit_initial_luminance_cd_m2"] = grid
+        result.arrays["fit_t50_h"] = np.exp(fit["ln_c"] - fit["n"] * np.log(grid))
+    result.parameters["files"] = [f["file"] for f in result.per_file]
+    return result
+
+
+def plot_lifetime(result: AnalysisResult) -> dict[str, Any]:
+    from .plotting import new_figure
+
+    figures: dict[str, Any] = {}
+    fig = new_figure()
+    ax = fig.subplots()
+    for k, entry in enumerate(result.per_file):
+        t, r = result.arrays[f"time_h_{k}"], result.arrays[f"relative_luminance_{k}"]
+        (line,) = ax.plot(t, r, lw=1.0, label=f"{entry['file']} (L0 {result.arrays['initial_luminance_cd_m2'][k]:.0f})")
+        if f"fit_time_h_{k}" in result.arrays:
+            ax.plot(result.arrays[f"fit_time_h_{k}"], result.arrays[f"fit_relative_luminance_{k}"],
+                    ls="--", lw=0.8, color=line.get_color())
+        t50 = result.arrays["t50_h"][k]
+        ax.plot([t50], [0.5], "v", color=line.get_color())
+    ax.axhline(0.5, color="grey", ls=":", lw=0.8)
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("L / L0")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
+    figures["lifetime_decay"] = fig
+    if "fit_t50_h" in result.arrays:
+        fig = new_figure()
+        ax = fig.subplots()
+        ax.loglog(result.arrays["initial_luminance_cd_m2"], result.arrays["t50_h"], "o", label="runs")
+        ax.loglog(result.arrays["fit_initial_luminance_cd_m2"], result.arrays["fit_t50_h"], "-",
+                  label=f"n = {result.metrics['lifetime_acceleration_n'].value:.2f}")
+        t100 = result.metrics["t50_at_100_cd"].value
+        ax.loglog([REFERENCE_LUMINANCE_CD_M2], [t100], "*", ms=10, color="k",
+                  label=f"T50 @ 100 cd/m² ≈ {t100:.0f} h")
+        ax.set_xlabel("initial luminance L0 (cd/m²)")
+        ax.set_ylabel("T50 (h)")
+        ax.legend(fontsize=7)
+        figures["lifetime_acceleration"] = fig
+    return figures
+
+
+register_analysis(AnalysisSpec(
+    kind="lifetime",
+    method="led.lifetime",
+    version=METHOD_VERSION,
+    func=analyse_lifetime,
+    roles=(Role("files", ("lifetime",), many=True,
+                help="luminance vs time at constant current; several runs at different L0 for n"),),
+    plot=plot_lifetime,
+    description="T95/T90/T70/T50, and across runs the acceleration factor n and T50 at 100 cd/m²",
+))

@@ -1,0 +1,564 @@
+"""Delimited text tables: comma, tab, semicolon or whitespace, with a preamble and units.
+
+What is read
+    * a preamble of ``#`` comments and/or free text (instrument settings, a Keithley summary
+      table…) before the header; the data block is the first run of purely numeric rows;
+    * a header row directly above the data, optionally followed by a units row
+      (``Voltage  b_rev`` / ``[V]  [mA/cm2]``); units may also sit in the names
+      (``Current (mA)``, ``J [mA/cm2]``, ``Luminance (cd m-2)``);
+    * an explicit override for odd files: ``options={"columns": {"Vsrc": "voltage_v", ...},
+      "units": {"Isrc": "mA", ...}}`` (keys are header names or 0-based column indices).
+
+Canonical columns (SI or field-standard unit in the name): ``voltage_v``, ``current_a``,
+``current_density_ma_cm2``, ``luminance_cd_m2``, ``photodiode_current_a``,
+``photodiode_voltage_v``, ``time_h``, ``wavelength_nm``. Other columns are kept under a
+sanitised name. A second column that maps to a canonical name already taken (the six J sweeps
+of a solar-cell file) is kept as ``<canonical>_<header>``.
+
+The shape follows from the columns (see ``_decide_shape``): voltage + current + a light column
+→ ``jlv``; time + light (constant current) → ``lifetime``; voltage + current without light →
+``jv`` (a solar cell; an LED analysis refuses it); two plain numeric columns whose first looks
+like wavelengths → ``spectrum`` (low confidence, other parsers win when they recognise more).
+
+The parser keeps rows in file order and adds no metrics. For ``jlv`` it adds a ``sweep``
+column numbering the monotonic voltage segments (0 = first segment), so an analysis can pick
+the forward sweep and average duplicated voltages; see measurements/analysis/led.py.
+
+Because the registry filters parsers by their single ``shape``, the same reader is registered
+four times (``delimited_jlv``, ``delimited_lifetime``, ``delimited_jv``,
+``delimited_spectrum``); each sniffs with the shared (cached) table inference and answers
+only for its own shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import register
+from .base import ParsedData, ParseError, Parser
+
+# ---------------------------------------------------------------------------------------------
+# Units: factor to the canonical unit of each quantity.
+_CURRENT_TO_A = {"a": 1.0, "ma": 1e-3, "ua": 1e-6, "µa": 1e-6, "μa": 1e-6, "na": 1e-9, "pa": 1e-12}
+# current density → mA/cm²  (1 A/m² = 0.1 mA/cm²)
+_DENSITY_TO_MA_CM2 = {"ma/cm2": 1.0, "macm-2": 1.0, "a/cm2": 1e3, "acm-2": 1e3, "ua/cm2": 1e-3,
+                      "a/m2": 0.1, "am-2": 0.1, "ma/m2": 1e-4}
+_LUMINANCE_UNITS = {"cd/m2", "cdm-2", "nits", "nit", "cd/m^2"}
+_TIME_TO_H = {"s": 1 / 3600, "sec": 1 / 3600, "secs": 1 / 3600, "seconds": 1 / 3600,
+              "min": 1 / 60, "mins": 1 / 60, "minutes": 1 / 60,
+              "h": 1.0, "hr": 1.0, "hrs": 1.0, "hour": 1.0, "hours": 1.0}
+_VOLTAGE_TO_V = {"v": 1.0, "mv": 1e-3}
+_WAVELENGTH_TO_NM = {"nm": 1.0, "um": 1e3, "µm": 1e3, "a": 0.1, "å": 0.1}
+
+CANONICAL = ("voltage_v", "current_a", "current_density_ma_cm2", "luminance_cd_m2",
+             "photodiode_current_a", "photodiode_voltage_v", "time_h", "wavelength_nm")
+LIGHT_COLUMNS = ("luminance_cd_m2", "photodiode_current_a", "photodiode_voltage_v")
+
+_UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\)\]]*)[\)\]]\s*$")
+_UNIT_AFTER_SLASH = re.compile(r"^(?P<name>[A-Za-z _]+?)\s*/\s*(?P<unit>[A-Za-zµμ]+[A-Za-z0-9/^\-µμ ]*)$")
+_PHOTODIODE = re.compile(r"photo|\bpd\b|^pd|_pd\b|diode", re.I)
+
+
+def _norm_unit(unit: str) -> str:
+    """'mA/cm²' → 'ma/cm2', 'cd m-2' → 'cdm-2', 'A m^-2' → 'am-2'."""
+    u = unit.strip().lower().replace("²", "2").replace("^", "").replace("*", "").replace("·", "")
+    u = u.replace("micro", "u").replace(" ", "")
+    return u
+
+
+@dataclass
+class Column:
+    header: str  # as written in the file
+    unit: str  # as written ('' if none)
+    canonical: str | None  # canonical name, or None (kept under a sanitised name)
+    factor: float = 1.0  # multiply file values by this to get the canonical unit
+    assumed: bool = False  # unit not given, assumed from the name
+
+
+def _split_name_unit(header: str) -> tuple[str, str]:
+    header = header.strip().strip('"').strip("'")
+    m = _UNIT_IN_NAME.match(header)
+    if m:
+        return m["name"].strip(), m["unit"].strip()
+    m = _UNIT_AFTER_SLASH.match(header)
+    if m and _norm_unit(m["unit"]) in {**_CURRENT_TO_A, **_VOLTAGE_TO_V, **_TIME_TO_H, "nm": 1}:
+        return m["name"].strip(), m["unit"].strip()
+    return header, ""
+
+
+def classify(header: str, unit: str = "") -> Column:
+    """Recognise a column from its name and unit (the unit decides when both are present)."""
+    name, unit_in_name = _split_name_unit(header)
+    unit = unit or unit_in_name
+    u = _norm_unit(unit.strip("[]() "))
+    lname = name.lower()
+    is_pd = bool(_PHOTODIODE.search(name))
+    if u in _DENSITY_TO_MA_CM2:
+        return Column(header, unit, "current_density_ma_cm2", _DENSITY_TO_MA_CM2[u])
+    if u in _LUMINANCE_UNITS:
+        return Column(header, unit, "luminance_cd_m2")
+    if u in _CURRENT_TO_A:
+        return Column(header, unit, "photodiode_current_a" if is_pd else "current_a", _CURRENT_TO_A[u])
+    if u in _VOLTAGE_TO_V:
+        return Column(header, unit, "photodiode_voltage_v" if is_pd else "voltage_v", _VOLTAGE_TO_V[u])
+    if u in _TIME_TO_H:
+        return Column(header, unit, "time_h", _TIME_TO_H[u])
+    if u in _WAVELENGTH_TO_NM and ("wave" in lname or "lambda" in lname or u == "nm"):
+        return Column(header, unit, "wavelength_nm", _WAVELENGTH_TO_NM[u])
+    if u:
+        return Column(header, unit, None)
+    # No unit written: recognise by name only and record the assumption.
+    words = re.sub(r"[^a-z]+", " ", lname).split()
+    first = words[0] if words else ""
+    if is_pd and ("volt" in lname or first in {"v", "vpd"}):
+        return Column(header, "V", "photodiode_voltage_v", assumed=True)
+    if is_pd:
+        return Column(header, "A", "photodiode_current_a", assumed=True)
+    if "luminance" in lname or "brightness" in lname or first in {"l", "lum"}:
+        return Column(header, "cd/m2", "luminance_cd_m2", assumed=True)
+    if "density" in lname or first == "j":
+        return Column(header, "mA/cm2", "current_density_ma_cm2", assumed=True)
+    if "current" in lname or first == "i":
+        return Column(header, "A", "current_a", assumed=True)
+    if "volt" in lname or first in {"v", "u", "bias"}:
+        return Column(header, "V", "voltage_v", assumed=True)
+    if "time" in lname or first == "t":
+        # Lifetime racks log hours far more often than seconds; flagged as an assumption.
+        return Column(header, "h", "time_h", assumed=True)
+    if "wavelength" in lname or "lambda" in lname:
+        return Column(header, "nm", "wavelength_nm", assumed=True)
+    return Column(header, "", None)
+
+
+def column_for_target(header: str, target: str, unit: str) -> Column:
+    """An explicit mapping: the user names the canonical column, the unit gives the factor."""
+    if target not in CANONICAL:
+        raise ParseError(f"column mapping: unknown target {target!r}; expected one of {', '.join(CANONICAL)}")
+    u = _norm_unit(unit.strip("[]() "))
+    tables = {"voltage_v": _VOLTAGE_TO_V, "photodiode_voltage_v": _VOLTAGE_TO_V,
+              "current_a": _CURRENT_TO_A, "photodiode_current_a": _CURRENT_TO_A,
+              "current_density_ma_cm2": _DENSITY_TO_MA_CM2, "time_h": _TIME_TO_H,
+              "wavelength_nm": _WAVELENGTH_TO_NM, "luminance_cd_m2": dict.fromkeys(_LUMINANCE_UNITS, 1.0)}
+    table = tables[target]
+    if not u:
+        return Column(header, "", target, 1.0, assumed=True)
+    if u not in table:
+        raise ParseError(f"column mapping: unit {unit!r} does not fit {target} "
+                         f"(expected one of {', '.join(sorted(table))})")
+    return Column(header, unit, target, table[u])
+
+
+# ---------------------------------------------------------------------------------------------
+# Table layout: delimiter, header lines and the numeric block.
+
+_DELIMITERS = ("\t", ";", ",", None)  # None = runs of whitespace
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|inf)$", re.I)
+
+
+def _fields(line: str, delimiter: str | None) -> list[str]:
+    parts = line.split(delimiter) if delimiter else line.split()
+    parts = [p.strip() for p in parts]
+    while parts and parts[-1] == "":  # trailing delimiter (common in Keithley/LabVIEW exports)
+        parts.pop()
+    return parts
+
+
+def _numeric_count(line: str, delimiter: str | None, decimal_comma: bool = False) -> int:
+    """Number of fields if every field is a number, else -1."""
+    parts = _fields(line, delimiter)
+    if not parts:
+        return -1
+    for p in parts:
+        if decimal_comma:
+            p = p.replace(",", ".")
+        if not _NUMBER.match(p):
+            return -1
+    return len(parts)
+
+
+@dataclass
+class Layout:
+    delimiter: str | None
+    decimal_comma: bool
+    data_start: int  # 0-based index into lines
+    n_columns: int
+    header_lines: list[int] = field(default_factory=list)  # 0-based, name row then unit row
+    preamble: list[str] = field(default_factory=list)
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith(("#", "%", "//"))
+
+
+def _find_layout(lines: list[str]) -> Layout | None:
+    """Find the delimiter and the first run of ≥3 numeric rows with the same width ≥2."""
+    best: Layout | None = None
+    for delimiter in _DELIMITERS:
+        for decimal_comma in ((False, True) if delimiter in ("\t", ";", None) else (False,)):
+            run_start, run_width, run_len = -1, -1, 0
+            for i, line in enumerate(lines[:400]):
+                if not line.strip() or _is_comment(line):
+                    continue
+                width = _numeric_count(line, delimiter, decimal_comma)
+                if width >= 2 and width == run_width:
+                    run_len += 1
+                elif width >= 2:
+                    run_start, run_width, run_len = i, width, 1
+                else:
+                    run_start, run_width, run_len = -1, -1, 0
+                if run_len >= 3:
+                    break
+            # Three agreeing rows make a table; a tiny file may hold fewer rows in all.
+            if run_start < 0 or run_len < min(3, _remaining_rows(lines, run_start)):
+                continue
+            candidate = Layout(delimiter, decimal_comma, run_start, run_width)
+            # Earliest data start wins; on a tie the delimiter order above decides (tab before
+            # whitespace for "Voltage (V)<TAB>Current (A)", semicolon before comma for
+            # decimal-comma files).
+            if best is None or candidate.data_start < best.data_start:
+                best = candidate
+    if best is None:
+        return None
+    # Header: the last non-comment, non-blank line(s) above the data; a units row sits below
+    # the names row when every field looks like a bare unit ("[V]", "(mA/cm2)", "V").
+    above = [i for i in range(best.data_start) if lines[i].strip() and not _is_comment(lines[i])]
+    if above:
+        last = above[-1]
+        if _looks_like_units(_fields(lines[last], best.delimiter)) and len(above) >= 2:
+            best.header_lines = [above[-2], last]
+        else:
+            best.header_lines = [last]
+        best.preamble = [lines[i] for i in range(best.header_lines[0])]
+    else:
+        best.preamble = [lines[i] for i in range(best.data_start)]
+    return best
+
+
+def _remaining_rows(lines: list[str], start: int) -> int:
+    if start < 0:
+        return 0
+    return sum(1 for line in lines[start:] if line.strip() and not _is_comment(line))
+
+
+def _looks_like_units(parts: list[str]) -> bool:
+    if not parts:
+        return False
+    for p in parts:
+        p = p.strip()
+        if not p:
+            continue
+        if p[0] in "[(" and p[-1] in "])":
+            continue
+        if _norm_unit(p) in {**_CURRENT_TO_A, **_DENSITY_TO_MA_CM2, **_TIME_TO_H, **_VOLTAGE_TO_V,
+                             **dict.fromkeys(_LUMINANCE_UNITS), "nm": 1}:
+            continue
+        return False
+    return True
+
+
+def _header_names(lines: list[str], layout: Layout) -> tuple[list[str], list[str]] | None:
+    """(names, units) for each data column, or None when there is no usable header."""
+    if not layout.header_lines:
+        return None
+    raw = lines[layout.header_lines[0]].strip()
+    names = _fields(raw, layout.delimiter)
+    if len(names) != layout.n_columns and layout.delimiter is None:
+        # Whitespace tables whose names contain spaces: "Voltage (V)  Current (A)".
+        names = [p.strip() for p in re.split(r"\t|\s{2,}", raw) if p.strip()]
+        if len(names) != layout.n_columns:
+            names = re.findall(r"[^\s\(\[]+(?:\s*[\(\[][^\)\]]*[\)\]])?", raw)
+    if len(names) != layout.n_columns:
+        return None
+    units = [""] * len(names)
+    if len(layout.header_lines) == 2:
+        unit_fields = _fields(lines[layout.header_lines[1]], layout.delimiter)
+        if len(unit_fields) == len(names):
+            units = [u.strip("[]() ") for u in unit_fields]
+    return names, units
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: a fast path (numpy on the whole block) and a slow path that finds the bad line.
+
+
+def _read_block(lines: list[str], layout: Layout) -> np.ndarray:
+    body = lines[layout.data_start:]
+    rows = [ln for ln in body if ln.strip() and not _is_comment(ln)]
+    text = "\n".join(rows)
+    if layout.decimal_comma:
+        text = text.replace(",", ".")
+    if layout.delimiter and layout.delimiter not in (" ",):
+        text = text.replace(layout.delimiter, " ")
+    try:
+        values = np.array(text.split(), dtype=float)
+        if values.size == len(rows) * layout.n_columns:
+            return values.reshape(len(rows), layout.n_columns)
+    except ValueError:
+        pass
+    _diagnose(lines, layout)  # raises with the line number
+    raise ParseError("inconsistent numeric block")  # pragma: no cover - _diagnose always raises
+
+
+def _diagnose(lines: list[str], layout: Layout) -> None:
+    for i in range(layout.data_start, len(lines)):
+        line = lines[i]
+        if not line.strip() or _is_comment(line):
+            continue
+        parts = _fields(line, layout.delimiter)
+        numeric = [p for p in parts if _NUMBER.match(p.replace(",", ".") if layout.decimal_comma else p)]
+        if len(parts) != layout.n_columns or len(numeric) != len(parts):
+            if len(numeric) != len(parts):
+                bad = next(p for p in parts if p not in numeric)
+                raise ParseError(f"expected {layout.n_columns} numeric columns, found {len(numeric)} "
+                                 f"(not a number: {bad[:30]!r})", line=i + 1)
+            raise ParseError(f"expected {layout.n_columns} numeric columns, found {len(parts)}", line=i + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shape decision and the table object shared by the four registered parsers.
+
+
+@dataclass
+class Table:
+    layout: Layout
+    columns: list[Column]
+    shape: str | None
+    confidence: float
+    reason: str = ""  # why no shape / why low confidence
+
+
+def _decide_shape(columns: list[Column], values: np.ndarray | None = None) -> tuple[str | None, float, str]:
+    found = {c.canonical for c in columns if c.canonical}
+    has_v = "voltage_v" in found
+    has_i = bool(found & {"current_a", "current_density_ma_cm2"})
+    has_light = bool(found & set(LIGHT_COLUMNS))
+    has_t = "time_h" in found
+    if has_t and has_light and not (has_v and has_i):
+        return "lifetime", 0.85, ""
+    if has_v and has_i and has_light:
+        if has_t and values is not None:
+            # A constant-current lifetime log may also carry V and I columns: the current
+            # barely moves, unlike a J-L-V sweep (with or without a leading time column).
+            idx = next(i for i, c in enumerate(columns) if c.canonical in ("current_a", "current_density_ma_cm2"))
+            current = values[:, idx]
+            span = np.nanmax(np.abs(current))
+            if span > 0 and (np.nanmax(current) - np.nanmin(current)) / span < 0.05:
+                return "lifetime", 0.85, ""
+        return "jlv", 0.85, ""
+    if has_v and has_i:
+        return "jv", 0.8, "no luminance or photodiode column"
+    if found == {"wavelength_nm"} or (len(columns) == 2 and "wavelength_nm" in found):
+        return "spectrum", 0.4, ""
+    return None, 0.0, "no recognised columns"
+
+
+def _looks_like_wavelengths(x: np.ndarray) -> bool:
+    if x.size < 20:
+        return False
+    d = np.diff(x)
+    return bool(150 <= x.min() and x.max() <= 3000 and (np.all(d > 0) or np.all(d < 0)))
+
+
+def _apply_overrides(names: list[str] | None, units: list[str], n_columns: int, options: dict) -> list[Column] | None:
+    mapping = options.get("columns") or {}
+    unit_over = options.get("units") or {}
+    if names is None and not mapping:
+        return None
+    if names is None:
+        names = [str(i) for i in range(n_columns)]
+    columns = []
+    known = set(names)
+    for key in list(mapping) + list(unit_over):
+        if str(key) not in known and not (str(key).isdigit() and int(key) < n_columns):
+            raise ParseError(f"column mapping names {key!r}, but the header has {', '.join(names)}")
+    for i, (name, unit) in enumerate(zip(names, units, strict=True)):
+        target = mapping.get(name, mapping.get(i, mapping.get(str(i))))
+        unit_given = unit_over.get(name, unit_over.get(i, unit_over.get(str(i))))
+        if target:
+            unit_here = unit_given if unit_given is not None else (unit or _split_name_unit(name)[1])
+            columns.append(column_for_target(name, target, unit_here))
+        else:
+            columns.append(classify(name, unit_given if unit_given is not None else unit))
+    return columns
+
+
+@lru_cache(maxsize=16)
+def _inspect(text: str, options_key: str = "") -> tuple[list[str], Table | None]:
+    """Shared by sniff (on the head) and parse (on the whole text). Cached: the four
+    registered shapes sniff the same head one after the other."""
+    import json
+
+    options = json.loads(options_key) if options_key else {}
+    lines = text.splitlines()
+    layout = _find_layout(lines)
+    if layout is None:
+        return lines, None
+    header = _header_names(lines, layout)
+    names, units = header if header else (None, [""] * layout.n_columns)
+    columns = _apply_overrides(names, units, layout.n_columns, options)
+    if columns is None:
+        # No header: only a two-column wavelength-like table means anything on its own.
+        columns = [Column(str(i), "", None) for i in range(layout.n_columns)]
+        return lines, Table(layout, columns, None, 0.0, "no header row")
+    shape, confidence, reason = _decide_shape(columns)
+    return lines, Table(layout, columns, shape, confidence, reason)
+
+
+def _options_key(options: dict | None) -> str:
+    import json
+
+    if not options:
+        return ""
+    return json.dumps({k: options[k] for k in ("columns", "units") if k in options}, sort_keys=True, default=str)
+
+
+def _sanitise(name: str) -> str:
+    base, unit = _split_name_unit(name)
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", f"{base}_{unit}" if unit else base).strip("_").lower()
+    return s or "column"
+
+
+def _sweep_segments(voltage: np.ndarray) -> np.ndarray:
+    """Number the monotonic runs of a voltage sweep; repeated voltages stay in their run."""
+    steps = np.sign(np.diff(voltage))
+    segment = np.zeros(voltage.size, dtype=int)
+    direction = 0
+    current = 0
+    for i, s in enumerate(steps, start=1):
+        if s != 0:
+            if direction != 0 and s != direction:
+                current += 1
+            direction = s
+        segment[i] = current
+    return segment
+
+
+class _DelimitedBase(Parser):
+    """Shared reader; subclasses only fix ``name``/``shape`` for the registry."""
+
+    description = "Delimited text (comma, tab, semicolon, whitespace) with preamble and unit-aware header"
+
+    def sniff(self, text: str) -> float:
+        try:
+            _, table = _inspect(text)
+        except ParseError:
+            return 0.0
+        if table is None:
+            return 0.0
+        if table.shape == self.shape:
+            return table.confidence
+        if table.shape is None and self.shape == "spectrum" and table.layout.n_columns == 2:
+            return 0.2  # plain two columns: maybe a spectrum; checked again in parse
+        if table.shape is None and table.reason == "no recognised columns" and self.shape in ("jlv", "lifetime"):
+            # A table with a header nobody recognises: answer faintly, so that a column mapping
+            # given with the upload can still reach parse(), and without one the reason is
+            # "cannot tell which column…" rather than "unknown format".
+            return 0.01
+        if self.shape == "jlv" and table.shape == "jv":
+            # Still answer (weakly) so an LED upload of a solar-cell J-V gets a reason, not
+            # "unknown format"; parse() raises "no luminance or photodiode column".
+            return 0.05
+        return 0.0
+
+    def parse(self, text: str, *, filename: str | None = None, options: dict | None = None) -> ParsedData:
+        options = options or {}
+        lines, table = _inspect(text, _options_key(options))
+        if table is None:
+            raise ParseError("no numeric table found: expected at least 3 rows of numbers "
+                             "separated by commas, tabs, semicolons or spaces", filename=filename)
+        layout = table.layout
+        values = _read_block(lines, layout)
+        columns = table.columns
+        shape, _, reason = _decide_shape(columns, values) if table.shape else (None, 0, table.reason)
+        if shape is None and layout.n_columns == 2 and _looks_like_wavelengths(values[:, 0]):
+            columns = [Column(columns[0].header, "nm", "wavelength_nm", assumed=not columns[0].unit),
+                       Column(columns[1].header, columns[1].unit, None)]
+            shape = "spectrum"
+        if shape is None:
+            raise ParseError(f"{reason}: cannot tell which column is voltage, current, luminance or "
+                             "time; give units in the header or pass a column mapping",
+                             line=(layout.header_lines[0] + 1) if layout.header_lines else layout.data_start + 1)
+        if shape != self.shape:
+            if self.shape == "jlv" and shape == "jv":
+                raise ParseError("no luminance or photodiode column: this looks like a solar-cell "
+                                 "J-V file (voltage and current only)",
+                                 line=(layout.header_lines[0] + 1) if layout.header_lines else None)
+            raise ParseError(f"read as {shape}, not {self.shape}")
+        return _to_parsed(self.name, shape, values, columns, layout, lines)
+
+
+def _to_parsed(fmt: str, shape: str, values: np.ndarray, columns: list[Column], layout: Layout,
+               lines: list[str]) -> ParsedData:
+    data: dict[str, np.ndarray] = {}
+    units: dict[str, str] = {}
+    assumed: list[str] = []
+    for i, col in enumerate(columns):
+        if col.canonical and col.canonical not in data:
+            key = col.canonical
+        elif col.canonical:
+            key = f"{col.canonical}_{_sanitise(col.header)}"
+        elif shape == "spectrum" and i == 1:
+            key = "intensity_counts" if not col.unit else _sanitise(col.header)
+        else:
+            key = _sanitise(col.header)
+        while key in data:
+            key += "_"
+        data[key] = values[:, i] * col.factor
+        units[key] = col.unit
+        if col.assumed and col.canonical:
+            assumed.append(f"{col.header!r} read as {col.canonical} (no unit given)")
+    frame = pd.DataFrame(data)
+    metadata: dict = {
+        "delimiter": {"\t": "tab", ";": "semicolon", ",": "comma", None: "whitespace"}[layout.delimiter],
+        "decimal_comma": layout.decimal_comma,
+        "header": [c.header for c in columns],
+        "units": units,
+        "preamble": [ln.strip() for ln in layout.preamble if ln.strip()][:50],
+        "data_first_line": layout.data_start + 1,
+        "rows": int(values.shape[0]),
+    }
+    if assumed:
+        metadata["assumed_units"] = assumed
+    if shape in ("jlv", "jv"):
+        segments = _sweep_segments(frame["voltage_v"].to_numpy())
+        metadata["sweeps"] = int(segments.max() + 1)
+        metadata["voltage_monotonic"] = bool(segments.max() == 0)
+        if shape == "jlv":
+            frame["sweep"] = segments
+        extra_j = [k for k in frame.columns if k.startswith(("current_density_ma_cm2_", "current_a_"))]
+        if extra_j:
+            metadata["sweep_columns"] = [k for k in frame.columns if k.startswith(("current_density_ma_cm2", "current_a"))]
+    return ParsedData(format=fmt, shape=shape, data=frame, metadata=metadata)
+
+
+@register
+class DelimitedJLV(_DelimitedBase):
+    name = "delimited_jlv"
+    shape = "jlv"
+    description = "J-L-V sweep as delimited text: voltage, current (A/mA/µA or mA/cm²), luminance or photodiode"
+
+
+@register
+class DelimitedLifetime(_DelimitedBase):
+    name = "delimited_lifetime"
+    shape = "lifetime"
+    description = "Luminance vs time (s/min/h) as delimited text, e.g. a lifetime rack log"
+
+
+@register
+class DelimitedJV(_DelimitedBase):
+    name = "delimited_jv"
+    shape = "jv"
+    description = "Current-voltage table without a light column (solar-cell J-V, e.g. Keithley 2400 export)"
+
+
+@register
+class DelimitedSpectrum(_DelimitedBase):
+    name = "delimited_spectrum"
+    shape = "spectrum"
+    description = "Two plain numeric columns, wavelength (nm) and a value (counts, A/W, sensitivity)"
