@@ -244,6 +244,14 @@ def _plan(mf: MeasurementFile) -> Plan:
     return Plan(kind, {_first_role(kind): [mf]})
 
 
+def _own_shape(mf: MeasurementFile) -> str | None:
+    spec = get_spec(mf.kind)
+    role_name = (mf.metadata or {}).get("role") if mf.kind == MeasurementKind.PLQY else None
+    role = next((r for r in spec.roles if r.name == role_name), None) or next(
+        (r for r in spec.roles if r.name == mf.kind), spec.roles[0])
+    return role.shapes[0] if len(role.shapes) == 1 else None
+
+
 def _first_role(kind: str) -> str:
     return get_spec(kind).roles[0].name
 
@@ -262,8 +270,9 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         return MeasurementFile.objects.filter(pk=file_id).values_list("status", flat=True).first() or "missing"
     mf = MeasurementFile.objects.select_related("sample", "pixel__device", "instrument").get(pk=file_id)
     try:
-        # Parse this file on its own first, so its failure names this file and not its partner.
-        parsed = parse_bytes(_read(mf), filename=mf.original_name)
+        # Parse this file on its own first, as what its kind needs (a solar-cell J-V uploaded as
+        # jlv fails here with "no luminance or photodiode column"), so its failure names this file.
+        parsed = parse_bytes(_read(mf), filename=mf.original_name, shape=_own_shape(mf))
         plan = _plan(mf)
         if plan.waiting_for:
             _finish(mf, FileStatus.DONE, format=parsed.format, waiting_for=plan.waiting_for)
@@ -301,7 +310,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     analysis = Analysis.objects.create(
         kind=kind, method=result.method, version=result.version, parameters=_jsonable(result.parameters),
         sample=sample, pixel=pixel, warnings=list(result.warnings),
-        result={"per_file": _jsonable(result.per_file), "metrics": _jsonable(result.metrics_json())})
+        result={"per_file": _jsonable(result.per_file), "metrics": _jsonable(result.metrics_json()),
+                "arrays": _curves_jsonable(result.arrays)})
     analysis.sources.set(sources)
     device = pixel.device if pixel else getattr(sample, "device", None)
     scope = MetricScope.PIXEL if pixel else MetricScope.DEVICE if device else MetricScope.SAMPLE
@@ -369,6 +379,25 @@ def rollup_device(device, names: list[str]) -> None:
             best_row = next(m for m in ms if m.value == best)
             rows.append(DerivedMetric(value=best, aggregate=Aggregate.BEST, extra={"pixel": best_row.pixel.label}, **common))
     DerivedMetric.objects.bulk_create(rows)
+
+
+# Curves kept on the Analysis row so the UI can overlay devices without re-reading raw files.
+MAX_STORED_CURVE_POINTS = 400
+
+
+def _curves_jsonable(arrays: dict[str, Any]) -> dict[str, list[float | None]]:
+    """1-D arrays, evenly decimated to ≤ MAX_STORED_CURVE_POINTS; NaN/inf → null (valid JSON)."""
+    import numpy as np
+
+    out: dict[str, list[float | None]] = {}
+    for name, values in arrays.items():
+        a = np.asarray(values, dtype=float)
+        if a.ndim != 1:
+            continue  # maps (TA) stay in the plots only
+        if a.size > MAX_STORED_CURVE_POINTS:
+            a = a[np.unique(np.linspace(0, a.size - 1, MAX_STORED_CURVE_POINTS).round().astype(int))]
+        out[str(name)] = [float(v) if np.isfinite(v) else None for v in a]
+    return out
 
 
 def _jsonable(value: Any) -> Any:
