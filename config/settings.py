@@ -138,9 +138,11 @@ LEDGER_DEFAULT_TOLERANCE = 0.05
 LEDGER_ANALYSIS_TIMEOUT_S = env_int("LEDGER_ANALYSIS_TIMEOUT_S", 600)
 
 # Celery: with no broker configured, tasks run in-process (eager) — same code path, no Redis.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+_broker = env_str("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not _broker
+# In eager mode nothing is sent; "memory://" only keeps kombu from warning about a missing host.
+CELERY_BROKER_URL = _broker or "memory://"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -164,6 +166,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"user": env_str("LEDGER_THROTTLE_USER", "1200/min")},
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LEDger API",
@@ -174,6 +177,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set shared by several fields (else the schema has warnings).
+    "ENUM_NAME_OVERRIDES": {
+        "SampleKindEnum": "samples.models.SampleKind",
+        "SampleStatusEnum": "samples.models.SampleStatus",
+        "RunStatusEnum": "samples.models.RunStatus",
+        "MeasurementKindEnum": "measurements.models.MeasurementKind",
+        "FileStatusEnum": "measurements.models.FileStatus",
+        "UnitEnum": "core.units.UNIT_CHOICES",
+    },
 }
 
 LOGGING = {

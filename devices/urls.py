@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from devices import views
+
+urlpatterns = [
+    path("", views.device_list, name="device-list"),
+    path("<str:label>/", views.device_detail, name="device-detail"),
+]

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.file_list, name="measurement-list"),
+    path("upload/", views.upload, name="measurement-upload"),
+    path("status/", views.status, name="measurement-status"),
+    path("compare/", views.compare, name="compare"),
+    path("<int:pk>/", views.detail, name="measurement-detail"),
+]

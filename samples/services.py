@@ -116,3 +116,18 @@ def run_complete(run: ProcessRun, *, outputs: int = 1, output_kind: str | None =
                       name=name, location=location)
         for _ in range(outputs)
     ]
+
+
+RUN_CONDITION_FIELDS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
+
+
+def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
+    """Record the conditions of a run (glovebox O₂/H₂O, T, RH, scale, notes), validated by the model."""
+    unknown = set(fields) - set(RUN_CONDITION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a run condition: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.full_clean(exclude=["label"])
+    run.save(update_fields=[*fields, "updated_at"])
+    return run

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from samples import views
+
+urlpatterns = [
+    path("", views.sample_list, name="sample-list"),
+    path("runs/", views.run_list, name="run-list"),
+    path("runs/plan/<int:version_id>/", views.run_plan, name="run-plan"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/log/", views.run_log, name="run-log"),
+    path("<str:label>/", views.sample_detail, name="sample-detail"),
+]

@@ -90,7 +90,7 @@ class WeighTable:
     """Masses for the run's volume, plus the composition they give (one line each)."""
 
     rows: list[WeighRow]
-    volume_ml: float
+    volume_ml: float | None  # None for amounts that do not scale with a volume (a QD flask, a dose)
     solvent: str = ""
     composition: list[str] = field(default_factory=list)  # "[Pb²⁺] = 0.400 M", "⟨n⟩ = 3"
 

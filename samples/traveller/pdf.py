@@ -655,8 +655,12 @@ def _weighing(sheet: TravellerSheet, width: float) -> list[Flowable]:
         )
     )
     solvent = f" {wt.solvent}" if wt.solvent else ""
-    aside = f"for {fmt_number(wt.volume_ml)} mL{solvent}"
+    # A QD flask or a ligand dose is not made up to a volume: no "for … mL" then.
+    aside = f"for {fmt_number(wt.volume_ml)} mL{solvent}" if wt.volume_ml else wt.solvent
     return [KeepTogether([_section("What to weigh", aside), Spacer(0, 3), outer])]
+
+
+KEEP_STEP_ROWS = 4  # parameter rows kept on the page of their step's header
 
 
 def _steps(sheet: TravellerSheet, width: float) -> list[Flowable]:
@@ -680,6 +684,10 @@ def _steps(sheet: TravellerSheet, width: float) -> list[Flowable]:
             title += f'  <font color="#5b6675" size="7.2">{escape(step.instructions)}</font>'
         rows.append([_p(step.order, S_BOLD), Paragraph(title, S_BODY), "", "", "", ""])
         style += [("SPAN", (1, r), (5, r)), ("BACKGROUND", (0, r), (-1, r), BAND)]
+        if step.parameters:
+            # Keep the grey header with its first rows: a header alone at a page foot reads as a
+            # step with nothing to do. A short step stays whole; a long one may still split later.
+            style.append(("NOSPLIT", (0, r), (-1, r + min(len(step.parameters), KEEP_STEP_ROWS))))
         if not step.parameters:
             rows[r][5] = CheckBox(step.done)
             style += [("SPAN", (1, r), (4, r))]

@@ -31,7 +31,7 @@ def _unavailable(reason: str):
 
 
 def _check_services() -> None:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         _unavailable("CELERY_BROKER_URL is not set (no broker)")
     if connection.vendor != "postgresql":
         _unavailable(f"the worker needs a database it can share: PostgreSQL, not {connection.vendor}")

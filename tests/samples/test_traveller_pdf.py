@@ -307,3 +307,20 @@ def test_long_label_on_a_vial_label_stays_in_its_cell():
     xmax = [float(x) for x in re.findall(r'xMax="([\d.]+)"', html)]
     ymax = [float(y) for y in re.findall(r'yMax="([\d.]+)"', html)]
     assert max(xmax) <= 62 * mm and max(ymax) <= 29 * mm
+
+
+def test_step_header_never_ends_a_page_alone():
+    """A step's grey header row stays on the page of its first parameter rows, wherever the page
+    break falls (the notes text shifts the steps table down a little for each variant)."""
+    from samples.traveller import Step
+
+    steps = [Step(n, f"STEP{n:02d}", [ParamRow(f"P{n:02d}a", n, "s"), ParamRow(f"P{n:02d}b", n, "rpm")]) for n in range(1, 31)]
+    for extra in range(0, 12):
+        sheet = replace(demo_sheet(), steps=steps, chemicals=demo_sheet().chemicals[: extra % 6 + 1],
+                        parents=demo_sheet().parents[: 1 + extra // 6])
+        pages = _text(render_travellers([sheet], generated_at=GENERATED))
+        assert len(pages) >= 2
+        for n in range(1, 31):
+            header = next(i for i, page in enumerate(pages) if f"STEP{n:02d}" in page)
+            first = next(i for i, page in enumerate(pages) if f"P{n:02d}a" in page)
+            assert header == first, f"variant {extra}: STEP{n:02d} on page {header + 1}, its rows on {first + 1}"
