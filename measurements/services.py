@@ -27,8 +27,17 @@ from samples.models import Sample, SampleKind
 from .analysis.base import AnalysisError, AnalysisResult
 from .analysis.plotting import render
 from .analysis.registry import get_spec, run, specs
-from .models import (Aggregate, Analysis, DerivedMetric, FileStatus, Instrument, MeasurementFile, MeasurementKind,
-                     MetricScope, Plot)
+from .models import (
+    Aggregate,
+    Analysis,
+    DerivedMetric,
+    FileStatus,
+    Instrument,
+    MeasurementFile,
+    MeasurementKind,
+    MetricScope,
+    Plot,
+)
 from .parsers import ParseError, UnknownFormat, parse_bytes
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,14 @@ import pytest
 from django.utils import timezone
 
 from measurements.models import Analysis, DerivedMetric, FileStatus, MeasurementFile, Plot
-from measurements.services import (IngestError, claim, fail_stale_files, measurement_file_ingest,
-                                   measurement_file_process, measurement_files_reanalyze)
+from measurements.services import (
+    IngestError,
+    claim,
+    fail_stale_files,
+    measurement_file_ingest,
+    measurement_file_process,
+    measurement_files_reanalyze,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit must fire: the task is enqueued on commit
 
