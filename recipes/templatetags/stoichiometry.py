@@ -1,0 +1,41 @@
+"""``{% composition_tables version_or_run volume_ml %}``: the "what is in it" and "what to weigh"
+tables of recipes.stoichiometry, for recipe pages (a RecipeVersion) and run pages (a ProcessRun).
+
+    {% load stoichiometry %}
+    {% composition_tables version request.GET.volume_ml %}
+    {% composition_tables run %}            {# volume_ml defaults to ?volume_ml=, else the run's batch #}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from recipes.stoichiometry import library_from_db, run_composition, version_composition
+
+register = template.Library()
+
+
+def _library(context: template.Context):
+    # One Chemical query per request even when a page shows several recipes.
+    request = context.get("request")
+    if request is None:
+        return library_from_db()
+    if not hasattr(request, "_ledger_reagent_library"):
+        request._ledger_reagent_library = library_from_db()
+    return request._ledger_reagent_library
+
+
+@register.inclusion_tag("recipes/_composition.html", takes_context=True)
+def composition_tables(context: template.Context, version_or_run: Any, volume_ml: Any = None) -> dict[str, Any]:
+    """Render the tables for a RecipeVersion or a ProcessRun (anything with ``recipe_version``)."""
+    request = context.get("request")
+    if volume_ml in (None, "") and request is not None:
+        volume_ml = request.GET.get("volume_ml")
+    library = _library(context)
+    if hasattr(version_or_run, "recipe_version"):
+        result = run_composition(version_or_run, volume_ml, library=library)
+    else:
+        result = version_composition(version_or_run, volume_ml, library=library)
+    return {"comp": result, "request": request}
