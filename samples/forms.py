@@ -1,0 +1,162 @@
+"""Forms for planning and logging a run.
+
+One form class serves both "plan a run from a recipe version" and "log the actuals of a planned
+run": the parameter rows come from the version (plan) or from the run's RunValues (log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+
+from core.access import restrict
+from core.units import UNITS, UnitError, convert
+from recipes.formatting import format_number, format_planned
+from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
+
+from .models import ProcessRun, Project, Sample, SampleStatus
+
+
+@dataclass
+class ParamRow:
+    """One parameter line of the form: planned values plus the names of its form fields."""
+
+    path: str  # "<step order>.<param key>", what the services take
+    step_order: int
+    step_name: str
+    name: str
+    value_type: str
+    nominal: float | None
+    lo: float | None
+    hi: float | None
+    unit: str
+    text: str
+    value_field: str = ""
+    unit_field: str = ""
+    text_field: str = ""
+
+    @property
+    def planned_display(self) -> str:
+        return format_planned(self.nominal, self.lo, self.hi, self.unit, self.text, self.value_type)
+
+    @property
+    def nominal_display(self) -> str:
+        return format_number(self.nominal)
+
+    @property
+    def is_number(self) -> bool:
+        return self.value_type == RecipeParameter.ValueType.NUMBER
+
+    def unit_options(self) -> list[tuple[str, float]]:
+        """Units the actual may be typed in (same dimension), with their factor to the planned unit
+        so run_form.js converts exactly as core.units.convert does."""
+        if not self.unit:
+            return []
+        dim, base = UNITS[self.unit]
+        if dim == "temperature":
+            return [(self.unit, 1.0)]
+        return [(u, f / base) for u, (d, f) in UNITS.items() if d == dim]
+
+
+def rows_from_version(version: RecipeVersion) -> list[ParamRow]:
+    params = RecipeParameter.objects.filter(step__version=version).select_related("step").order_by("step__order", "order", "id")
+    return [ParamRow(path=f"{p.step.order}.{p.key}", step_order=p.step.order, step_name=p.step.name, name=p.name,
+                     value_type=p.value_type, nominal=p.nominal, lo=p.min_value, hi=p.max_value, unit=p.unit,
+                     text=p.text_value) for p in params]
+
+
+def rows_from_run(run: ProcessRun) -> list[ParamRow]:
+    return [ParamRow(path=f"{v.parameter.step.order}.{v.parameter.key}", step_order=v.parameter.step.order,
+                     step_name=v.parameter.step.name, name=v.parameter.name, value_type=v.parameter.value_type,
+                     nominal=v.planned_nominal, lo=v.planned_min, hi=v.planned_max, unit=v.unit, text=v.planned_text)
+            for v in run.values.select_related("parameter__step")]
+
+
+def _optional_float(label, **kw):
+    return forms.FloatField(label=label, required=False, **kw)
+
+
+class RunForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.none())
+    planned_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    glovebox_o2_ppm = _optional_float("Glovebox O₂ (ppm)", min_value=0)
+    glovebox_h2o_ppm = _optional_float("Glovebox H₂O (ppm)", min_value=0)
+    temperature_c = _optional_float("Temperature (°C)")
+    humidity_percent = _optional_float("Relative humidity (%)", min_value=0, max_value=100)
+    batch_volume_ml = _optional_float("Batch volume (mL)", min_value=0)
+    lots = forms.ModelMultipleChoiceField(queryset=ChemicalLot.objects.none(), required=False,
+                                          widget=forms.CheckboxSelectMultiple, label="Chemical lots used")
+    inputs = forms.ModelMultipleChoiceField(queryset=Sample.objects.none(), required=False,
+                                            widget=forms.CheckboxSelectMultiple, label="Input samples (parents)")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    complete = forms.BooleanField(required=False, initial=True, label="Run finished: create the output sample(s) now")
+    outputs = forms.IntegerField(min_value=1, max_value=96, initial=1, label="Number of output samples",
+                                 help_text="A batch of N substrates in one go gives N samples.")
+    output_location = forms.CharField(required=False, max_length=120, label="Where the outputs are kept")
+
+    def __init__(self, *args, version: RecipeVersion, user, rows: list[ParamRow], run: ProcessRun | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version, self.user, self.rows, self.run = version, user, rows, run
+        self.fields["project"].queryset = restrict(Project.objects.all(), user)
+        chemicals = RecipeParameter.objects.filter(step__version=version, chemical__isnull=False).values("chemical")
+        self.fields["lots"].queryset = (ChemicalLot.objects.filter(chemical__in=chemicals, is_active=True)
+                                        .select_related("chemical").order_by("chemical__name", "-received_on"))
+        inputs = restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
+        self.fields["inputs"].queryset = inputs.order_by("-created_at")
+        self.fields["inputs"].label_from_instance = lambda s: " · ".join(filter(None, [s.label, s.get_kind_display(), s.name]))
+        if run is not None:
+            # The run exists already: project and inputs were fixed when it was planned.
+            for name in ("project", "planned_date", "lots", "inputs"):
+                del self.fields[name]
+        elif self.fields["project"].queryset.count() == 1:
+            self.fields["project"].initial = self.fields["project"].queryset.first()
+        for row in rows:
+            key = row.path.replace(".", "_")
+            if row.is_number:
+                row.value_field, row.unit_field = f"v_{key}", f"u_{key}"
+                self.fields[row.value_field] = forms.FloatField(required=False, label=row.name)
+                self.fields[row.unit_field] = forms.ChoiceField(
+                    required=False, choices=[(u, u) for u, _ in row.unit_options()] or [("", "—")], initial=row.unit)
+            else:
+                row.text_field = f"t_{key}"
+                self.fields[row.text_field] = forms.CharField(required=False, max_length=300, label=row.name)
+
+    def clean(self):
+        data = super().clean()
+        for row in self.rows:
+            if not row.is_number:
+                continue
+            value, unit = data.get(row.value_field), data.get(row.unit_field) or row.unit
+            if value is None:
+                continue
+            try:
+                convert(value, unit, row.unit or unit)
+            except UnitError as exc:
+                self.add_error(row.unit_field, str(exc))
+        return data
+
+    def actuals(self) -> dict[str, tuple[float, str]]:
+        """Numbers typed in, as run_record_actuals takes them."""
+        return {row.path: (self.cleaned_data[row.value_field], self.cleaned_data.get(row.unit_field) or row.unit)
+                for row in self.rows
+                if row.is_number and self.cleaned_data.get(row.value_field) is not None}
+
+    def texts(self) -> dict[str, str]:
+        return {row.path: self.cleaned_data[row.text_field] for row in self.rows
+                if not row.is_number and self.cleaned_data.get(row.text_field)}
+
+    def conditions(self) -> dict:
+        names = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
+        return {n: self.cleaned_data.get(n) if n != "notes" else self.cleaned_data.get(n, "") for n in names}
+
+    def field_for_path(self, path: str, field: str = "actual_value") -> str | None:
+        """Map a service error on a RunValue field back to the form field beside that parameter."""
+        for row in self.rows:
+            if row.path == path:
+                return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
+        return None
+
+    @property
+    def tolerance(self) -> float:
+        return settings.LEDGER_DEFAULT_TOLERANCE

@@ -1,0 +1,288 @@
+"""Samples and process runs: lists, detail pages, plan & log a run."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+
+from core.access import restrict
+from measurements.models import DerivedMetric, FileStatus, MeasurementFile, Plot
+from recipes.models import RecipeVersion
+
+from . import services
+from .filtersets import ProcessRunFilterSet, SampleFilterSet
+from .forms import RunForm, rows_from_run, rows_from_version
+from .lineage import sample_lineage
+from .models import ProcessRun, Project, RunStatus, RunValue, Sample
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def upload_url(label: str) -> str:
+    try:
+        base = reverse("measurement-upload")
+    except NoReverseMatch:  # provided by the measurements UI; keep the link stable meanwhile
+        base = "/measurements/upload/"
+    return f"{base}?target={label}"
+
+
+# --- samples ------------------------------------------------------------------------------
+
+def _sample_filterset(request):
+    fs = SampleFilterSet(request.GET or None, queryset=restrict(Sample.objects.all(), request.user))
+    fs.filters["project"].queryset = restrict(Project.objects.all(), request.user)
+    fs.form.fields["project"].queryset = fs.filters["project"].queryset
+    return fs
+
+
+@login_required
+def sample_list(request):
+    fs = _sample_filterset(request)
+    qs = fs.qs if fs.is_bound else fs.queryset
+    qs = qs.select_related("project", "owner", "produced_by__recipe_version__recipe").order_by("-created_at", "-id")
+    if request.GET.get("format") == "csv":
+        return _samples_csv(qs)
+    page, query = _page(request, qs)
+    csv_query = request.GET.copy()
+    csv_query.pop("page", None)
+    csv_query["format"] = "csv"
+    return render(request, "samples/sample_list.html", {
+        "filter": fs, "page": page, "query": query, "csv_query": csv_query.urlencode(),
+    })
+
+
+def _samples_csv(qs) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="samples.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["label", "kind", "name", "status", "project", "recipe", "recipe_version", "run", "owner",
+                     "location", "created_at"])
+    for s in qs.iterator(chunk_size=500):
+        run = s.produced_by
+        writer.writerow([s.label, s.kind, s.name, s.status, s.project.code,
+                         run.recipe_version.recipe.name if run else "", run.recipe_version.number if run else "",
+                         run.label if run else "", s.owner.get_username() if s.owner else "", s.location,
+                         s.created_at.isoformat()])
+    return response
+
+
+@login_required
+def sample_detail(request, label):
+    sample = get_object_or_404(
+        restrict(Sample.objects.select_related("project", "owner", "produced_by__recipe_version__recipe",
+                                               "produced_by__operator"), request.user),
+        label=label)
+    lineage = sample_lineage(sample, request.user)
+    lineage_ids = [n.pk for n in lineage.nodes if lineage.depth[n.pk] <= 0]
+    processes = (restrict(ProcessRun.objects.filter(outputs__in=lineage_ids), request.user)
+                 .select_related("recipe_version__recipe", "operator")
+                 .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)))
+                 .order_by("finished_at", "created_at").distinct())
+    files = (restrict(MeasurementFile.objects.filter(sample=sample, hidden=False), request.user)
+             .select_related("pixel", "instrument", "uploaded_by"))
+    plots = (restrict(Plot.objects.filter(analysis__sample=sample, analysis__superseded=False), request.user)
+             .select_related("analysis__pixel").defer("png").order_by("analysis__pixel__label", "analysis__kind", "id"))
+    metrics = (restrict(DerivedMetric.objects.filter(sample=sample).current(), request.user)
+               .select_related("pixel").order_by("name", "pixel__label", "-created_at"))
+    metric_rows = _metric_rows(metrics)
+    history = list(sample.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
+    audit = []
+    for newer, older in zip(history, [*history[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            changes = [(c.field, c.old, c.new) for c in newer.diff_against(older).changes]
+        audit.append({"record": newer, "changes": changes})
+    device = getattr(sample, "device", None) if sample.kind == "device" else None
+    return render(request, "samples/sample_detail.html", {
+        "sample": sample, "lineage": lineage, "processes": processes, "files": files, "plots": plots,
+        "metrics": metric_rows, "audit": audit, "device": device, "upload_url": upload_url(sample.label),
+        "sample_url": request.build_absolute_uri(sample.get_absolute_url()),
+        "FAILED": FileStatus.FAILED,
+    })
+
+
+def _metric_rows(metrics) -> list[dict]:
+    """One row per metric name: the sample/device value, best and median pixel roll-ups, and the
+    per-pixel values, so a device with four pixels reads as one line per metric."""
+    rows: dict[str, dict] = {}
+    for m in metrics:
+        row = rows.setdefault(m.name, {"name": m.name, "unit": m.unit, "value": None, "best": None, "median": None,
+                                       "pixels": []})
+        if m.pixel_id:
+            row["pixels"].append(m)
+        elif m.aggregate in ("best", "median"):
+            row[m.aggregate] = row[m.aggregate] or m
+        else:
+            row["value"] = row["value"] or m
+    return list(rows.values())
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+@login_required
+def run_list(request):
+    fs = ProcessRunFilterSet(request.GET or None, queryset=restrict(ProcessRun.objects.all(), request.user))
+    qs = fs.qs if fs.is_bound else fs.queryset
+    qs = (qs.select_related("recipe_version__recipe", "project", "operator")
+          .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True))
+          .order_by("-created_at", "-id"))
+    page, query = _page(request, qs)
+    return render(request, "samples/run_list.html", {"filter": fs, "page": page, "query": query})
+
+
+def _run_queryset(user):
+    return restrict(ProcessRun.objects.select_related("recipe_version__recipe", "project", "operator"), user)
+
+
+@login_required
+def run_detail(request, pk):
+    run = get_object_or_404(_run_queryset(request.user).prefetch_related(
+        Prefetch("values", queryset=RunValue.objects.select_related("parameter__step")),
+        Prefetch("lots", queryset=run_lots_queryset()),
+        "inputs", "outputs"), pk=pk)
+    steps = []
+    for value in run.values.all():
+        if not steps or steps[-1]["step"] != value.parameter.step:
+            steps.append({"step": value.parameter.step, "values": []})
+        steps[-1]["values"].append(value)
+    return render(request, "samples/run_detail.html", {
+        "run": run, "steps": steps, "deviations": sum(v.is_deviation for v in run.values.all()),
+        "can_log": run.status in (RunStatus.PLANNED, RunStatus.IN_PROGRESS),
+    })
+
+
+def run_lots_queryset():
+    from recipes.models import ChemicalLot
+
+    return ChemicalLot.objects.select_related("chemical")
+
+
+def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun:
+    """Plan (if new), record conditions and actuals, complete; all or nothing."""
+    data = form.cleaned_data
+    with transaction.atomic():
+        if run is None:
+            run = services.run_plan(version=form.version, project=data["project"], operator=request.user,
+                                    planned_date=data.get("planned_date"), inputs=data.get("inputs") or (),
+                                    lots=data.get("lots") or ())
+        services.run_set_conditions(run, **form.conditions())
+        for path, (number, unit) in form.actuals().items():
+            try:
+                services.run_record_actuals(run, {path: (number, unit)})
+            except ValidationError as exc:
+                _attach(form, exc, path)
+                raise
+        if form.texts():
+            values = {f"{v.parameter.step.order}.{v.parameter.key}": v for v in run.values.select_related("parameter__step")}
+            for path, text in form.texts().items():
+                services.run_value_set_actual(values[path], None, actual_text=text)
+        if data.get("complete"):
+            services.run_complete(run, outputs=data["outputs"], location=data.get("output_location", ""), owner=request.user)
+    return run
+
+
+def _attach(form: RunForm, exc: ValidationError, path: str | None = None) -> None:
+    """Put a service's ValidationError beside the field it is about."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = form.field_for_path(path, field) if path else field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _run_form_response(request, form, version, run=None):
+    return render(request, "samples/run_form.html", {
+        "form": form, "version": version, "run": run, "rows": form.rows,
+        "steps": _group_rows(form),
+    })
+
+
+def _group_rows(form):
+    steps = []
+    for row in form.rows:
+        if not steps or steps[-1]["order"] != row.step_order:
+            steps.append({"order": row.step_order, "name": row.step_name, "rows": []})
+        steps[-1]["rows"].append({
+            "row": row,
+            "value": form[row.value_field] if row.value_field else None,
+            "unit": form[row.unit_field] if row.unit_field else None,
+            "text": form[row.text_field] if row.text_field else None,
+        })
+    return steps
+
+
+@login_required
+def run_plan(request, version_id):
+    version = get_object_or_404(RecipeVersion.objects.select_related("recipe"), pk=version_id)
+    rows = rows_from_version(version)
+    initial = {}
+    if request.GET.get("inputs"):
+        labels = request.GET["inputs"].split(",")
+        initial["inputs"] = restrict(Sample.objects.filter(label__in=labels), request.user)
+    form = RunForm(request.POST or None, version=version, user=request.user, rows=rows, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = _save_run_form(form, None, request)
+        except ValidationError as exc:
+            if not form.errors:
+                _attach(form, exc)
+        else:
+            messages.success(request, _saved_message(run))
+            return redirect(run)
+    return _run_form_response(request, form, version)
+
+
+@login_required
+def run_log(request, pk):
+    run = get_object_or_404(_run_queryset(request.user), pk=pk)
+    if run.status not in (RunStatus.PLANNED, RunStatus.IN_PROGRESS):
+        messages.info(request, f"{run.label} is {run.get_status_display().lower()}; its values are final.")
+        return redirect(run)
+    rows = rows_from_run(run)
+    initial = {n: getattr(run, n) for n in ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c",
+                                             "humidity_percent", "batch_volume_ml", "notes")}
+    for value in run.values.select_related("parameter__step"):
+        key = f"{value.parameter.step.order}_{value.parameter.key}"
+        initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
+        initial[f"t_{key}"] = value.actual_text
+    form = RunForm(request.POST or None, version=run.recipe_version, user=request.user, rows=rows, run=run, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = _save_run_form(form, run, request)
+        except ValidationError as exc:
+            if not form.errors:
+                _attach(form, exc)
+        else:
+            messages.success(request, _saved_message(run))
+            return redirect(run)
+    return _run_form_response(request, form, run.recipe_version, run)
+
+
+def _saved_message(run: ProcessRun) -> str:
+    n_dev = run.values.filter(is_deviation=True).count()
+    outputs = ", ".join(run.outputs.values_list("label", flat=True))
+    text = f"{run.label} saved"
+    if outputs:
+        text += f"; created {outputs}"
+    if n_dev:
+        text += f"; {n_dev} value(s) outside the planned range"
+    return text + "."

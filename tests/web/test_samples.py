@@ -1,0 +1,92 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from samples.models import Sample
+from samples.services import sample_create
+
+from .conftest import make_file, make_plot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sample_detail_lineage_svg_has_ancestors_and_descendants(client_in, lineage):
+    page = client_in.get(reverse("sample-detail", args=[lineage["film"].label])).content.decode()
+    svg = page.split('id="lineage"')[1].split("</svg>")[0]
+    for key in ("qd", "ink", "film", "dev"):
+        assert lineage[key].label in svg
+    assert f'href="{reverse("sample-detail", args=[lineage["qd"].label])}"' in svg
+    assert svg.count("<path") >= 3  # the three links
+
+
+def test_lineage_hides_other_projects_ancestors(client_in, lineage, other_project):
+    from samples.services import sample_add_parent
+
+    secret = sample_create(kind="qd_batch", project=other_project)
+    sample_add_parent(lineage["qd"], secret)
+    page = client_in.get(reverse("sample-detail", args=[lineage["film"].label])).content.decode()
+    assert secret.label not in page
+
+
+def test_sample_detail_sections(client_in, lineage, run_with_deviation, user):
+    film = run_with_deviation.outputs.get()
+    make_file(film, status="failed", reason="no EL spectrum in file", name="el.txt")
+    make_plot(film)
+    make_plot(film, svg="<svg><text>OLD superseded plot</text></svg>", superseded=True)
+    page = client_in.get(reverse("sample-detail", args=[film.label])).content.decode()
+    assert run_with_deviation.label in page and "1 deviation" in page  # process history
+    assert "no EL spectrum in file" in page and "badge-failed" in page
+    assert "EQE plot marker" in page and "OLD superseded plot" not in page
+    assert f"/api/v1/samples/{film.label}/traveller.pdf" in page
+    assert f"/measurements/upload/?target={film.label}" in page or f"?target={film.label}" in page
+    assert "Created" in page.split('id="audit"')[1]
+
+
+def test_audit_history_shows_change(client_in, lineage, user):
+    film = lineage["film"]
+    film.location = "Glovebox 2, shelf B"
+    film._history_user = user
+    film.save()
+    audit = client_in.get(reverse("sample-detail", args=[film.label])).content.decode().split('id="audit"')[1]
+    assert "location" in audit and "Glovebox 2, shelf B" in audit and "alice" in audit
+
+
+def test_other_projects_sample_is_404(client_in, other_project):
+    hidden = sample_create(kind="film", project=other_project)
+    assert client_in.get(reverse("sample-detail", args=[hidden.label])).status_code == 404
+
+
+def test_sample_list_filters_and_hides_other_projects(client_in, lineage, other_project):
+    hidden = sample_create(kind="film", project=other_project)
+    page = client_in.get(reverse("sample-list"), {"kind": "film"}).content.decode()
+    assert lineage["film"].label in page and lineage["qd"].label not in page and hidden.label not in page
+
+
+def test_sample_list_metric_range_filter(client_in, device, lineage):
+    page = client_in.get(reverse("sample-list"), {"metric": "eqe_max", "metric_min": 15}).content.decode()
+    table = page.split('id="sample-table"')[1]
+    assert lineage["dev"].label in table and lineage["film"].label not in table
+
+
+def test_sample_list_csv_export(client_in, lineage, run_with_deviation):
+    response = client_in.get(reverse("sample-list"), {"kind": "film", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    labels = {r["label"] for r in rows}
+    assert lineage["film"].label in labels and lineage["qd"].label not in labels
+    made = next(r for r in rows if r["run"] == run_with_deviation.label)
+    assert made["recipe"] == "QD-in-matrix film"
+
+
+def test_sample_list_paginates_with_bounded_queries(client_in, project, run_with_deviation, user, django_assert_max_num_queries):
+    for _ in range(60):
+        sample_create(kind="film", project=project, owner=user, produced_by=run_with_deviation)
+    assert Sample.objects.count() > 50
+    with django_assert_max_num_queries(8):
+        first = client_in.get(reverse("sample-list"))
+    with django_assert_max_num_queries(8):
+        client_in.get(reverse("sample-list"), {"page": 3})
+    assert first.content.decode().count("<tr>") == 25 + 1
+    assert "Page 1 of 3" in first.content.decode()
