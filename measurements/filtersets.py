@@ -20,6 +20,7 @@ class DerivedMetricFilterSet(filters.FilterSet):
     value_min = filters.NumberFilter(field_name="value", lookup_expr="gte")
     value_max = filters.NumberFilter(field_name="value", lookup_expr="lte")
     sample = filters.CharFilter(field_name="sample__label")
+    project = filters.CharFilter(field_name="sample__project__code")
     device = filters.CharFilter(field_name="device__sample__label")
     pixel = filters.CharFilter(field_name="pixel__label")
     method = filters.CharFilter()
@@ -29,4 +30,4 @@ class DerivedMetricFilterSet(filters.FilterSet):
 
     class Meta:
         model = DerivedMetric
-        fields = ["name", "sample", "device", "pixel", "method", "version", "scope", "aggregate", "superseded"]
+        fields = ["name", "project", "sample", "device", "pixel", "method", "version", "scope", "aggregate", "superseded"]
