@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -59,6 +61,14 @@ def _list_param(request, name: str) -> list[str]:
     return list(dict.fromkeys(items))  # a repeated label prints once
 
 
+PAGESIZE = OpenApiParameter("pagesize", str, enum=["A4", "Letter"], description="Paper size (default A4)")
+
+
+def _pdf_schema(*params: OpenApiParameter, summary: str):
+    return extend_schema(summary=summary, parameters=list(params), tags=["travellers"],
+                         responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+
+
 class _PDFView(APIView):
     # Token first, so an anonymous client gets 401 with a WWW-Authenticate header rather than 403.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
@@ -72,6 +82,7 @@ class _PDFView(APIView):
 class RunTravellerView(_PDFView):
     """GET runs/<pk>/traveller.pdf[?pagesize=A4|Letter]"""
 
+    @_pdf_schema(PAGESIZE, summary="Traveller sheet of a run (PDF)")
     def get(self, request, pk: int):
         run = restrict(ProcessRun.objects.all(), request.user).filter(pk=pk).first()
         if run is None:
@@ -84,6 +95,7 @@ class RunTravellerView(_PDFView):
 class SampleTravellerView(_PDFView):
     """GET samples/<label>/traveller.pdf[?pagesize=A4|Letter]"""
 
+    @_pdf_schema(PAGESIZE, summary="Traveller sheet of a sample, with its results (PDF)")
     def get(self, request, label: str):
         sample = restrict(Sample.objects.select_related("project"), request.user).filter(label=label).first()
         if sample is None:
@@ -96,6 +108,8 @@ class SampleTravellerView(_PDFView):
 class BatchTravellerView(_PDFView):
     """GET travellers.pdf?runs=1,2,3[&pagesize=…] — many runs, one sheet each, one PDF."""
 
+    @_pdf_schema(PAGESIZE, OpenApiParameter("runs", str, required=True, description="Run ids, comma-separated"),
+                 summary="Traveller sheets of many runs, one PDF")
     def get(self, request):
         raw = _list_param(request, "runs")
         try:
@@ -114,6 +128,9 @@ class BatchTravellerView(_PDFView):
 class LabelsView(_PDFView):
     """GET labels.pdf?samples=LABEL,LABEL[&layout=a4-3x10|roll-62mm]"""
 
+    @_pdf_schema(OpenApiParameter("samples", str, required=True, description="Sample labels, comma-separated"),
+                 OpenApiParameter("layout", str, enum=["a4-3x10", "roll-62mm"], description="Label sheet (default a4-3x10)"),
+                 summary="Vial labels with QR codes (PDF)")
     def get(self, request):
         labels = _list_param(request, "samples")
         layout = _choice(request, "layout", list(LABEL_LAYOUTS), "a4-3x10")
