@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
+PYTEST_ARGS ?= -n 2
 PORT   ?= 8000
 
 .PHONY: run test install migrate demo lint screenshots bench worker clean-db ci
@@ -24,6 +25,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo
 
 # Embedded mode: SQLite, files under var/, Celery tasks in-process (no broker needed).
