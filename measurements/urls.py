@@ -8,4 +8,5 @@ urlpatterns = [
     path("status/", views.status, name="measurement-status"),
     path("compare/", views.compare, name="compare"),
     path("<int:pk>/", views.detail, name="measurement-detail"),
+    path("<int:pk>/download/", views.download, name="measurement-download"),
 ]

@@ -1,0 +1,120 @@
+"""Forms for the upload and compare pages. They validate and resolve; the services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from core.access import restrict
+from recipes.models import Recipe
+from samples.models import Sample
+
+from . import selectors
+from .models import Instrument, MeasurementKind
+from .services import IngestError, resolve_target, specs
+
+NO_ANALYSIS = {MeasurementKind.IMAGE, MeasurementKind.OTHER}
+
+
+def analysis_parameter_help() -> dict[str, list[dict[str, str]]]:
+    """kind → its analysis parameters (name, default, help), for the upload page's hint list."""
+    return {kind: [{"name": p.name, "default": "" if p.default is None else str(p.default), "help": p.help}
+                   for p in spec.params] for kind, spec in specs().items()}
+
+
+class UploadForm(forms.Form):
+    target = forms.CharField(
+        max_length=40, label="Target",
+        help_text="A sample, device or pixel label, e.g. DEV-0001 or DEV-0001-A (scan the traveller's QR code).")
+    kind = forms.ChoiceField(
+        required=False, label="Kind", choices=[("", "Detect from the file")] + list(MeasurementKind.choices))
+    instrument = forms.ModelChoiceField(
+        queryset=Instrument.objects.all(), required=False, empty_label="—", label="Instrument")
+    parameters = forms.CharField(
+        required=False, label="Analysis parameters", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line or comma-separated: name = value (e.g. pixel_area_cm2 = 0.04). "
+                  "Blank uses the pixel area, instrument settings and defaults.")
+
+    def __init__(self, *args: Any, user, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.sample: Sample | None = None
+        self.pixel = None
+
+    def clean_target(self) -> str:
+        label = self.cleaned_data["target"].strip()
+        try:
+            sample, pixel = resolve_target(label)
+        except IngestError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        # Same message as a missing label: do not reveal samples of other projects.
+        if not restrict(Sample.objects.filter(pk=sample.pk), self.user).exists():
+            raise forms.ValidationError(f"no sample or pixel labelled {label!r}")
+        self.sample, self.pixel = sample, pixel
+        return label
+
+    def clean_parameters(self) -> dict[str, Any]:
+        text = self.cleaned_data.get("parameters", "")
+        params: dict[str, Any] = {}
+        for item in text.replace(";", "\n").replace(",", "\n").splitlines():
+            if not item.strip():
+                continue
+            name, sep, value = item.partition("=")
+            name, value = name.strip(), value.strip()
+            if not sep or not name or not value:
+                raise forms.ValidationError(f"{item.strip()!r}: write name = value")
+            try:
+                params[name] = float(value)
+            except ValueError:
+                params[name] = value
+        return params
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        params, kind = data.get("parameters") or {}, data.get("kind")
+        if params:
+            if kind in NO_ANALYSIS:
+                self.add_error("parameters", f"{MeasurementKind(kind).label} files are stored without analysis.")
+                return data
+            help_ = analysis_parameter_help()
+            known = {p["name"] for p in help_.get(kind, [])} if kind else {p["name"] for ps in help_.values() for p in ps}
+            unknown = sorted(set(params) - known)
+            if unknown:
+                where = f"a {MeasurementKind(kind).label} analysis" if kind else "any analysis"
+                self.add_error("parameters", f"{', '.join(unknown)}: not a parameter of {where} "
+                                             f"(known: {', '.join(sorted(known)) or 'none'}).")
+        return data
+
+
+class CompareForm(forms.Form):
+    """GET form: the URL is the deep link (samples=DEV-0001&samples=DEV-0002&x=…&y=…)."""
+
+    samples = forms.ModelMultipleChoiceField(
+        queryset=Sample.objects.none(), to_field_name="label", required=False, label="Samples or devices",
+        widget=forms.CheckboxSelectMultiple)
+    recipe = forms.ModelChoiceField(
+        queryset=Recipe.objects.all(), required=False, empty_label="—", label="…or a whole recipe family",
+        help_text="Every output of every version of the recipe.")
+    x = forms.ChoiceField(required=False, label="Recipe parameter (x)")
+    y = forms.ChoiceField(required=False, label="Metric (y)")
+
+    def __init__(self, *args: Any, user, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["samples"].queryset = selectors.compare_candidates(user)
+        self.fields["x"].choices = [("", "—")] + selectors.parameter_choices()
+        self.fields["y"].choices = [("", "—")] + selectors.metric_choices(user)
+
+    def selected_samples(self) -> list[Sample]:
+        """The ticked samples, then the recipe family's outputs, deduplicated, capped."""
+        chosen = list(self.cleaned_data.get("samples") or [])
+        recipe = self.cleaned_data.get("recipe")
+        if recipe is not None:
+            chosen += list(selectors.recipe_family(recipe, self.user))
+        seen, out = set(), []
+        for s in chosen:
+            if s.pk not in seen:
+                seen.add(s.pk)
+                out.append(s)
+        return out[: selectors.MAX_COMPARE]

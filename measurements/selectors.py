@@ -1,0 +1,258 @@
+"""Reads for the measurement pages: file status for polling, a file's analyses, and the Compare
+view's curves, metrics table and parameter-vs-metric scatter. Every entry point takes the user and
+narrows with ``restrict`` (or receives querysets already restricted by the caller)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from core.access import restrict
+from recipes.models import Recipe, RecipeParameter
+from samples.models import RunValue, Sample, SampleKind
+
+from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope
+
+# Headline metrics first; the rest follow alphabetically.
+METRIC_ORDER = [
+    "eqe_max", "eqe_at_100_ma_cm2", "j_at_eqe_max", "luminance_max", "current_efficiency_max", "power_efficacy_max",
+    "turn_on_voltage", "el_peak_wavelength", "el_fwhm", "cie_x", "cie_y", "t50", "t70", "t90", "initial_luminance",
+    "lifetime_acceleration_n", "t50_at_100_cd", "pl_peak_wavelength", "pl_peak_energy", "pl_fwhm", "plqy", "tau_avg",
+    "d_spacing", "lattice_constant", "crystallite_size",
+]
+TERMINAL = {FileStatus.DONE, FileStatus.FAILED, FileStatus.STORED}
+# Categorical palette (Okabe–Ito plus two), readable for colour-blind users and on a projector.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#882255", "#117733", "#999933"]
+MAX_COMPARE = 24  # a recipe family can be large; the overlay stops being readable long before this
+
+
+def metric_sort_key(name: str) -> tuple[int, str]:
+    return (METRIC_ORDER.index(name), name) if name in METRIC_ORDER else (len(METRIC_ORDER), name)
+
+
+# --- files and their analyses -----------------------------------------------------------------
+
+def _analyses_prefetch() -> Prefetch:
+    # Newest current analysis first; plots and metric rows come along in two queries for the batch.
+    return Prefetch("analyses", queryset=Analysis.objects.filter(superseded=False).order_by("-created_at", "-id")
+                    .prefetch_related("plots", "metrics"), to_attr="current_analyses")
+
+
+def analysis_metric_rows(analysis: Analysis) -> list[DerivedMetric]:
+    """The analysis's own metric rows for its target (not the per-pixel copies of a lifetime fit)."""
+    rows = [m for m in analysis.metrics.all() if m.pixel_id == analysis.pixel_id and m.aggregate == Aggregate.VALUE]
+    return sorted(rows, key=lambda m: metric_sort_key(m.name))
+
+
+def files_status(ids: Iterable[int], user) -> list[dict[str, Any]]:
+    """What the upload page polls: status, reason, and the current analysis with its metrics."""
+    files = (restrict(MeasurementFile.objects.filter(pk__in=list(ids)), user)
+             .select_related("sample", "pixel").prefetch_related(_analyses_prefetch()))
+    out = []
+    for mf in files:
+        analysis = mf.current_analyses[0] if mf.current_analyses else None
+        waiting_for = (mf.metadata or {}).get("waiting_for", "") if mf.status == FileStatus.DONE else ""
+        out.append({
+            "file": mf,
+            "analysis": analysis,
+            "metrics": analysis_metric_rows(analysis) if analysis else [],
+            "waiting_for": "" if analysis else waiting_for,
+            # A J-L-V sweep is "done" while it waits for its EL spectrum: keep polling until paired.
+            "settled": mf.status in TERMINAL and not (waiting_for and analysis is None),
+        })
+    return out
+
+
+def file_detail(pk: int, user) -> MeasurementFile:
+    qs = restrict(MeasurementFile.objects.all(), user).select_related(
+        "sample", "pixel", "instrument", "uploaded_by")
+    return qs.get(pk=pk)
+
+
+def file_analyses(mf: MeasurementFile) -> list[Analysis]:
+    """Every analysis that used the file, current first, with metric rows and plots."""
+    return list(mf.analyses.order_by("superseded", "-created_at", "-id").prefetch_related("plots", "metrics", "sources"))
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+@dataclass
+class Series:
+    label: str
+    color: str
+    x: list[float | None]
+    y: list[float | None]
+    url: str = ""
+    dash: bool = False
+
+
+@dataclass
+class Panel:
+    id: str
+    title: str
+    xlabel: str
+    ylabel: str
+    xlog: bool = False
+    ylog: bool = False
+    series: list[Series] = field(default_factory=list)
+
+
+def compare_candidates(user) -> QuerySet:
+    """Samples worth comparing: every device and film, and anything else with current metrics."""
+    qs = Sample.objects.filter(Q(kind__in=[SampleKind.DEVICE, SampleKind.FILM]) | Q(metrics__superseded=False))
+    return restrict(qs, user).distinct().order_by("kind", "label")
+
+
+def recipe_family(recipe: Recipe, user) -> QuerySet:
+    """Every output of every version of a recipe."""
+    return restrict(Sample.objects.filter(produced_by__recipe_version__recipe=recipe), user).order_by("label")
+
+
+def _normalise(values: list[float | None]) -> list[float | None]:
+    peak = max((v for v in values if v is not None), default=0) or 1.0
+    return [None if v is None else v / peak for v in values]
+
+
+def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]:
+    """Overlays from the stored curves (Analysis.result["arrays"]): per device its best J-L-V
+    pixel (highest eqe_max), its EL spectrum, every lifetime run; per film its PL spectra."""
+    panels = {
+        "eqe_j": Panel("eqe_j", "EQE vs current density", "J (mA/cm²)", "EQE (%)", xlog=True),
+        "jv": Panel("jv", "Current density vs voltage", "V (V)", "J (mA/cm²)", ylog=True),
+        "lv": Panel("lv", "Luminance vs voltage", "V (V)", "L (cd/m²)", ylog=True),
+        "el": Panel("el", "EL spectra (normalised)", "wavelength (nm)", "EL (norm.)"),
+        "lifetime": Panel("lifetime", "Luminance decay L(t)/L0", "t (h)", "L/L0"),
+        "pl": Panel("pl", "PL spectra (normalised)", "wavelength (nm)", "PL (norm.)"),
+    }
+    analyses = (Analysis.objects.filter(sample__in=samples, superseded=False, kind__in=["jlv", "el", "lifetime", "pl"])
+                .select_related("pixel").order_by("sample_id", "created_at", "id"))
+    by_sample: dict[int, list[Analysis]] = defaultdict(list)
+    for a in analyses:
+        by_sample[a.sample_id].append(a)
+    for s in samples:
+        color, found = colors[s.pk], by_sample.get(s.pk, [])
+        url = s.get_absolute_url()
+        jlv = [a for a in found if a.kind == "jlv" and "eqe_percent" in a.result.get("arrays", {})]
+        if jlv:
+            best = max(jlv, key=lambda a: (a.result.get("metrics", {}).get("eqe_max") or {}).get("value") or 0)
+            arr, name = best.result["arrays"], best.pixel.label if best.pixel_id else s.label
+            panels["eqe_j"].series.append(Series(name, color, arr["current_density_ma_cm2"], arr["eqe_percent"], url))
+            panels["jv"].series.append(Series(name, color, arr["voltage_v"], arr["current_density_ma_cm2"], url))
+            panels["lv"].series.append(Series(name, color, arr["voltage_v"], arr["luminance_cd_m2"], url))
+        spectra = jlv or [a for a in found if a.kind == "el"]
+        if spectra and "el_power" in spectra[-1].result.get("arrays", {}):
+            arr = spectra[-1].result["arrays"]
+            panels["el"].series.append(Series(s.label, color, arr["wavelength_nm"], _normalise(arr["el_power"]), url))
+        for a in (a for a in found if a.kind == "lifetime"):
+            arr, k = a.result.get("arrays", {}), 0
+            while f"time_h_{k}" in arr:
+                l0 = (arr.get("initial_luminance_cd_m2") or [None] * (k + 1))[k]
+                label = f"{s.label} · L0 {l0:.0f}" if l0 else s.label
+                panels["lifetime"].series.append(Series(label, color, arr[f"time_h_{k}"], arr[f"relative_luminance_{k}"],
+                                                        url, dash=k > 0))
+                k += 1
+        for a in (a for a in found if a.kind == "pl"):
+            arr, k = a.result.get("arrays", {}), 0
+            while f"wavelength_nm_{k}" in arr and f"intensity_corrected_{k}" in arr:
+                panels["pl"].series.append(Series(s.label, color, arr[f"wavelength_nm_{k}"],
+                                                  _normalise(arr[f"intensity_corrected_{k}"]), url, dash=k > 0))
+                k += 1
+    return [p for p in panels.values() if p.series]
+
+
+def _preferred(rows: list[DerivedMetric]) -> DerivedMetric:
+    # A device's headline is its best pixel; a film's is its own value; the median is the fallback.
+    rank = {Aggregate.BEST: 0, Aggregate.VALUE: 1, Aggregate.MEDIAN: 2}
+    return min(rows, key=lambda m: rank.get(m.aggregate, 3))
+
+
+def current_metrics(samples: list[Sample]) -> dict[int, dict[str, DerivedMetric]]:
+    """sample id → metric name → the row that stands for the sample (pixel rows are rolled up)."""
+    rows = DerivedMetric.objects.filter(sample__in=samples, superseded=False).exclude(scope=MetricScope.PIXEL)
+    grouped: dict[tuple[int, str], list[DerivedMetric]] = defaultdict(list)
+    for m in rows:
+        grouped[(m.sample_id, m.name)].append(m)
+    out: dict[int, dict[str, DerivedMetric]] = defaultdict(dict)
+    for (sample_id, name), ms in grouped.items():
+        out[sample_id][name] = _preferred(ms)
+    return out
+
+
+def metrics_table(samples: list[Sample]) -> tuple[list[str], list[dict[str, Any]], dict[str, str]]:
+    metrics = current_metrics(samples)
+    names = sorted({n for per in metrics.values() for n in per}, key=metric_sort_key)
+    units = {n: next(per[n].unit for per in metrics.values() if n in per) for n in names}
+    rows = [{"sample": s, "cells": [metrics[s.pk].get(n) for n in names]} for s in samples]
+    return names, rows, units
+
+
+# --- parameter vs metric scatter --------------------------------------------------------------
+
+def parameter_choices() -> list[tuple[str, str]]:
+    """Numeric recipe parameters, one per (recipe, step, key) across versions: "r<recipe>.<step>.<key>"."""
+    rows = (RecipeParameter.objects.filter(value_type=RecipeParameter.ValueType.NUMBER)
+            .values_list("step__version__recipe_id", "step__version__recipe__name", "step__order", "step__name",
+                         "key", "name", "unit")
+            .distinct().order_by("step__version__recipe__name", "step__order", "key"))
+    seen, out = set(), []
+    for rid, rname, order, sname, key, pname, unit in rows:
+        value = f"r{rid}.{order}.{key}"
+        if value not in seen:
+            seen.add(value)
+            out.append((value, f"{rname} · {sname} · {pname}" + (f" ({unit})" if unit else "")))
+    return out
+
+
+def metric_choices(user) -> list[tuple[str, str]]:
+    names = restrict(DerivedMetric.objects.filter(superseded=False), user).values_list("name", flat=True).distinct()
+    return [(n, n) for n in sorted(set(names), key=metric_sort_key)]
+
+
+def parse_parameter_key(value: str) -> tuple[int, int, str]:
+    rid, order, key = value[1:].split(".", 2)
+    return int(rid), int(order), key
+
+
+def scatter(samples: list[Sample], parameter: str, metric: str) -> dict[str, Any]:
+    """x = the parameter's actual value (else planned) in the run that made the sample or any
+    ancestor; y = the sample's current metric; one colour per recipe version of that run."""
+    rid, order, key = parse_parameter_key(parameter)
+    runs_of: dict[int, list[int]] = {}
+    for s in samples:
+        upstream = list(s.ancestors().exclude(produced_by=None).values_list("produced_by_id", flat=True))
+        runs_of[s.pk] = [r for r in [s.produced_by_id, *upstream] if r]
+    values = (RunValue.objects.filter(run_id__in={r for rs in runs_of.values() for r in rs},
+                                      parameter__step__version__recipe_id=rid, parameter__step__order=order,
+                                      parameter__key=key)
+              .select_related("run__recipe_version", "parameter"))
+    by_run = {v.run_id: v for v in values}
+    metrics = current_metrics(samples)
+    points, unit, versions, missing = [], "", {}, []
+    for s in samples:
+        rv = next((by_run[r] for r in runs_of[s.pk] if r in by_run), None)
+        m = metrics.get(s.pk, {}).get(metric)
+        if rv is None or m is None:
+            missing.append(s.label)
+            continue
+        x = rv.actual_in_planned_unit() if rv.actual_value is not None else rv.planned_nominal
+        if x is None:
+            missing.append(s.label)
+            continue
+        unit = unit or rv.unit
+        version = f"v{rv.run.recipe_version.number}"
+        versions.setdefault(version, PALETTE[len(versions) % len(PALETTE)])
+        points.append({"label": s.label, "x": x, "y": m.value, "group": version, "color": versions[version],
+                       "url": s.get_absolute_url(), "run": rv.run.label, "actual": rv.actual_value is not None})
+    label = dict(parameter_choices()).get(parameter, parameter)
+    y_unit = next((per[metric].unit for per in metrics.values() if metric in per), "")
+    return {"points": points, "xlabel": label, "ylabel": f"{metric} ({y_unit})" if y_unit else metric,
+            "groups": versions, "missing": missing, "unit": unit}
+
+
+def sample_colors(samples: list[Sample]) -> dict[int, str]:
+    return {s.pk: PALETTE[i % len(PALETTE)] for i, s in enumerate(samples)}
+

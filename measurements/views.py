@@ -1,0 +1,166 @@
+"""Measurement pages: upload (XHR per file, plain form fallback), live status, detail, list,
+compare. Views validate → call a service or selector → render; access goes through restrict()."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.access import restrict
+
+from . import selectors
+from .filtersets import MeasurementFileFilterSet
+from .forms import CompareForm, UploadForm, analysis_parameter_help
+from .models import MeasurementFile
+from .services import IngestError, measurement_file_ingest
+
+# IngestError.code → HTTP status for the XHR upload (same mapping idea as the API).
+INGEST_STATUS = {"not_found": 404, "conflict": 409, "unsupported_media": 415, "too_large": 413}
+MAX_POLL_IDS = 100
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_errors(form) -> str:
+    return " ".join(f"{'' if f == '__all__' else form.fields[f].label + ': '}{e}" for f, es in form.errors.items() for e in es)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    """One POST per file from upload.js (progress bars need one request each); a browser without
+    JS posts all files at once and gets the page back with a row per file, polled the same way."""
+    rows, errors = [], []
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, user=request.user)
+        files = request.FILES.getlist("file")
+        if not files:
+            form.add_error(None, "Choose at least one file.")
+        if form.is_valid():
+            for upload_ in files:
+                try:
+                    result = measurement_file_ingest(
+                        content=upload_.read(), filename=upload_.name, sample=form.sample, pixel=form.pixel,
+                        kind=form.cleaned_data["kind"] or None, instrument=form.cleaned_data["instrument"],
+                        user=request.user, parameters=form.cleaned_data["parameters"],
+                        metadata={"uploaded_via": "web"})
+                except IngestError as exc:
+                    if _wants_json(request):
+                        return JsonResponse({"error": str(exc), "code": exc.code, "field": exc.field},
+                                            status=INGEST_STATUS.get(exc.code, 400))
+                    errors.append(f"{upload_.name}: {exc}")
+                    continue
+                if _wants_json(request):
+                    mf = result.file
+                    return JsonResponse({"id": mf.pk, "created": result.created, "status": mf.status,
+                                         "url": mf.get_absolute_url(), "name": mf.original_name,
+                                         "target": mf.target_label}, status=201 if result.created else 200)
+                rows.append(result.file.pk)
+        elif _wants_json(request):
+            return JsonResponse({"error": _form_errors(form), "fields": form.errors}, status=400)
+    else:
+        form = UploadForm(initial={"target": request.GET.get("target", "")}, user=request.user)
+    context = {
+        "form": form,
+        "rows": selectors.files_status(rows, request.user) if rows else [],
+        "errors": errors,
+        "parameter_help": analysis_parameter_help(),
+    }
+    return render(request, "measurements/upload.html", context)
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest) -> JsonResponse:
+    """Polled every second by the upload page: ?ids=1,2,3 → status, reason, metrics, result HTML.
+    In production a Celery worker finishes the file; in embedded mode it is usually done already."""
+    try:
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip()][:MAX_POLL_IDS]
+    except ValueError:
+        return JsonResponse({"error": "ids must be comma-separated integers"}, status=400)
+    out = []
+    for row in selectors.files_status(ids, request.user):
+        mf, analysis = row["file"], row["analysis"]
+        out.append({
+            "id": mf.pk, "status": mf.status, "status_display": mf.get_status_display(),
+            "failure_reason": mf.failure_reason, "waiting_for": row["waiting_for"], "settled": row["settled"],
+            "kind": mf.get_kind_display(), "format": mf.format, "url": mf.get_absolute_url(),
+            "analysis": analysis.pk if analysis else None,
+            # Part of the client's "has this changed?" key, so a row rendered mid-store catches up.
+            "n_plots": len(analysis.plots.all()) if analysis else 0,
+            "metrics": {m.name: {"value": m.value, "unit": m.unit} for m in row["metrics"]},
+            # Rendered once the file settles, so the page shows the same markup as the detail page.
+            "html": render_to_string("measurements/_file_result.html", {"row": row}, request) if row["settled"] else "",
+        })
+    return JsonResponse({"files": out})
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        mf = selectors.file_detail(pk, request.user)
+    except ObjectDoesNotExist:
+        raise Http404("No such measurement file") from None
+    analyses = selectors.file_analyses(mf)
+    current = [a for a in analyses if not a.superseded]
+    context = {
+        "mf": mf,
+        "current": [{"analysis": a, "metrics": selectors.analysis_metric_rows(a)} for a in current],
+        "superseded": [{"analysis": a, "metrics": selectors.analysis_metric_rows(a)} for a in analyses if a.superseded],
+        "waiting_for": (mf.metadata or {}).get("waiting_for", "") if not current else "",
+        "settled": mf.status in selectors.TERMINAL,
+    }
+    return render(request, "measurements/detail.html", context)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, pk: int) -> FileResponse:
+    """The raw bytes under their original name (media are not served publicly: access is checked)."""
+    try:
+        mf = selectors.file_detail(pk, request.user)
+    except ObjectDoesNotExist:
+        raise Http404("No such measurement file") from None
+    return FileResponse(mf.file.open("rb"), as_attachment=True, filename=mf.original_name)
+
+
+@login_required
+@require_GET
+def file_list(request: HttpRequest) -> HttpResponse:
+    qs = restrict(MeasurementFile.objects.filter(hidden=False), request.user).select_related(
+        "sample", "pixel", "uploaded_by", "instrument")
+    filterset = MeasurementFileFilterSet(request.GET, queryset=qs)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "measurements/list.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+
+
+@login_required
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    form = CompareForm(request.GET or None, user=request.user)
+    context: dict = {"form": form, "samples": [], "chart_data": None}
+    if form.is_bound and form.is_valid():
+        samples = form.selected_samples()
+        colors = selectors.sample_colors(samples)
+        names, rows, units = selectors.metrics_table(samples)
+        x, y = form.cleaned_data.get("x"), form.cleaned_data.get("y")
+        scatter = selectors.scatter(samples, x, y) if samples and x and y else None
+        context.update({
+            "samples": samples, "colors": colors, "metric_names": names, "metric_rows": rows, "units": units,
+            "scatter": scatter,
+            "chart_data": {"panels": [asdict(p) for p in selectors.compare_curves(samples, colors)],
+                           "scatter": scatter},
+        })
+    return render(request, "measurements/compare.html", context)
