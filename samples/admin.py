@@ -74,3 +74,21 @@ class SampleParentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("child", "parent", "role")
     search_fields = ("child__label", "parent__label", "role")
     autocomplete_fields = ("child", "parent")
+
+
+@admin.register(RunValue)
+class RunValueAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    """Every logged value across runs; filter on deviations to see what went off-plan."""
+
+    list_display = ("run", "parameter", "planned_nominal", "planned_min", "planned_max", "unit", "actual_value", "actual_unit", "is_deviation")
+    list_filter = ("is_deviation", "run__recipe_version__recipe", "unit")
+    search_fields = ("run__label", "parameter__name", "parameter__key", "note")
+    readonly_fields = ("run", "parameter", "planned_nominal", "planned_min", "planned_max", "planned_text", "unit", "is_deviation")
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from .services import run_value_set_actual
+
+        run_value_set_actual(obj, obj.actual_value, obj.actual_unit, obj.actual_text, note=obj.note)
