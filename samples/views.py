@@ -239,16 +239,7 @@ def run_plan(request, version_id):
         labels = request.GET["inputs"].split(",")
         initial["inputs"] = restrict(Sample.objects.filter(label__in=labels), request.user)
     form = RunForm(request.POST or None, version=version, user=request.user, rows=rows, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            run = _save_run_form(form, None, request)
-        except ValidationError as exc:
-            if not form.errors:
-                _attach(form, exc)
-        else:
-            messages.success(request, _saved_message(run))
-            return redirect(run)
-    return _run_form_response(request, form, version)
+    return _submit_run_form(request, form, version, None)
 
 
 @login_required
@@ -265,16 +256,22 @@ def run_log(request, pk):
         initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
         initial[f"t_{key}"] = value.actual_text
     form = RunForm(request.POST or None, version=run.recipe_version, user=request.user, rows=rows, run=run, initial=initial)
+    return _submit_run_form(request, form, run.recipe_version, run)
+
+
+def _submit_run_form(request, form, version, run):
+    """Plan and log share one submit path: save through the services, or re-render with the
+    service's errors next to the fields and everything the user typed kept."""
     if request.method == "POST" and form.is_valid():
         try:
-            run = _save_run_form(form, run, request)
+            saved = _save_run_form(form, run, request)
         except ValidationError as exc:
             if not form.errors:
                 _attach(form, exc)
         else:
-            messages.success(request, _saved_message(run))
-            return redirect(run)
-    return _run_form_response(request, form, run.recipe_version, run)
+            messages.success(request, _saved_message(saved))
+            return redirect(saved)
+    return _run_form_response(request, form, version, run)
 
 
 def _saved_message(run: ProcessRun) -> str:
