@@ -8,12 +8,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.models import next_label
 from core.units import canonical_unit
 from recipes.models import RecipeParameter, RecipeVersion
 
 from .models import LABEL_PREFIX, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
+
+RUN_VALUE_ACTUAL_FIELDS = ["actual_value", "actual_unit", "actual_text", "note", "is_deviation"]
 
 
 def sample_label_for(kind: str) -> str:
@@ -33,11 +36,12 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
         RecipeVersion.objects.filter(pk=version.pk, frozen_at__isnull=True).update(frozen_at=timezone.now())
         version.refresh_from_db(fields=["frozen_at"])
     params = RecipeParameter.objects.filter(step__version=version).select_related("step")
-    RunValue.objects.bulk_create([
+    # One insert for all planned values, with their history rows (a run's values are lab records).
+    bulk_create_with_history([
         RunValue(run=run, parameter=p, planned_nominal=p.nominal, planned_min=p.min_value, planned_max=p.max_value,
                  planned_text=p.text_value, unit=p.unit)
         for p in params
-    ])
+    ], RunValue)
     if inputs:
         run.inputs.set(inputs)
     if lots:
@@ -45,9 +49,9 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
     return run
 
 
-def run_value_set_actual(value: RunValue, actual_value: float | None, actual_unit: str = "",
-                         actual_text: str = "", note: str = "") -> RunValue:
-    """Record what was really done; the deviation flag follows from the planned range."""
+def _run_value_apply_actual(value: RunValue, actual_value: float | None, actual_unit: str = "",
+                            actual_text: str = "", note: str = "") -> RunValue:
+    """Set and validate the actual fields and the deviation flag, without saving."""
     value.actual_value = actual_value
     value.actual_text = actual_text or ""
     value.note = note or ""
@@ -59,19 +63,30 @@ def run_value_set_actual(value: RunValue, actual_value: float | None, actual_uni
         value.actual_unit = ""
     value.full_clean(exclude=["run", "parameter"])
     value.is_deviation = value.compute_deviation(settings.LEDGER_DEFAULT_TOLERANCE)
+    return value
+
+
+def run_value_set_actual(value: RunValue, actual_value: float | None, actual_unit: str = "",
+                         actual_text: str = "", note: str = "") -> RunValue:
+    """Record what was really done; the deviation flag follows from the planned range."""
+    _run_value_apply_actual(value, actual_value, actual_unit, actual_text, note)
     value.save()
     return value
 
 
+@transaction.atomic
 def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, str]]) -> list[RunValue]:
-    """``actuals`` maps "<step order>.<param key>" to (value, unit)."""
+    """``actuals`` maps "<step order>.<param key>" to (value, unit). All are validated first, then
+    written in one bulk update with a history row each (all or nothing)."""
     values = {f"{v.parameter.step.order}.{v.parameter.key}": v
               for v in run.values.select_related("parameter__step")}
     out = []
     for path, (number, unit) in actuals.items():
         if path not in values:
             raise ValidationError(f"{run.label} has no parameter {path!r}")
-        out.append(run_value_set_actual(values[path], number, unit))
+        out.append(_run_value_apply_actual(values[path], number, unit))
+    if out:
+        bulk_update_with_history(out, RunValue, RUN_VALUE_ACTUAL_FIELDS)
     return out
 
 
