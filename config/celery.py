@@ -2,6 +2,10 @@ import os
 
 from celery import Celery
 
+# One analysis per worker process; parallelism comes from processes. OpenBLAS threads spinning
+# on small fits (TRPL) cost more CPU than they save on a 2-core box.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("ledger")

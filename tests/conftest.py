@@ -10,6 +10,14 @@ import pytest
 DATA_DIR = Path(__file__).parent / "data"
 
 
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("django"):
+        from django.conf import settings
+
+        # The demo user's password hash is a third of the demo fixture's time; tests don't need PBKDF2.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA_DIR
