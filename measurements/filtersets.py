@@ -1,5 +1,7 @@
 import django_filters as filters
 
+from core.filters import DateTimeFilter
+
 from .models import DerivedMetric, FileStatus, MeasurementFile, MeasurementKind, MetricScope
 
 
@@ -8,7 +10,7 @@ class MeasurementFileFilterSet(filters.FilterSet):
     pixel = filters.CharFilter(field_name="pixel__label")
     kind = filters.MultipleChoiceFilter(choices=MeasurementKind.choices)
     status = filters.MultipleChoiceFilter(choices=FileStatus.choices)
-    uploaded_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    uploaded_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = MeasurementFile

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -76,6 +77,9 @@ def _to_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge(str(exc) or None)
+    if isinstance(exc, DataError):
+        # Input the database refuses (a value out of range) is the client's to fix, not a 500.
+        return exceptions.ValidationError({"non_field_errors": [f"a value is out of range: {str(exc).splitlines()[0]}"]})
     return None
 
 

@@ -78,5 +78,15 @@ class MeasurementUploadSerializer(serializers.Serializer):
                                        help_text="Instrument name or id")
     measured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     metadata = JSONStringField(required=False, default=dict, help_text="JSON object, e.g. {\"operator\": \"ab\"}")
+
+    def validate_measured_at(self, value):
+        from django import forms
+
+        from core.filters import check_datetime
+
+        try:
+            return check_datetime(value)
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
     parameters = JSONStringField(required=False, default=dict,
                                  help_text="Analysis parameters as a JSON object, e.g. {\"pixel_area_cm2\": 0.04}")

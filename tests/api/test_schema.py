@@ -39,8 +39,23 @@ def auth_header(world):
     return {"Authorization": f"Token {f.token(boss)}"}
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose close_old_connections
+    would close the test's PostgreSQL connection mid-transaction; Django's test client detaches
+    it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_get_operations_conform(auth_header):
+def test_get_operations_conform(auth_header, keep_test_connection):
     """Every GET operation, a few generated examples each, against the WSGI app in-process.
     (schemathesis' pytest plugin is not used: its lazy fixture loader breaks on pytest 9.)"""
     from config.wsgi import application
