@@ -329,15 +329,26 @@ def load_demo(*, media_dir: Path | None = None, stdout=None) -> dict:
     for stack, sub, inputs, name in (("A", subs[0], [ink, pre], "QD-in-matrix LED, stack A"),
                                      ("B", subs[1], [ink, pre], "QD-in-matrix LED, stack B"),
                                      ("A", subs[2], [ink], "QD-only control LED, stack A")):
-        run, (dev,) = _run(r[f"stack_{stack}"], project, user, day=d + dt.timedelta(days=3), inputs=[sub, *inputs])
+        eml_run = eml = None
+        if pre in inputs:
+            # The emissive layer is spin-coated on the device substrate with the same film recipe, so
+            # a device's lineage carries the film run's drip volume (what Compare plots against EQE).
+            eml_run, (eml,) = _run(r["film"], project, user, day=d + dt.timedelta(days=3), inputs=[sub, ink, pre],
+                                   actuals={"4.volume": (150, "µL"), "4.time": (26, "s")})
+            eml.name = f"QD-in-matrix EML on {sub.label}"
+            eml.save(update_fields=["name"])
+        run, (dev,) = _run(r[f"stack_{stack}"], project, user, day=d + dt.timedelta(days=3),
+                           inputs=[sub, *inputs, *([eml] if eml else [])])
         dev.name = name
         dev.save(update_fields=["name"])
         layers = []
         for material, thickness, function, method in STACKS[stack]:
-            if material == "QD-in-matrix" and pre not in inputs:
-                material = "QDs only"
-            source = {"QD-in-matrix": pre, "QDs only": ink}.get(material) if function == "EML" else sub if material == "ITO" else None
-            layers.append(LayerSpec(material=material, function=function, nominal_thickness_nm=thickness, method=method, run=run, source=source))
+            layer_run, source = run, sub if material == "ITO" else None
+            if function == "EML":
+                material = "QD-in-matrix" if eml else "QDs only"
+                layer_run, source = (eml_run, eml) if eml else (run, ink)
+            layers.append(LayerSpec(material=material, function=function, nominal_thickness_nm=thickness, method=method,
+                                    run=layer_run, source=source))
         devices[name] = device_create(sample=dev, layers=layers, pixel_area_cm2=0.09, stack_name=f"Stack {stack}",
                                       architecture=r[f"stack_{stack}"])
     summary = {"created": True, "user": user, "project": project, "cs_oleate": cso, "qd": qd, "ink": ink, "precursor": pre,

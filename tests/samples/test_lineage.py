@@ -48,3 +48,15 @@ def test_labels_are_per_kind_and_sequential(demo):
     assert sorted(Sample.objects.filter(kind="device").values_list("label", flat=True)) == ["DEV-0001", "DEV-0002", "DEV-0003"]
     pixels = [p.label for p in demo["devices"]["QD-in-matrix LED, stack A"].pixels.all()]
     assert pixels == ["DEV-0001-A", "DEV-0001-B", "DEV-0001-C", "DEV-0001-D"]
+
+
+def test_the_device_lineage_carries_the_eml_film_run_and_its_drip_volume(demo):
+    from samples.models import RunValue
+
+    device = demo["devices"]["QD-in-matrix LED, stack A"].sample
+    films = device.ancestors().filter(kind="film")
+    assert films.count() == 1
+    drip = RunValue.objects.get(run=films.get().produced_by, parameter__key="volume", parameter__step__name="QD ink drip")
+    assert (drip.actual_value, drip.actual_unit, drip.is_deviation) == (150, "µL", False)
+    eml = demo["devices"]["QD-in-matrix LED, stack A"].layers.get(function="EML")
+    assert eml.source == films.get() and eml.run == films.get().produced_by
