@@ -177,7 +177,7 @@ def test_sample_sheet_has_results_plots_and_a_qr_of_the_sample_url(demo):
     assert sheet.label == sample.label and sheet.url == sample_url(sample)
     assert [(m.name, m.value, m.unit) for m in sheet.results] == [("eqe_max", "18.00", "%"), ("turn_on_voltage", "2.400", "V")]
     assert [p.title for p in sheet.plots] == ["EQE–J"]
-    assert [p.label for p in sheet.parents] == ["INK-0001", "PRE-0001", "SUB-0001"]
+    assert [p.label for p in sheet.parents] == ["FILM-0003", "INK-0001", "PRE-0001", "SUB-0001"]
     pdf = render_travellers([sheet])
     text = "\n".join(_pages(pdf))
     assert "eqe_max" in text and "18.00 %" in text and "Results" in text
