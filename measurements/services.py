@@ -52,6 +52,10 @@ SHAPE_TO_KIND = {"jlv": "jlv", "lifetime": "lifetime", "decay": "trpl", "xrd": "
                  "absorbance": "absorbance", "jv": "jlv"}
 
 
+# PNG, JPEG, TIFF (both byte orders), GIF
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")
+
+
 class IngestError(ValueError):
     """Refused upload; ``code`` lets the API pick the HTTP status."""
 
@@ -115,6 +119,8 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
     if kind and kind not in MeasurementKind.values:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
     fmt = ""
+    if not kind and content.startswith(IMAGE_MAGIC):
+        kind = MeasurementKind.IMAGE  # GIWAXS frames, micrographs: stored and shown, not parsed
     if kind not in (MeasurementKind.IMAGE, MeasurementKind.OTHER):
         # Sniff now so an unreadable file is refused at the door (API: 415) rather than queued.
         try:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("<int:pk>/", views.detail, name="measurement-detail"),
     path("<int:pk>/download/", views.download, name="measurement-download"),
+    path("<int:pk>/image.png", views.image_preview, name="measurement-image"),
 ]

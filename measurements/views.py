@@ -136,6 +136,24 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
+def image_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """A stored image (e.g. a GIWAXS frame) as a PNG the browser can show."""
+    from .images import NotAnImage, preview_png
+
+    try:
+        mf = selectors.file_detail(pk, request.user)
+    except ObjectDoesNotExist:
+        raise Http404("No such measurement file") from None
+    with mf.file.open("rb") as fh:
+        try:
+            png = preview_png(fh.read())
+        except NotAnImage as exc:
+            raise Http404(str(exc)) from None
+    return HttpResponse(png, content_type="image/png")
+
+
+@login_required
+@require_GET
 def file_list(request: HttpRequest) -> HttpResponse:
     qs = restrict(MeasurementFile.objects.filter(hidden=False), request.user).select_related(
         "sample", "pixel", "uploaded_by", "instrument")
