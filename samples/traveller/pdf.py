@@ -480,7 +480,7 @@ def _conditions(sheet: TravellerSheet, width: float) -> Table:
     """Operator, date and environment blanks: a label then a line to write on."""
     entries = [("Operator", sheet.operator, ""), ("Date", fmt_date(sheet.run_date), "")]
     entries += [(c.name, fmt_number(c.value) if c.value is not None else "", c.unit) for c in sheet.conditions]
-    per_row = 4
+    per_row = 2  # room to write by hand (and for a full operator name)
     key_w = 22 * mm
     val_w = width / per_row - key_w
     rows, style = (
