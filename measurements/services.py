@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.access import can_see
 from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
@@ -114,6 +115,10 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
     if existing is not None:
         if existing.sample_id == sample.pk and existing.pixel_id == (pixel.pk if pixel else None):
             return IngestResult(existing, created=False)
+        if user is not None and not can_see(existing, user):
+            # Never name another project's file or sample (sha256 is unique lab-wide).
+            raise IngestError(f"{filename}: these bytes were already uploaded to a sample you cannot see",
+                              code="conflict", field="file")
         raise IngestError(f"these bytes were already uploaded as {existing.original_name!r} for "
                           f"{existing.target_label} (file {existing.pk})", code="conflict", field="file")
     if kind and kind not in MeasurementKind.values:
@@ -357,9 +362,13 @@ def _store_per_file_metrics(result: AnalysisResult, files, analysis: Analysis) -
     """Lifetime runs: each file's T50 etc. goes to that file's own pixel (several pixels, one fit)."""
     if len(result.per_file) < 2:
         return
-    by_name = {f.original_name: f for fs in files.values() for f in fs}
-    for entry in result.per_file:
-        mf = by_name.get(entry.get("file"))
+    # per_file follows the order of the input files; match by position, since two pixels' runs
+    # often carry the same instrument file name. By name only if the counts differ.
+    ordered = [f for fs in files.values() for f in fs]
+    by_name = {f.original_name: f for f in ordered}
+    positional = len(ordered) == len(result.per_file)
+    for k, entry in enumerate(result.per_file):
+        mf = ordered[k] if positional else by_name.get(entry.get("file"))
         if mf is None or mf.pixel_id is None:
             continue
         names = list(entry.get("metrics", {}))

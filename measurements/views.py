@@ -24,6 +24,7 @@ from .services import IngestError, measurement_file_ingest
 # IngestError.code → HTTP status for the XHR upload (same mapping idea as the API).
 INGEST_STATUS = {"not_found": 404, "conflict": 409, "unsupported_media": 415, "too_large": 413}
 MAX_POLL_IDS = 100
+MAX_PK = 2**63 - 1  # BigAutoField; a larger id cannot exist, and `pk__in` would overflow the driver (500)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -87,6 +88,7 @@ def status(request: HttpRequest) -> JsonResponse:
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip()][:MAX_POLL_IDS]
     except ValueError:
         return JsonResponse({"error": "ids must be comma-separated integers"}, status=400)
+    ids = [i for i in ids if 0 < i <= MAX_PK]
     out = []
     for row in selectors.files_status(ids, request.user):
         mf, analysis = row["file"], row["analysis"]

@@ -24,6 +24,7 @@ from .traveller import LABEL_LAYOUTS, render_labels, render_travellers
 from .traveller.pdf import PAGE_SIZES
 from .travellers import labels_for_samples, sheet_for_sample, sheets_for_runs
 
+MAX_PK = 2**63 - 1  # BigAutoField; a larger id cannot exist and `pk__in` would overflow the driver (500)
 MAX_BATCH = 200  # sheets or labels per request; a bigger print job belongs to the management command
 
 
@@ -117,7 +118,8 @@ class BatchTravellerView(_PDFView):
         except ValueError:
             raise ValidationError({"runs": ["Run ids are integers: ?runs=1,2,3"]}) from None
         pagesize = self.pagesize(request)
-        found = set(restrict(ProcessRun.objects.filter(pk__in=ids), request.user).values_list("pk", flat=True))
+        in_range = [i for i in ids if 0 < i <= MAX_PK]
+        found = set(restrict(ProcessRun.objects.filter(pk__in=in_range), request.user).values_list("pk", flat=True))
         missing = [str(i) for i in ids if i not in found]
         if missing:
             raise NotFound(f"No run with id {', '.join(missing)}.")

@@ -5,15 +5,22 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 
+from core.access import restrict
 from recipes.models import Recipe, RecipeParameter
 from samples.models import ProcessRun, Project, RunStatus, Sample, SampleKind, SampleStatus
+
+
+def visible_projects(request):
+    """The project choices: only the user's own, so a list page never names another project and
+    the API answers a foreign code as it answers an unknown one (400, not an empty 200)."""
+    return restrict(Project.objects.all(), getattr(request, "user", None))
 
 
 class SampleFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Search")
     kind = filters.MultipleChoiceFilter(choices=SampleKind.choices)
     status = filters.MultipleChoiceFilter(choices=SampleStatus.choices)
-    project = filters.ModelChoiceFilter(queryset=Project.objects.all(), field_name="project", to_field_name="code")
+    project = filters.ModelChoiceFilter(queryset=visible_projects, field_name="project", to_field_name="code")
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created on or after")
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created on or before")
     recipe = filters.ModelChoiceFilter(queryset=Recipe.objects.all(), field_name="produced_by__recipe_version__recipe",
@@ -68,7 +75,7 @@ class SampleFilterSet(filters.FilterSet):
 class ProcessRunFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Search")
     status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
-    project = filters.ModelChoiceFilter(queryset=Project.objects.all(), to_field_name="code")
+    project = filters.ModelChoiceFilter(queryset=visible_projects, to_field_name="code")
     recipe = filters.ModelChoiceFilter(queryset=Recipe.objects.all(), field_name="recipe_version__recipe")
     has_deviation = filters.BooleanFilter(method="filter_deviation", label="Has deviations")
     planned_after = filters.DateFilter(field_name="planned_date", lookup_expr="gte")

@@ -22,7 +22,7 @@ from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
 from .forms import RunForm, rows_from_run, rows_from_version
 from .lineage import sample_lineage
-from .models import ProcessRun, Project, RunStatus, RunValue, Sample
+from .models import ProcessRun, RunStatus, RunValue, Sample
 
 PAGE_SIZE = 25
 
@@ -45,10 +45,8 @@ def upload_url(label: str) -> str:
 # --- samples ------------------------------------------------------------------------------
 
 def _sample_filterset(request):
-    fs = SampleFilterSet(request.GET or None, queryset=restrict(Sample.objects.all(), request.user))
-    fs.filters["project"].queryset = restrict(Project.objects.all(), request.user)
-    fs.form.fields["project"].queryset = fs.filters["project"].queryset
-    return fs
+    # The project choices are narrowed to the user's own by the filterset (it needs the request).
+    return SampleFilterSet(request.GET or None, queryset=restrict(Sample.objects.all(), request.user), request=request)
 
 
 @login_required
@@ -137,7 +135,8 @@ def _metric_rows(metrics) -> list[dict]:
 
 @login_required
 def run_list(request):
-    fs = ProcessRunFilterSet(request.GET or None, queryset=restrict(ProcessRun.objects.all(), request.user))
+    fs = ProcessRunFilterSet(request.GET or None, queryset=restrict(ProcessRun.objects.all(), request.user),
+                             request=request)
     qs = fs.qs if fs.is_bound else fs.queryset
     qs = (qs.select_related("recipe_version__recipe", "project", "operator")
           .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True))
