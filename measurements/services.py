@@ -186,6 +186,12 @@ def requeue(file_id: int) -> None:
     MeasurementFile.objects.filter(pk=file_id, status=FileStatus.RUNNING).update(status=FileStatus.QUEUED)
 
 
+def fail_after_retries(file_id: int, exc: Exception, *, attempts: int) -> None:
+    MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
+        status=FileStatus.FAILED, finished_at=timezone.now(),
+        failure_reason=f"gave up after {attempts} attempts ({type(exc).__name__}: {exc}); re-run it with reanalyze")
+
+
 def fail_stale_files() -> int:
     """Files running past twice the timeout are failed with a reason (worker died hard)."""
     cutoff = timezone.now() - timedelta(seconds=2 * settings.LEDGER_ANALYSIS_TIMEOUT_S)
@@ -311,6 +317,10 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
             _finish(mf, FileStatus.DONE, waiting_for="")
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
+        return FileStatus.FAILED
+    except FileNotFoundError:
+        # Not transient: the stored bytes are gone (storage misconfigured or restored wrongly).
+        _finish(mf, FileStatus.FAILED, f"the stored file {mf.file.name} is missing from storage")
         return FileStatus.FAILED
     except (DatabaseError, OSError):
         raise  # transient: the task requeues and retries

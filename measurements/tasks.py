@@ -13,7 +13,11 @@ from . import services
 def analyze_measurement_file(self, file_id: int) -> str:
     try:
         return services.measurement_file_process(file_id)
-    except (DatabaseError, OSError):
+    except (DatabaseError, OSError) as exc:
+        if self.request.retries >= self.max_retries:
+            # Out of retries: say so on the row instead of leaving it queued forever.
+            services.fail_after_retries(file_id, exc, attempts=self.request.retries + 1)
+            return "failed"
         services.requeue(file_id)  # back to queued so the retry can claim it again
         raise
 

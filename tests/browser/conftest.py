@@ -72,3 +72,14 @@ def login(page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.locator("form").get_by_role("button").first.click()
     page.wait_for_url(lambda url: "/accounts/login" not in url)
+
+
+def pytest_collection_modifyitems(config, items):
+    # The screenshot generator is a tool (make screenshots), not a test: leave it out of normal runs
+    # instead of reporting it as skipped.
+    if config.getoption("--screenshots"):
+        return
+    keep = [item for item in items if "test_screenshots.py" not in item.nodeid]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
