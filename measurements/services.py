@@ -259,7 +259,9 @@ def _plan(mf: MeasurementFile) -> Plan:
         if role not in roles:
             raise AnalysisError(f"a PLQY file needs metadata role = one of {', '.join(sorted(roles))}")
         files: dict[str, list[MeasurementFile]] = {role: [mf]}
-        for other in MeasurementFile.objects.filter(kind=kind, sample=mf.sample, hidden=False).exclude(pk=mf.pk).order_by("-created_at"):
+        siblings = MeasurementFile.objects.filter(kind=kind, sample=mf.sample, hidden=False).exclude(
+            status=FileStatus.FAILED).exclude(pk=mf.pk).order_by("-created_at")
+        for other in siblings:
             other_role = (other.metadata or {}).get("role")
             if other_role in roles and other_role not in files:
                 files[other_role] = [other]
@@ -346,10 +348,12 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     device = pixel.device if pixel else getattr(sample, "device", None)
     scope = MetricScope.PIXEL if pixel else MetricScope.DEVICE if device else MetricScope.SAMPLE
     names = list(result.metrics)
-    DerivedMetric.objects.filter(name__in=names, superseded=False, sample=sample, pixel=pixel,
-                                 aggregate=Aggregate.VALUE).update(superseded=True)
-    Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, superseded=False).exclude(
-        pk=analysis.pk).update(superseded=True)
+    older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, superseded=False).exclude(pk=analysis.pk)
+    # Same names on the same target, and everything the older analyses of this kind gave (a metric
+    # the new method no longer reports must not stay current).
+    DerivedMetric.objects.filter(Q(name__in=names, sample=sample, pixel=pixel) | Q(analysis__in=older),
+                                 superseded=False, aggregate=Aggregate.VALUE).update(superseded=True)
+    older.update(superseded=True)
     DerivedMetric.objects.bulk_create([
         DerivedMetric(name=m.name, value=m.value, unit=m.unit, uncertainty=m.uncertainty, flags=list(m.flags),
                       extra=_jsonable(m.extra), scope=scope, sample=sample, device=device, pixel=pixel,

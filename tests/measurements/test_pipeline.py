@@ -207,3 +207,14 @@ def test_no_file_stays_running_forever(data_dir, demo, settings):
                                                     started_at=timezone.now() - dt.timedelta(seconds=settings.LEDGER_ANALYSIS_TIMEOUT_S + 5))
     assert measurement_file_process(mf.pk) == FileStatus.DONE
     assert not claim(mf.pk)  # done files are not claimed again unless forced
+
+
+def test_a_metric_the_newer_analysis_no_longer_gives_does_not_stay_current(data_dir, demo):
+    film = demo["film"]
+    mf = upload(data_dir, "xrd.xy", film)
+    old = Analysis.objects.get(sample=film, kind="xrd", superseded=False)
+    DerivedMetric.objects.create(name="retired_metric", value=1.0, unit="", sample=film, analysis=old,
+                                 method=old.method, version="0.9")  # as if an older method had reported it
+    measurement_file_process(mf.pk, force=True)
+    assert not DerivedMetric.objects.filter(name="retired_metric", superseded=False).exists()
+    assert current(film, "lattice_constant").analysis.superseded is False
