@@ -14,10 +14,13 @@ def sig(value, digits: int = 4) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    text = f"{number:.{int(digits)}g}"
+    if number.is_integer() and abs(number) < 1e7:
+        return str(int(number))  # counts (pl_band_count, pixels) and exact values read as integers
+    # "#" keeps significant trailing zeros (17.998 → "18.00", not "18"), as a measured value reads.
+    text = f"{number:#.{int(digits)}g}"
     if "e" in text and 1e-4 <= abs(number) < 1e7:
         text = f"{number:.6f}".rstrip("0").rstrip(".")
-    return text
+    return text.rstrip(".") if "e" not in text else text
 
 
 @register.filter
