@@ -122,6 +122,7 @@ def _runs_queryset():
         Prefetch("values", queryset=RunValue.objects.order_by()),  # matched by parameter_id; order is the recipe's
         "lots__chemical",
         Prefetch("inputs", queryset=Sample.objects.select_related("project").order_by("label")),
+        Prefetch("outputs", queryset=Sample.objects.order_by("label")),
     )
 
 
@@ -230,7 +231,7 @@ def _run_kind(run: ProcessRun) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _sheet(run: ProcessRun, library, user=None) -> TravellerSheet:
+def _sheet(run: ProcessRun, library, user=None, results=None) -> TravellerSheet:
     recipe = run.recipe_version.recipe
     weigh, amounts, messages = _weigh(run, library)
     parents = list(run.inputs.all())
@@ -242,6 +243,7 @@ def _sheet(run: ProcessRun, library, user=None) -> TravellerSheet:
         if hidden:
             messages.append(f"{hidden} input(s) from projects you are not a member of are not listed.")
     completed = run.status == RunStatus.COMPLETED
+    metrics, plots = _run_results(run, results) if completed and results is not None else ([], [])
     return TravellerSheet(
         label=run.label,
         url=run_url(run),
@@ -261,6 +263,8 @@ def _sheet(run: ProcessRun, library, user=None) -> TravellerSheet:
         weigh_table=weigh,
         parents=[ParentRef(p.label, p.get_kind_display(), sample_url(p)) for p in parents],
         notes="\n".join(x for x in [run.notes, *messages] if x),
+        results=metrics,
+        plots=plots,
     )
 
 
@@ -270,7 +274,9 @@ def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None) -> list[Trav
     ids = [r.pk if isinstance(r, ProcessRun) else int(r) for r in runs]
     by_id = {run.pk: run for run in _runs_queryset().filter(pk__in=ids)}
     library = library_from_db()  # once per batch, not per run
-    return [_sheet(by_id[pk], library, user) for pk in ids if pk in by_id]
+    outputs = [o for run in by_id.values() if run.status == RunStatus.COMPLETED for o in run.outputs.all()]
+    results = _results_for(outputs)  # two queries for the whole batch
+    return [_sheet(by_id[pk], library, user, results) for pk in ids if pk in by_id]
 
 
 def sheet_for_run(run: ProcessRun, *, request=None) -> TravellerSheet:
@@ -279,31 +285,51 @@ def sheet_for_run(run: ProcessRun, *, request=None) -> TravellerSheet:
 
 # --- samples -----------------------------------------------------------------------------------
 
-def _results(sample: Sample) -> tuple[list[MetricRow], list[Plot]]:
-    rows = DerivedMetric.objects.current().filter(sample=sample, name__in=RESULT_METRICS).select_related("pixel")
-    chosen: dict[str, DerivedMetric] = {}
+def _results_for(samples: list[Sample]) -> dict[int, tuple[list[MetricRow], list[Plot]]]:
+    """Headline metrics and small plots of several samples in two queries (batch printing)."""
+    ids = [s.pk for s in samples]
     rank = {key: i for i, key in enumerate(_METRIC_PREFERENCE)}
-    for m in rows:
-        r = rank.get((m.scope, m.aggregate), len(rank))
-        best = chosen.get(m.name)
-        if best is None or r < rank.get((best.scope, best.aggregate), len(rank)):
-            chosen[m.name] = m
-    # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
-    metrics = [MetricRow(name, format_value(chosen[name].value), chosen[name].unit)
-               for name in sorted(chosen, key=metric_sort_key)]
-
-    # Plots of the pixel the headline EQE came from, so numbers and curves describe one pixel.
-    best_pixel = (chosen["eqe_max"].extra or {}).get("pixel") if "eqe_max" in chosen else None
-    plots_qs = (PlotRow.objects.filter(analysis__sample=sample, analysis__superseded=False, name__in=RESULT_PLOTS)
+    chosen: dict[int, dict[str, DerivedMetric]] = {pk: {} for pk in ids}
+    for m in DerivedMetric.objects.current().filter(sample_id__in=ids, name__in=RESULT_METRICS).select_related("pixel"):
+        mine = chosen[m.sample_id]
+        best = mine.get(m.name)
+        if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
+            mine[m.name] = m
+    plots_qs = (PlotRow.objects.filter(analysis__sample_id__in=ids, analysis__superseded=False, name__in=RESULT_PLOTS)
                 .select_related("analysis__pixel").defer("svg").order_by("-analysis__created_at", "-analysis_id"))
-    picked: dict[str, PlotRow] = {}
+    picked: dict[int, dict[str, PlotRow]] = {pk: {} for pk in ids}
     for plot in plots_qs:
+        sample_id = plot.analysis.sample_id
+        # Plots of the pixel the headline EQE came from, so numbers and curves describe one pixel.
+        eqe = chosen[sample_id].get("eqe_max")
+        best_pixel = (eqe.extra or {}).get("pixel") if eqe else None
         on_best = best_pixel is not None and plot.analysis.pixel is not None and plot.analysis.pixel.label == best_pixel
-        if plot.name not in picked or (on_best and not getattr(picked[plot.name], "_on_best", False)):
+        mine = picked[sample_id]
+        if plot.name not in mine or (on_best and not getattr(mine[plot.name], "_on_best", False)):
             plot._on_best = on_best
-            picked[plot.name] = plot
-    plots = [Plot(RESULT_PLOTS[name], bytes(picked[name].png)) for name in RESULT_PLOTS if name in picked]
-    return metrics, plots
+            mine[plot.name] = plot
+    out = {}
+    for pk in ids:
+        # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
+        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit)
+                   for name in sorted(chosen[pk], key=metric_sort_key)]
+        plots = [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png)) for name in RESULT_PLOTS if name in picked[pk]]
+        out[pk] = (metrics, plots)
+    return out
+
+
+def _results(sample: Sample) -> tuple[list[MetricRow], list[Plot]]:
+    return _results_for([sample])[sample.pk]
+
+
+def _run_results(run: ProcessRun, results: dict[int, tuple[list[MetricRow], list[Plot]]]) -> tuple[list[MetricRow], list[Plot]]:
+    """A completed run prints what its outputs measured: one output's metrics and plots, or for a
+    batch each output's metrics under its label (plots would not say which sample they show)."""
+    outputs = list(run.outputs.all())
+    if len(outputs) == 1:
+        return results.get(outputs[0].pk, ([], []))
+    rows = [MetricRow(f"{o.label} · {m.name}", m.value, m.unit) for o in outputs for m in results.get(o.pk, ([], []))[0]]
+    return rows, []
 
 
 def sheet_for_sample(sample: Sample, *, request=None) -> TravellerSheet:

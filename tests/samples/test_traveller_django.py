@@ -298,3 +298,25 @@ def test_command_refuses_unknown_labels(demo, tmp_path):
     with pytest.raises(CommandError, match="NOPE-0001"):
         call_command("traveller", "NOPE-0001", "-o", str(tmp_path / "x.pdf"))
     assert not Sample.objects.filter(label="NOPE-0001").exists()
+
+
+def test_a_completed_run_prints_what_its_outputs_measured(demo):
+    dev = demo["devices"]["QD-in-matrix LED, stack A"]
+    analysis = Analysis.objects.create(kind="jlv", method="led.jlv_el", version="1", sample=dev.sample)
+    Plot.objects.create(analysis=analysis, name="eqe_j", svg="<svg/>", png=_png())
+    DerivedMetric.objects.create(name="eqe_max", value=17.998, unit="%", scope=MetricScope.DEVICE, aggregate=Aggregate.BEST,
+                                 sample=dev.sample, device=dev, method="led.jlv_el", version="1")
+    device_run = dev.sample.produced_by
+    (sheet,) = sheets_for_runs([device_run])
+    assert [(m.name, m.value, m.unit) for m in sheet.results] == [("eqe_max", "18.00", "%")]
+    assert [p.title for p in sheet.plots] == ["EQE–J"]
+    text = "\n".join(_pages(render_travellers([sheet])))
+    assert "18.00 %" in text and "Results" in text
+    # A batch run (three substrates) labels each output's numbers; a run without results prints none.
+    substrates = demo["devices"]["QD-only control LED, stack A"].sample.parents.filter(kind="substrate")
+    cleaning_run = substrates.first().produced_by
+    DerivedMetric.objects.create(name="plqy", value=41.0, unit="%", sample=substrates.first(), method="plqy.de_mello", version="1")
+    (batch,) = sheets_for_runs([cleaning_run])
+    assert [m.name for m in batch.results] == [f"{substrates.first().label} · plqy"] and batch.plots == []
+    (film,) = sheets_for_runs([demo["control_film"].produced_by])
+    assert film.results == [] and film.plots == []
