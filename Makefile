@@ -48,8 +48,9 @@ bench: install
 	$(PY) bench/bench_traveller.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
+# -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.
 worker: install
-	$(VENV)/bin/celery -A config worker -l info -Q ledger -c 2
+	$(VENV)/bin/celery -A config worker -B -l info -Q ledger -c 2
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-shm db.sqlite3-wal

@@ -151,6 +151,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = LEDGER_ANALYSIS_TIMEOUT_S - 30
 CELERY_TASK_TIME_LIMIT = LEDGER_ANALYSIS_TIMEOUT_S
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "ledger")
+# Celery beat (make worker runs it embedded): files stuck "running" after a hard worker death are failed.
+CELERY_BEAT_SCHEDULE = {
+    "fail-stale-measurement-files": {"task": "measurements.tasks.fail_stale_measurement_files", "schedule": 300.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

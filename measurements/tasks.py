@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from . import services
@@ -12,7 +13,7 @@ from . import services
              retry_backoff_max=120, retry_jitter=True, max_retries=5)
 def analyze_measurement_file(self, file_id: int) -> str:
     try:
-        return services.measurement_file_process(file_id)
+        status = services.measurement_file_process(file_id)
     except (DatabaseError, OSError) as exc:
         if self.request.retries >= self.max_retries:
             # Out of retries: say so on the row instead of leaving it queued forever.
@@ -20,6 +21,11 @@ def analyze_measurement_file(self, file_id: int) -> str:
             return "failed"
         services.requeue(file_id)  # back to queued so the retry can claim it again
         raise
+    if status == "running":
+        # Another worker holds the claim — or died holding it and this is the redelivered message
+        # (acks_late). Look again once a stale claim can be taken over, so nothing stays running.
+        raise self.retry(countdown=settings.LEDGER_ANALYSIS_TIMEOUT_S + 5)
+    return status
 
 
 @shared_task

@@ -35,3 +35,12 @@ def test_a_file_missing_from_storage_fails_at_once(xrd_file):
     xrd_file.refresh_from_db()
     assert "missing from storage" in xrd_file.failure_reason and xrd_file.attempts == 1
     assert MeasurementFile.objects.filter(status__in=[FileStatus.QUEUED, FileStatus.RUNNING]).count() == 0
+
+
+def test_a_redelivered_task_for_a_running_file_looks_again_later(xrd_file):
+    # A worker died holding the claim; the broker redelivers the message at once (acks_late).
+    with mock.patch("measurements.services.measurement_file_process", side_effect=["running", "done"]) as process, \
+         mock.patch("measurements.tasks.analyze_measurement_file.retry", wraps=analyze_measurement_file.retry) as retry:
+        result = analyze_measurement_file.apply(args=[xrd_file.pk])
+    assert result.get() == "done" and process.call_count == 2
+    assert retry.call_args.kwargs["countdown"] > 600  # after the claim has gone stale (LEDGER_ANALYSIS_TIMEOUT_S)
