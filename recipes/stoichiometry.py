@@ -42,7 +42,7 @@ from .chemistry import (
 from .chemistry.composition import format_count
 from .chemistry.ions import COUNTER, LATTICE_ROLES
 from .chemistry.reagents import Reagent
-from .models import Chemical, RecipeParameter, RecipeVersion, StepType
+from .models import Chemical, RecipeParameter, RecipeStep, RecipeVersion, StepType
 
 if TYPE_CHECKING:
     from samples.models import ProcessRun, RunValue
@@ -447,9 +447,43 @@ def _describe(version: RecipeVersion, lines: list[_Line], volume_ml: Any, librar
     try:
         library = library if library is not None else library_from_db()
         _BUILDERS[kind](result, components, [line for line in lines if line.param.role == SOLVENT], library, requested)
+        if kind == HOT_INJECTION and run is not None:
+            _add_cs_injection(result, run, library)
     except ChemistryError as exc:
         result["error"] = str(exc)
     return result
+
+
+def _add_cs_injection(result: dict[str, Any], run: ProcessRun, library: ReagentLibrary) -> None:
+    """Cs delivered by the injection and the flask's Cs:Pb, from the Cs-oleate that went into the run
+    (PROCESS.md §2: 0.85 mL of the 0.4185 M stock → 0.356 mmol Cs; with 0.4338 mmol Pb, Cs:Pb ≈ 0.82).
+    The stock's [Cs] is its own run's actual value when logged. Nothing is added without both."""
+    source = next((s for s in run.inputs.all() if s.kind == "cs_oleate" and s.produced_by_id), None)
+    inject = (run.values.filter(parameter__step__action=RecipeStep.Action.INJECT, unit__in=("mL", "µL"))
+              .select_related("parameter__step").first())
+    if source is None or inject is None:
+        return
+    from samples.models import ProcessRun
+
+    stock_run = ProcessRun.objects.select_related("recipe_version__recipe").get(pk=source.produced_by_id)
+    stock = run_composition(stock_run, library=library) or {}
+    details = stock.get("details", {})
+    molarity_m = (details.get("actual") or details.get("planned") or {}).get("cs_molarity_m")
+    if not molarity_m:
+        return
+    planned_ml = convert(_nominal(inject.planned_nominal, inject.planned_min, inject.planned_max), inject.unit, "mL")
+    pb_planned = result["details"]["planned"]["pb_mmol"]
+    pb_actual = result["details"].get("actual", {}).get("pb_mmol", pb_planned)
+
+    def quantities(volume_ml: float, pb_mmol: float) -> list[_Quantity]:
+        cs_mmol = molarity_m * volume_ml
+        return [("cs_injected", f"Cs injected ({source.label}, {format_value(molarity_m)} M)", "mmol", cs_mmol),
+                ("ratio:Cs", "Cs:Pb", RATIO_UNIT, cs_mmol / pb_mmol)]
+
+    actual = None
+    if inject.actual_value is not None:
+        actual = quantities(convert(inject.actual_value, inject.actual_unit or inject.unit, "mL"), pb_actual)
+    result["contents"] += _merge_rows(quantities(planned_ml, pb_planned), actual)
 
 
 # --- builders, one per kind --------------------------------------------------------------------------

@@ -272,3 +272,4 @@ def test_tag_renders_nothing_without_components(demo):
 def test_chemistry_error_is_a_value_error():
     # models.Chemical.clean catches ValueError around the bridge
     assert issubclass(ChemistryError, ValueError)
+
