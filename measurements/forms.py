@@ -11,8 +11,9 @@ from recipes.models import Recipe
 from samples.models import Sample
 
 from . import selectors
+from .analysis.registry import specs
 from .models import Instrument, MeasurementKind
-from .services import IngestError, resolve_target, specs
+from .services import IngestError, resolve_target
 
 NO_ANALYSIS = {MeasurementKind.IMAGE, MeasurementKind.OTHER}
 

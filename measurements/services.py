@@ -25,9 +25,9 @@ from core.access import can_see
 from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
-from .analysis.base import AnalysisError, AnalysisResult
+from .analysis.base import AnalysisError, AnalysisResult, jsonable
 from .analysis.plotting import render
-from .analysis.registry import get_spec, run, specs
+from .analysis.registry import get_spec, run
 from .models import (
     Aggregate,
     Analysis,
@@ -48,7 +48,7 @@ LOWER_IS_BETTER = {"turn_on_voltage"}
 # Descriptive metrics: a "best" pixel makes no sense, only the median is rolled up.
 DESCRIPTIVE = {"el_peak_wavelength", "el_fwhm", "cie_x", "cie_y", "initial_luminance", "pl_peak_wavelength",
                "pl_peak_energy", "pl_fwhm", "j_at_eqe_max", "pl_band_count"}
-# Kinds whose analysis combines several files of one target (roles filled from siblings).
+# The kind an upload gets from its parsed shape when the uploader named none (spectra: guess_kind).
 SHAPE_TO_KIND = {"jlv": "jlv", "lifetime": "lifetime", "decay": "trpl", "xrd": "xrd", "ta_matrix": "ta",
                  "absorbance": "absorbance", "jv": "jlv"}
 
@@ -340,10 +340,10 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     same target are marked superseded (never deleted)."""
     sources = [f for fs in files.values() for f in fs]
     analysis = Analysis.objects.create(
-        kind=kind, method=result.method, version=result.version, parameters=_jsonable(result.parameters),
+        kind=kind, method=result.method, version=result.version, parameters=jsonable(result.parameters),
         sample=sample, pixel=pixel, warnings=list(result.warnings),
-        result={"per_file": _jsonable(result.per_file), "metrics": _jsonable(result.metrics_json()),
-                "arrays": _curves_jsonable(result.arrays)})
+        result={"per_file": jsonable(result.per_file), "metrics": jsonable(result.metrics_json()),
+                "arrays": _curvesjsonable(result.arrays)})
     analysis.sources.set(sources)
     device = pixel.device if pixel else getattr(sample, "device", None)
     scope = MetricScope.PIXEL if pixel else MetricScope.DEVICE if device else MetricScope.SAMPLE
@@ -356,7 +356,7 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     older.update(superseded=True)
     DerivedMetric.objects.bulk_create([
         DerivedMetric(name=m.name, value=m.value, unit=m.unit, uncertainty=m.uncertainty, flags=list(m.flags),
-                      extra=_jsonable(m.extra), scope=scope, sample=sample, device=device, pixel=pixel,
+                      extra=jsonable(m.extra), scope=scope, sample=sample, device=device, pixel=pixel,
                       analysis=analysis, method=result.method, version=result.version)
         for m in result.metrics.values()
     ])
@@ -381,6 +381,7 @@ def _store_per_file_metrics(result: AnalysisResult, files, analysis: Analysis) -
     ordered = [f for fs in files.values() for f in fs]
     by_name = {f.original_name: f for f in ordered}
     positional = len(ordered) == len(result.per_file)
+    rollups: dict[Any, set[str]] = {}
     for k, entry in enumerate(result.per_file):
         mf = ordered[k] if positional else by_name.get(entry.get("file"))
         if mf is None or mf.pixel_id is None:
@@ -394,7 +395,9 @@ def _store_per_file_metrics(result: AnalysisResult, files, analysis: Analysis) -
                           analysis=analysis, method=analysis.method, version=analysis.version)
             for name, m in entry["metrics"].items()
         ])
-        rollup_device(mf.pixel.device, names)
+        rollups.setdefault(mf.pixel.device, set()).update(names)
+    for device, names in rollups.items():  # once per device, after all its pixels' rows exist
+        rollup_device(device, sorted(names))
 
 
 def rollup_device(device, names: list[str]) -> None:
@@ -423,7 +426,7 @@ def rollup_device(device, names: list[str]) -> None:
 MAX_STORED_CURVE_POINTS = 400
 
 
-def _curves_jsonable(arrays: dict[str, Any]) -> dict[str, list[float | None]]:
+def _curvesjsonable(arrays: dict[str, Any]) -> dict[str, list[float | None]]:
     """1-D arrays, evenly decimated to ≤ MAX_STORED_CURVE_POINTS; NaN/inf → null (valid JSON)."""
     import numpy as np
 
@@ -436,23 +439,6 @@ def _curves_jsonable(arrays: dict[str, Any]) -> dict[str, list[float | None]]:
             a = a[np.unique(np.linspace(0, a.size - 1, MAX_STORED_CURVE_POINTS).round().astype(int))]
         out[str(name)] = [float(v) if np.isfinite(v) else None for v in a]
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    """numpy scalars/arrays and tuples → plain JSON types."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | None = None) -> dict[str, int]:
@@ -468,6 +454,3 @@ def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | Non
         counts[status] = counts.get(status, 0) + 1
     return counts
 
-
-__all__ = ["IngestError", "measurement_file_ingest", "measurement_file_process", "measurement_files_reanalyze",
-           "resolve_target", "specs"]

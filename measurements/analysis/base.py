@@ -54,6 +54,21 @@ class AnalysisResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"metrics": self.metrics_json(), "per_file": self.per_file,
-                "method": self.method, "version": self.version, "parameters": self.parameters,
-                "warnings": self.warnings}
+        return jsonable({"metrics": self.metrics_json(), "per_file": self.per_file,
+                         "method": self.method, "version": self.version, "parameters": self.parameters,
+                         "warnings": self.warnings})
+
+
+def jsonable(value: Any) -> Any:
+    """numpy scalars/arrays and tuples → plain JSON types; NaN → None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -90,9 +90,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         payload = result.to_json()
         if options["json"]:
-            from measurements.services import _jsonable
-
-            self.stdout.write(json.dumps(_jsonable(payload), indent=1, allow_nan=False))
+            self.stdout.write(json.dumps(payload, indent=1, allow_nan=False))
             return
         self.stdout.write(f"{result.method} v{result.version}")
         for name, m in payload["metrics"].items():
