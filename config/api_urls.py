@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from core.api.errors import not_found_view
 from devices.api.views import DeviceViewSet, PixelViewSet
-from measurements.api.views import MeasurementFileViewSet, MetricViewSet
+from measurements.api.views import CalibrationViewSet, MeasurementFileViewSet, MetricViewSet
 from recipes.api.views import ChemicalLotViewSet, ChemicalViewSet, RecipeParameterViewSet, RecipeVersionViewSet, RecipeViewSet
 from samples.api.views import ProcessRunViewSet, SampleViewSet
 
@@ -30,6 +30,7 @@ router.register("devices", DeviceViewSet, basename="device")
 router.register("pixels", PixelViewSet, basename="pixel")
 router.register("measurements", MeasurementFileViewSet, basename="measurementfile")
 router.register("metrics", MetricViewSet, basename="metric")
+router.register("calibrations", CalibrationViewSet, basename="calibration")
 
 # The export without its trailing slash too (``/api/v1/metrics/export?format=csv``, the form the
 # docs show); hidden from the schema, which lists the router's ``/metrics/export/``.

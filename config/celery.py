@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 # One analysis per worker process; parallelism comes from processes. OpenBLAS threads spinning
 # on small fits (TRPL) cost more CPU than they save on a 2-core box.
@@ -11,3 +12,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _cap_memory(**_kwargs) -> None:
+    """The last line against a file that makes an analysis allocate without bound: each pool
+    process gets an address-space cap, so numpy raises MemoryError (the file fails with that
+    reason) instead of the kernel killing the worker or its neighbours."""
+    import resource
+
+    from django.conf import settings
+
+    limit_mb = settings.LEDGER_WORKER_MEMORY_MB
+    if limit_mb > 0:
+        limit = limit_mb * 1024 * 1024
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -134,8 +134,30 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A run's actual value counts as a deviation when it leaves [min, max]; without a range, when it
 # is further than this relative tolerance from the nominal value.
 LEDGER_DEFAULT_TOLERANCE = 0.05
-# A file claimed by a worker that has not finished after this long is failed (never "running" forever).
+# Analysis time limits, all derived from one setting and checked here, at start-up: the hard limit
+# kills the task at LEDGER_ANALYSIS_TIMEOUT_S, the soft one lets it fail the file with a reason a
+# little before, and a claim older than the hard limit plus a grace is taken over (the worker died).
 LEDGER_ANALYSIS_TIMEOUT_S = env_int("LEDGER_ANALYSIS_TIMEOUT_S", 600)
+MIN_ANALYSIS_TIMEOUT_S = 10
+if LEDGER_ANALYSIS_TIMEOUT_S < MIN_ANALYSIS_TIMEOUT_S:
+    raise ImproperlyConfigured(
+        f"LEDGER_ANALYSIS_TIMEOUT_S={LEDGER_ANALYSIS_TIMEOUT_S}: an analysis needs at least "
+        f"{MIN_ANALYSIS_TIMEOUT_S} s (a J-L-V pair with its plots takes ~1 s; 60–600 is usual)")
+LEDGER_ANALYSIS_SOFT_TIMEOUT_S = LEDGER_ANALYSIS_TIMEOUT_S - max(2, min(30, LEDGER_ANALYSIS_TIMEOUT_S // 5))
+LEDGER_STALE_CLAIM_S = LEDGER_ANALYSIS_TIMEOUT_S + max(10, min(60, LEDGER_ANALYSIS_TIMEOUT_S // 2))
+# A file is started at most this many times (worker killed, out of memory, over the limit), then failed.
+LEDGER_MAX_ATTEMPTS = env_int("LEDGER_MAX_ATTEMPTS", 3)
+# The sweep (beat) runs this often; a queued file whose message never reached the broker is sent
+# again once it is this old.
+LEDGER_SWEEP_INTERVAL_S = env_int("LEDGER_SWEEP_INTERVAL_S", 60)
+LEDGER_REQUEUE_AFTER_S = env_int("LEDGER_REQUEUE_AFTER_S", 60)
+for _name in ("LEDGER_MAX_ATTEMPTS", "LEDGER_SWEEP_INTERVAL_S", "LEDGER_REQUEUE_AFTER_S"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name}={globals()[_name]}: expected a positive integer")
+# Memory per worker process: an address-space cap (a numpy allocation past it is a MemoryError and
+# the file fails with that reason) and a resident size past which the process is replaced.
+LEDGER_WORKER_MEMORY_MB = env_int("LEDGER_WORKER_MEMORY_MB", 4096)
+LEDGER_WORKER_MAX_RSS_MB = env_int("LEDGER_WORKER_MAX_RSS_MB", 1024)
 
 # Celery: with no broker configured, tasks run in-process (eager) — same code path, no Redis.
 _broker = env_str("CELERY_BROKER_URL")
@@ -147,13 +169,23 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = LEDGER_ANALYSIS_TIMEOUT_S - 30
+CELERY_TASK_SOFT_TIME_LIMIT = LEDGER_ANALYSIS_SOFT_TIMEOUT_S
 CELERY_TASK_TIME_LIMIT = LEDGER_ANALYSIS_TIMEOUT_S
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = LEDGER_WORKER_MAX_RSS_MB * 1024  # KiB
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unacknowledged message (its worker died) comes back after the visibility timeout: longer than
+# any task may run or wait for a retry, so a live task is never delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * LEDGER_STALE_CLAIM_S + 60,
+                                   "socket_connect_timeout": 3, "socket_timeout": 10}
+# An upload must not hang on a broker that is down: two quick tries, then the outbox (the sweep).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "ledger")
-# Celery beat (make worker runs it embedded): files stuck "running" after a hard worker death are failed.
+# Celery beat (make worker runs it embedded): the sweep that re-sends and re-runs what a broker
+# outage or a dead worker left behind.
 CELERY_BEAT_SCHEDULE = {
-    "fail-stale-measurement-files": {"task": "measurements.tasks.fail_stale_measurement_files", "schedule": 300.0},
+    "sweep-measurement-files": {"task": "measurements.tasks.sweep_measurement_files",
+                                "schedule": float(LEDGER_SWEEP_INTERVAL_S)},
 }
 
 REST_FRAMEWORK = {
@@ -189,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "MeasurementKindEnum": "measurements.models.MeasurementKind",
         "FileStatusEnum": "measurements.models.FileStatus",
         "UnitEnum": "core.units.UNIT_CHOICES",
+        "CalibrationRoleEnum": "measurements.models.CalibrationRole",
+        "RoleEnum": "recipes.models.RecipeParameter.Role",
     },
 }
 

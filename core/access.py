@@ -31,6 +31,7 @@ PROJECT_PATH: dict[str, str | None] = {
     "recipes.recipestep": None,
     "recipes.recipeparameter": None,
     "measurements.instrument": None,
+    "measurements.calibration": None,
 }
 
 

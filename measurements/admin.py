@@ -1,9 +1,23 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from recipes.admin import NoDeleteMixin
 
-from .models import Analysis, DerivedMetric, Instrument, MeasurementFile, Plot
+from .models import Analysis, Calibration, DerivedMetric, Instrument, MeasurementFile, Plot
+from .services import IngestError, calibration_add
+
+
+class CalibrationInline(admin.TabularInline):
+    model = Calibration
+    extra = 0
+    fields = ("role", "original_name", "valid_from", "valid_until", "notes")
+    readonly_fields = ("role", "original_name")
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # added through the Calibration form, which reads and stores the file
 
 
 @admin.register(Instrument)
@@ -11,6 +25,51 @@ class InstrumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("name", "kind", "model", "serial", "location", "xray_wavelength_a")
     list_filter = ("kind",)
     search_fields = ("name", "model", "serial")
+    inlines = [CalibrationInline]
+
+
+class CalibrationAddForm(forms.ModelForm):
+    upload = forms.FileField(label="Calibration file", help_text="Two columns: wavelength (nm) and value")
+
+    class Meta:
+        model = Calibration
+        fields = ("instrument", "role", "valid_from", "valid_until", "notes")
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload is not None and not self.errors:
+            try:
+                self.instance = calibration_add(
+                    instrument=data["instrument"], role=data["role"], content=upload.read(), filename=upload.name,
+                    valid_from=data["valid_from"], valid_until=data.get("valid_until"), notes=data.get("notes", ""),
+                    user=getattr(self, "user", None))
+            except IngestError as exc:
+                raise forms.ValidationError({exc.field if exc.field in ("valid_until", "role") else "upload": str(exc)})
+        return data
+
+
+@admin.register(Calibration)
+class CalibrationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ("instrument", "role", "original_name", "valid_from", "valid_until", "uploaded_by")
+    list_filter = ("role", "instrument")
+    search_fields = ("original_name", "instrument__name", "sha256")
+    readonly_fields = ("sha256", "original_name", "file", "uploaded_by")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:  # adding: the file is read and stored by the service
+            form = super().get_form(request, obj, form=CalibrationAddForm, fields=CalibrationAddForm.Meta.fields, **kwargs)
+            form.user = request.user
+            return form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else (*self.readonly_fields, "instrument", "role")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # new: calibration_add already saved it in the form's clean()
 
 
 @admin.register(MeasurementFile)

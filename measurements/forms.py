@@ -12,7 +12,7 @@ from samples.models import Sample
 
 from . import selectors
 from .analysis.registry import specs
-from .models import Instrument, MeasurementKind
+from .models import Calibration, Instrument, MeasurementKind
 from .services import IngestError, resolve_target
 
 NO_ANALYSIS = {MeasurementKind.IMAGE, MeasurementKind.OTHER}
@@ -32,6 +32,9 @@ class UploadForm(forms.Form):
         required=False, label="Kind", choices=[("", "Detect from the file")] + list(MeasurementKind.choices))
     instrument = forms.ModelChoiceField(
         queryset=Instrument.objects.all(), required=False, empty_label="—", label="Instrument")
+    calibration = forms.ModelChoiceField(
+        queryset=Calibration.objects.select_related("instrument"), required=False, empty_label="— the instrument's",
+        label="Calibration", help_text="Blank: the instrument's calibrations valid when the file was measured.")
     parameters = forms.CharField(
         required=False, label="Analysis parameters", widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line or comma-separated: name = value (e.g. pixel_area_cm2 = 0.04). "
@@ -56,20 +59,7 @@ class UploadForm(forms.Form):
         return label
 
     def clean_parameters(self) -> dict[str, Any]:
-        text = self.cleaned_data.get("parameters", "")
-        params: dict[str, Any] = {}
-        for item in text.replace(";", "\n").replace(",", "\n").splitlines():
-            if not item.strip():
-                continue
-            name, sep, value = item.partition("=")
-            name, value = name.strip(), value.strip()
-            if not sep or not name or not value:
-                raise forms.ValidationError(f"{item.strip()!r}: write name = value")
-            try:
-                params[name] = float(value)
-            except ValueError:
-                params[name] = value
-        return params
+        return parse_parameters(self.cleaned_data.get("parameters", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -86,6 +76,60 @@ class UploadForm(forms.Form):
                 self.add_error("parameters", f"{', '.join(unknown)}: not a parameter of {where} "
                                              f"(known: {', '.join(sorted(known)) or 'none'}).")
         return data
+
+
+def parse_parameters(text: str) -> dict[str, Any]:
+    """ "pixel_area_cm2 = 0.04, n_exp = 2" → {"pixel_area_cm2": 0.04, "n_exp": 2.0}."""
+    params: dict[str, Any] = {}
+    for item in (text or "").replace(";", "\n").replace(",", "\n").splitlines():
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise forms.ValidationError(f"{item.strip()!r}: write name = value")
+        try:
+            params[name] = float(value)
+        except ValueError:
+            params[name] = value
+    return params
+
+
+class ReanalysisForm(forms.Form):
+    """The measurement page's Re-analyse button: another kind, new parameters, a column map,
+    one sample of a multi-sample file, or another calibration."""
+
+    kind = forms.ChoiceField(required=False, label="Kind", choices=[("", "Keep the kind")] + [
+        c for c in MeasurementKind.choices if c[0] not in NO_ANALYSIS])
+    parameters = forms.CharField(
+        required=False, label="Parameters", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="name = value, one per line; merged into the file's own (name = none removes one).")
+    column_map = forms.CharField(
+        required=False, label="Column map (JSON)", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='For odd headers, e.g. {"columns": {"wavelength_nm": 0, "intensity_counts": 1}}.')
+    sample_column = forms.CharField(required=False, max_length=120, label="Sample column",
+                                    help_text="A multi-sample file: analyse this sample only.")
+    calibration = forms.ModelChoiceField(
+        queryset=Calibration.objects.select_related("instrument"), required=False, empty_label="— keep",
+        label="Calibration")
+
+    def clean_parameters(self) -> dict[str, Any]:
+        params = parse_parameters(self.cleaned_data.get("parameters", ""))
+        return {k: (None if isinstance(v, str) and v.lower() in ("none", "null", "") else v) for k, v in params.items()}
+
+    def clean_column_map(self) -> dict | None:
+        import json
+
+        text = self.cleaned_data.get("column_map", "").strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("expected a JSON object")
+        return value
 
 
 class CompareForm(forms.Form):

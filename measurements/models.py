@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -51,6 +53,43 @@ class Instrument(TimeStamped):
         return self.name
 
 
+class CalibrationRole(models.TextChoices):
+    """What a calibration file corrects; each maps to an analysis input role (``ANALYSIS_ROLE``)."""
+
+    PHOTODIODE_RESPONSIVITY = "photodiode_responsivity", "Photodiode responsivity (A/W vs nm)"
+    SPECTROMETER_INTENSITY = "spectrometer_intensity", "Spectrometer intensity calibration (relative sensitivity vs nm)"
+    SPHERE = "sphere", "Integrating-sphere calibration (PLQY)"
+
+
+def calibration_upload_to(instance: Calibration, filename: str) -> str:
+    h = instance.sha256
+    return f"calibrations/{h[:2]}/{h[2:4]}/{h}"
+
+
+class Calibration(TimeStamped):
+    """A calibration curve of one instrument, valid over a date range. A measurement file from that
+    instrument uses the one of each role valid at its ``measured_at`` (or names its own)."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="calibrations")
+    role = models.CharField(max_length=32, choices=CalibrationRole.choices)
+    file = models.FileField(upload_to=calibration_upload_to, max_length=200)
+    sha256 = models.CharField(max_length=64, editable=False, db_index=True)
+    original_name = models.CharField(max_length=255)
+    valid_from = models.DateTimeField(help_text="First moment this calibration applies")
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="Empty: until a newer one starts")
+    notes = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="calibrations")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["instrument", "role", "-valid_from"]
+        indexes = [models.Index(fields=["instrument", "role", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} of {self.instrument} from {self.valid_from:%Y-%m-%d} ({self.original_name})"
+
+
 class FileStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -85,13 +124,26 @@ class MeasurementFile(TimeStamped):
     attempts = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Outbox: set when the task message reached the broker. A queued row without it (broker down at
+    # upload) or with an old one (message lost) is sent again by the periodic sweep.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker running it")
+    idempotency_key = models.CharField(max_length=200, blank=True, editable=False,
+                                       help_text="The API client's Idempotency-Key for this upload")
+    calibrations = models.ManyToManyField(Calibration, blank=True, related_name="files",
+                                          help_text="Calibrations named for this file (else the instrument's valid ones)")
     hidden = models.BooleanField(default=False, help_text="Hidden files stay stored; they are never deleted")
     hidden_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords(excluded_fields=["started_at", "attempts"])
+    history = HistoricalRecords(excluded_fields=["started_at", "attempts", "enqueued_at", "claimed_by"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "started_at"])]
+        constraints = [
+            # One upload per client key; a racing retry hits this and answers with the first row.
+            models.UniqueConstraint(fields=["uploaded_by", "idempotency_key"], condition=~Q(idempotency_key=""),
+                                    name="unique_upload_idempotency_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.kind}, {self.status})"
@@ -114,6 +166,9 @@ class Analysis(TimeStamped):
     sources = models.ManyToManyField(MeasurementFile, related_name="analyses")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="analyses")
     pixel = models.ForeignKey(Pixel, null=True, blank=True, on_delete=models.PROTECT, related_name="analyses")
+    subject = models.CharField(max_length=120, blank=True, default="",
+                               help_text="The sample column of a multi-sample file (Cary CSV); empty otherwise")
+    calibrations = models.ManyToManyField(Calibration, blank=True, related_name="analyses")
     superseded = models.BooleanField(default=False, db_index=True)
     warnings = models.JSONField(default=list, blank=True)
     result = models.JSONField(default=dict, blank=True, help_text="Per-file metrics and small tables for the UI")
@@ -121,6 +176,12 @@ class Analysis(TimeStamped):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "analyses"
+        constraints = [
+            # Exactly one current analysis per target (sample, pixel), kind and subject: a duplicate
+            # is impossible, not unlikely. Coalesce because NULL pixels never collide in an index.
+            models.UniqueConstraint("sample", Coalesce("pixel", Value(0)), "kind", "subject",
+                                    condition=Q(superseded=False), name="one_current_analysis"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} v{self.version} on {self.pixel or self.sample}"
@@ -182,6 +243,8 @@ class DerivedMetric(models.Model):
                                  help_text="Empty for roll-ups, which are recomputed from pixel rows")
     method = models.CharField(max_length=64)
     version = models.CharField(max_length=16)
+    subject = models.CharField(max_length=120, blank=True, default="",
+                               help_text="The sample column of a multi-sample file; empty otherwise")
     superseded = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -189,7 +252,17 @@ class DerivedMetric(models.Model):
 
     class Meta:
         ordering = ["name", "-created_at"]
-        indexes = [models.Index(fields=["name", "superseded", "value"])]
+        indexes = [
+            models.Index(fields=["name", "superseded", "value"]),
+            # The current rows are what every page, filter and roll-up reads (and what superseding finds).
+            models.Index(fields=["sample", "name"], condition=Q(superseded=False), name="metric_current_sample_name"),
+            models.Index(fields=["name", "value"], condition=Q(superseded=False), name="metric_current_name_value"),
+        ]
+        constraints = [
+            # One current value per target, name, aggregate and subject.
+            models.UniqueConstraint("sample", Coalesce("device", Value(0)), Coalesce("pixel", Value(0)), "name",
+                                    "aggregate", "subject", condition=Q(superseded=False), name="one_current_metric"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value:g} {self.unit}"

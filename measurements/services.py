@@ -2,22 +2,34 @@
 analyse, store versioned metrics and plots, set a terminal status).
 
 The Celery task in ``tasks.py`` only calls ``measurement_file_process``; views, the API, the
-CLI and load_demo only call ``measurement_file_ingest``.
+CLI and load_demo only call ``measurement_file_ingest`` / ``measurement_file_reanalyze``.
+
+What is guaranteed (README "Pipeline"):
+- at-least-once analysis: a committed ``queued`` file is sent to the broker on commit, and the
+  periodic sweep (``sweep_files``) sends again every queued file whose message never left (broker
+  down) or is long overdue, and puts back every claim whose worker died, up to
+  ``LEDGER_MAX_ATTEMPTS``; then the file is failed with the reason.
+- exactly one current analysis per target, kind and subject: superseding and inserting happen in
+  one transaction under a lock on the target's sample row, and partial unique indexes on the
+  current rows make a duplicate impossible. A result identical to the current one (the J-L-V/EL
+  pair seen from both files) is stored once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,10 +39,12 @@ from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
 from .analysis.plotting import render
-from .analysis.registry import get_spec, run
+from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .models import (
     Aggregate,
     Analysis,
+    Calibration,
+    CalibrationRole,
     DerivedMetric,
     FileStatus,
     Instrument,
@@ -39,7 +53,7 @@ from .models import (
     MetricScope,
     Plot,
 )
-from .parsers import ParseError, UnknownFormat, parse_bytes
+from .parsers import ParsedData, ParseError, UnknownFormat, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +65,7 @@ DESCRIPTIVE = {"el_peak_wavelength", "el_fwhm", "cie_x", "cie_y", "initial_lumin
 # The kind an upload gets from its parsed shape when the uploader named none (spectra: guess_kind).
 SHAPE_TO_KIND = {"jlv": "jlv", "lifetime": "lifetime", "decay": "trpl", "xrd": "xrd", "ta_matrix": "ta",
                  "absorbance": "absorbance", "jv": "jlv"}
-
+NO_ANALYSIS = (MeasurementKind.IMAGE, MeasurementKind.OTHER)
 
 # PNG, JPEG, TIFF (both byte orders), GIF
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")
@@ -76,15 +90,57 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def guess_kind(shape: str, *, pixel: Pixel | None, sample: Sample) -> str:
-    """Kind from the parsed shape and the target: a spectrum on a pixel or device is EL,
-    on anything else PL."""
-    if shape == "spectrum":
-        return MeasurementKind.EL if pixel is not None or sample.kind == SampleKind.DEVICE else MeasurementKind.PL
-    kind = SHAPE_TO_KIND.get(shape)
-    if kind is None:
-        raise IngestError(f"cannot tell the measurement kind of a {shape} file; give kind", code="unsupported")
-    return kind
+# --- kind guessing ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KindGuess:
+    """The kind given to an upload that named none, and how sure the evidence makes it.
+
+    ``confident`` guesses come from the content itself (a parser that reads only that kind, header
+    words, the y unit, the parser's ``kind_hint``) or from the target (a spectrum on a pixel is
+    its EL). A guess that is not confident is analysed, but never replaces existing metrics."""
+
+    kind: str
+    confident: bool
+    evidence: str
+
+
+# Words in a spectrum's metadata or column names that say it is not an emission spectrum.
+NOT_EMISSION_WORDS = ("transmi", "%t", "absorb", "reflect", "raman", "cm-1", "cm^-1", "1/cm", "cm⁻¹")
+
+
+def _spectrum_text(parsed: ParsedData) -> str:
+    meta = parsed.metadata or {}
+    bits = [str(c) for c in parsed.data.columns]
+    bits += [str(meta.get(k, "")) for k in ("x_unit", "y_unit", "y_units", "x_label", "y_label", "y_source", "title")]
+    return " ".join(bits).lower()
+
+
+def guess_kind(parsed: ParsedData, *, pixel: Pixel | None, sample: Sample) -> KindGuess:
+    """Kind from the parsed content and the target (issue 11 "kind guessing")."""
+    meta = parsed.metadata or {}
+    hint = str(meta.get("kind_hint") or "").lower()
+    evidence = str(meta.get("kind_evidence") or meta.get("evidence") or "")
+    if hint in MeasurementKind.values:
+        if parsed.shape == "spectrum" and hint == MeasurementKind.PL and (pixel is not None or sample.kind == SampleKind.DEVICE):
+            hint = MeasurementKind.EL  # the emission of a device is its EL, whatever the header calls it
+        return KindGuess(hint, True, evidence or f"the parser read it as {MeasurementKind(hint).label}")
+    if hint:  # the parser knows what it is and that it is nothing we analyse (Raman, transmission …)
+        return KindGuess(MeasurementKind.OTHER, True, evidence or f"read as {hint}, which LEDger does not analyse")
+    if parsed.shape != "spectrum":
+        kind = SHAPE_TO_KIND.get(parsed.shape)
+        if kind is None:
+            return KindGuess(MeasurementKind.OTHER, True, f"a {parsed.shape} file: give its kind to analyse it")
+        return KindGuess(kind, True, f"read by {parsed.format} as {parsed.shape}")
+    text = _spectrum_text(parsed)
+    if any(word in text for word in NOT_EMISSION_WORDS):
+        return KindGuess(MeasurementKind.OTHER, True,
+                         f"a {parsed.format} spectrum whose axes say transmission, absorbance or Raman, not emission; "
+                         "give its kind (absorbance) to analyse it")
+    if pixel is not None or sample.kind == SampleKind.DEVICE:
+        return KindGuess(MeasurementKind.EL, True, f"a spectrum uploaded to device {pixel.label if pixel else sample.label}")
+    return KindGuess(MeasurementKind.PL, False,
+                     f"a spectrum on {sample.label} with no header word saying PL: guessed PL from the shape only")
 
 
 def resolve_target(label: str) -> tuple[Sample, Pixel | None]:
@@ -98,11 +154,63 @@ def resolve_target(label: str) -> tuple[Sample, Pixel | None]:
     return sample, None
 
 
+# --- ingest -------------------------------------------------------------------------------------
+
+def _check_calibrations(calibrations, filename: str) -> list[Calibration]:
+    calibrations = list(calibrations or [])
+    roles = [c.role for c in calibrations]
+    twice = sorted({r for r in roles if roles.count(r) > 1})
+    if twice:
+        raise IngestError(f"{filename}: name one calibration per role, not several for {', '.join(twice)}",
+                          field="calibrations")
+    return calibrations
+
+
+def _existing_answer(existing: MeasurementFile, *, filename: str, sample: Sample, pixel: Pixel | None, user,
+                     kind: str | None, parameters: dict | None) -> IngestResult:
+    """The same bytes again: the stored record if it is the same upload, a clear refusal otherwise."""
+    if existing.sample_id != sample.pk or existing.pixel_id != (pixel.pk if pixel else None):
+        if user is not None and not can_see(existing, user):
+            # Never name another project's file or sample (sha256 is unique lab-wide).
+            raise IngestError(f"{filename}: these bytes were already uploaded to a sample you cannot see",
+                              code="conflict", field="file")
+        raise IngestError(f"these bytes were already uploaded as {existing.original_name!r} for "
+                          f"{existing.target_label} (file {existing.pk})", code="conflict", field="file")
+    changed = []
+    if kind and kind != existing.kind:
+        changed.append(f"kind {kind} (stored as {existing.kind})")
+    if parameters and parameters != (existing.parameters or {}):
+        changed.append(f"parameters {parameters} (stored with {existing.parameters or {}})")
+    if changed:
+        # Not silently the old record: the new settings were not applied, and this says how to.
+        raise IngestError(f"{filename}: these bytes are already stored as file {existing.pk} "
+                          f"({existing.original_name!r}); the new {' and '.join(changed)} were not applied. "
+                          f"Re-analyse file {existing.pk} with them (POST /api/v1/measurements/{existing.pk}/reanalyze/ "
+                          "or the Re-analyse button on its page)", code="conflict", field="file")
+    return IngestResult(existing, created=False)
+
+
+def _store_bytes(digest: str, content: bytes) -> str:
+    """Write the bytes under their hash once. Two racing uploads of one file write the same path;
+    a storage that renamed the second copy gets it removed (no orphan)."""
+    name = f"measurements/{digest[:2]}/{digest[2:4]}/{digest}"
+    if default_storage.exists(name):
+        return name
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:  # the other upload won the race between exists() and save()
+        default_storage.delete(saved)
+    return name
+
+
 def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pixel: Pixel | None = None,
                             kind: str | None = None, instrument: Instrument | None = None, user=None,
-                            measured_at=None, metadata: dict | None = None,
-                            parameters: dict | None = None) -> IngestResult:
-    """Store the bytes once (content-addressed), create the row, queue the analysis on commit."""
+                            measured_at=None, metadata: dict | None = None, parameters: dict | None = None,
+                            calibrations=None, idempotency_key: str = "") -> IngestResult:
+    """Store the bytes once (content-addressed), create the row, queue the analysis on commit.
+
+    The 415/201 contract: bytes no parser reads are refused (``unsupported_media``); a file a parser
+    recognises but cannot read is stored and failed with the parser's reason; a file without a kind
+    that reads as nothing reliable is stored as ``other`` with that reason shown."""
     if not content:
         raise IngestError(f"{filename}: the file is empty", field="file")
     if len(content) > settings.LEDGER_MAX_UPLOAD_BYTES:
@@ -110,71 +218,145 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
                           f"{settings.LEDGER_MAX_UPLOAD_BYTES / 1e6:.0f} MB limit", code="too_large", field="file")
     if pixel is not None and pixel.device.sample_id != sample.pk:
         raise IngestError(f"pixel {pixel.label} does not belong to {sample.label}", field="pixel")
+    if kind and kind not in MeasurementKind.values:
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
+    calibrations = _check_calibrations(calibrations, filename)
     digest = sha256_of(content)
     existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").first()
     if existing is not None:
-        if existing.sample_id == sample.pk and existing.pixel_id == (pixel.pk if pixel else None):
-            return IngestResult(existing, created=False)
-        if user is not None and not can_see(existing, user):
-            # Never name another project's file or sample (sha256 is unique lab-wide).
-            raise IngestError(f"{filename}: these bytes were already uploaded to a sample you cannot see",
-                              code="conflict", field="file")
-        raise IngestError(f"these bytes were already uploaded as {existing.original_name!r} for "
-                          f"{existing.target_label} (file {existing.pk})", code="conflict", field="file")
-    if kind and kind not in MeasurementKind.values:
-        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
-    fmt = ""
+        return _existing_answer(existing, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
+                                parameters=parameters)
+    metadata = dict(metadata or {})
+    fmt, reason = "", ""
     if not kind and content.startswith(IMAGE_MAGIC):
         kind = MeasurementKind.IMAGE  # GIWAXS frames, micrographs: stored and shown, not parsed
-    if kind not in (MeasurementKind.IMAGE, MeasurementKind.OTHER):
+    if kind not in NO_ANALYSIS:
         # Sniff now so an unreadable file is refused at the door (API: 415) rather than queued.
         try:
             parsed = parse_bytes(content, filename=filename)
         except UnknownFormat as exc:
             raise IngestError(str(exc), code="unsupported_media", field="file") from None
-        except ParseError:
-            parsed = None  # recognised but broken: store it and let the analysis report the reason
+        except ParseError as exc:
+            parsed = None  # recognised but broken: store it and say why
+            if not kind:
+                kind = MeasurementKind.OTHER
+                reason = (f"not analysed: {exc}. Choose its kind (or give a column map) and re-analyse it.")
         if parsed is not None:
             fmt = parsed.format
-            kind = kind or guess_kind(parsed.shape, pixel=pixel, sample=sample)
-        elif not kind:
-            kind = MeasurementKind.OTHER
-    status = FileStatus.STORED if kind in (MeasurementKind.IMAGE, MeasurementKind.OTHER) else FileStatus.QUEUED
-    with transaction.atomic():
-        name = f"measurements/{digest[:2]}/{digest[2:4]}/{digest}"
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(content))
-        mf = MeasurementFile.objects.create(
-            file=name, sha256=digest, original_name=filename[:255], size_bytes=len(content), kind=kind, format=fmt,
-            instrument=instrument, uploaded_by=user, sample=sample, pixel=pixel, measured_at=measured_at,
-            metadata=metadata or {}, parameters=parameters or {}, status=status)
-        if status == FileStatus.QUEUED:
-            enqueue(mf.pk)
+            if not kind:
+                guess = guess_kind(parsed, pixel=pixel, sample=sample)
+                kind = guess.kind
+                metadata["kind_guess"] = {"kind": guess.kind, "confident": guess.confident, "evidence": guess.evidence}
+                if kind == MeasurementKind.OTHER:
+                    reason = f"not analysed: {guess.evidence}."
+    status = FileStatus.STORED if kind in NO_ANALYSIS else FileStatus.QUEUED
+    # Bytes first, outside the transaction: a race loser's insert fails on sha256 and finds the
+    # winner's row, and both point at the one stored copy.
+    name = _store_bytes(digest, content)
+    try:
+        with transaction.atomic():
+            mf = MeasurementFile.objects.create(
+                file=name, sha256=digest, original_name=filename[:255], size_bytes=len(content), kind=kind, format=fmt,
+                instrument=instrument, uploaded_by=user, sample=sample, pixel=pixel, measured_at=measured_at,
+                metadata=metadata, parameters=parameters or {}, status=status, failure_reason=reason,
+                idempotency_key=idempotency_key[:200])
+            if calibrations:
+                mf.calibrations.set(calibrations)
+            if status == FileStatus.QUEUED:
+                enqueue(mf.pk)
+    except IntegrityError:
+        # A concurrent identical upload committed first (sha256, or the same Idempotency-Key).
+        if idempotency_key and user is not None:
+            same_key = MeasurementFile.objects.filter(uploaded_by=user, idempotency_key=idempotency_key[:200]).first()
+            if same_key is not None:
+                return IngestResult(same_key, created=False)
+        winner = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").first()
+        if winner is None:
+            raise
+        return _existing_answer(winner, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
+                                parameters=parameters)
     return IngestResult(mf, created=True)
 
 
 def enqueue(file_id: int) -> None:
+    """Send the task once the row is committed. A broker that is down does not fail the upload:
+    the row stays ``queued`` without ``enqueued_at`` and the sweep sends it (outbox)."""
     from .tasks import analyze_measurement_file
 
-    transaction.on_commit(lambda: analyze_measurement_file.delay(file_id))
+    transaction.on_commit(lambda: _send(analyze_measurement_file, file_id))
 
 
-# --- processing ------------------------------------------------------------------------------
+def _send(task, file_id: int) -> bool:
+    """Publish the task now; True when the broker took it (then ``enqueued_at`` says when)."""
+    try:
+        task.delay(file_id)
+    except Exception as exc:  # noqa: BLE001 — kombu raises many kinds; all mean "not sent"
+        log.warning("measurement file %s: task not sent (%s: %s); the sweep will send it",
+                    file_id, type(exc).__name__, exc)
+        return False
+    MeasurementFile.objects.filter(pk=file_id, status=FileStatus.QUEUED).update(enqueued_at=timezone.now())
+    return True
+
+
+# --- claims and the sweep ------------------------------------------------------------------------
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claimer_is_gone(claimed_by: str) -> bool:
+    """True when the claim was made on this host by a process that no longer exists (SIGKILL, OOM)."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdecimal():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _give_up_reason(attempts: int) -> str:
+    return (f"the analysis was started {attempts} times and never finished (the worker was killed, ran out of "
+            f"memory or passed the {settings.LEDGER_ANALYSIS_TIMEOUT_S} s limit); the file is kept — "
+            "re-analyse it once the cause is fixed")
+
 
 def claim(file_id: int, *, force: bool = False) -> bool:
     """Take the file for processing with one conditional UPDATE, so two workers never run it twice.
-    A file stuck in ``running`` past the timeout is taken again."""
-    stale = timezone.now() - timedelta(seconds=settings.LEDGER_ANALYSIS_TIMEOUT_S)
-    claimable = Q(status=FileStatus.QUEUED) | Q(status=FileStatus.RUNNING, started_at__lt=stale)
+    A claim whose worker is gone (same host, dead pid) or that is older than the stale threshold is
+    taken over, up to ``LEDGER_MAX_ATTEMPTS`` starts; past that the file is failed with a reason."""
+    now = timezone.now()
+    me = worker_identity()
     if force:
-        claimable |= Q(status__in=[FileStatus.DONE, FileStatus.FAILED])
-    return bool(MeasurementFile.objects.filter(claimable, pk=file_id).update(
-        status=FileStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, failure_reason=""))
+        return bool(MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.RUNNING, started_at__gte=now - timedelta(
+            seconds=settings.LEDGER_STALE_CLAIM_S)).update(
+            status=FileStatus.RUNNING, started_at=now, attempts=1, failure_reason="", claimed_by=me))
+    stale = now - timedelta(seconds=settings.LEDGER_STALE_CLAIM_S)
+    limit = settings.LEDGER_MAX_ATTEMPTS
+    claimable = Q(status=FileStatus.QUEUED) | Q(status=FileStatus.RUNNING, started_at__lt=stale, attempts__lt=limit)
+    take = dict(status=FileStatus.RUNNING, started_at=now, attempts=F("attempts") + 1, failure_reason="", claimed_by=me)
+    if MeasurementFile.objects.filter(claimable, pk=file_id).update(**take):
+        return True
+    row = MeasurementFile.objects.filter(pk=file_id).values("status", "claimed_by", "attempts", "started_at").first()
+    if row is None or row["status"] != FileStatus.RUNNING:
+        return False
+    gone = _claimer_is_gone(row["claimed_by"]) or (row["started_at"] is not None and row["started_at"] < stale)
+    if not gone:
+        return False
+    held = Q(pk=file_id, status=FileStatus.RUNNING, claimed_by=row["claimed_by"], started_at=row["started_at"])
+    if row["attempts"] >= limit:
+        MeasurementFile.objects.filter(held).update(status=FileStatus.FAILED, finished_at=now, claimed_by="",
+                                                    failure_reason=_give_up_reason(row["attempts"]))
+        return False
+    return bool(MeasurementFile.objects.filter(held).update(**take))
 
 
 def _finish(mf: MeasurementFile, status: str, reason: str = "", **meta: Any) -> None:
-    mf.status, mf.failure_reason, mf.finished_at = status, reason[:2000], timezone.now()
-    fields = ["status", "failure_reason", "finished_at", "updated_at"]
+    mf.status, mf.failure_reason, mf.finished_at, mf.claimed_by = status, reason[:2000], timezone.now(), ""
+    fields = ["status", "failure_reason", "finished_at", "claimed_by", "updated_at"]
     if meta:
         mf.metadata = {**mf.metadata, **meta}
         fields.append("metadata")
@@ -183,47 +365,99 @@ def _finish(mf: MeasurementFile, status: str, reason: str = "", **meta: Any) -> 
 
 def requeue(file_id: int) -> None:
     """Put a claimed file back in the queue (transient error; Celery retries)."""
-    MeasurementFile.objects.filter(pk=file_id, status=FileStatus.RUNNING).update(status=FileStatus.QUEUED)
+    MeasurementFile.objects.filter(pk=file_id, status=FileStatus.RUNNING).update(
+        status=FileStatus.QUEUED, claimed_by="", enqueued_at=timezone.now())
 
 
 def fail_after_retries(file_id: int, exc: Exception, *, attempts: int) -> None:
     MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
-        status=FileStatus.FAILED, finished_at=timezone.now(),
+        status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="",
         failure_reason=f"gave up after {attempts} attempts ({type(exc).__name__}: {exc}); re-run it with reanalyze")
 
 
+def fail_file(file_id: int, reason: str) -> None:
+    """Fail a claimed file from outside the service (time limit, memory cap) with a reason."""
+    MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
+        status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="", failure_reason=reason[:2000])
+
+
+def sweep_files() -> dict[str, int]:
+    """The periodic sweep (beat, every ``LEDGER_SWEEP_INTERVAL_S``): nothing waits for a person.
+
+    - a ``running`` file whose claim is stale (older than ``LEDGER_STALE_CLAIM_S``, i.e. past the
+      hard time limit) or whose worker process is gone is put back in the queue and sent again —
+      or failed with the reason once it has been started ``LEDGER_MAX_ATTEMPTS`` times;
+    - a ``queued`` file whose message never reached the broker (broker down at upload) and that is
+      older than ``LEDGER_REQUEUE_AFTER_S``, or whose message is older than the stale threshold
+      (lost with a broker restart), is sent again. A duplicate message is harmless: the claim is
+      a conditional UPDATE and the second delivery finds the file done."""
+    from .tasks import analyze_measurement_file
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LEDGER_STALE_CLAIM_S)
+    counts = {"requeued": 0, "failed": 0, "sent": 0}
+    resend: list[int] = []
+    running = MeasurementFile.objects.filter(status=FileStatus.RUNNING).values_list("pk", "claimed_by", "started_at", "attempts")
+    for pk, claimed_by, started_at, attempts in running:
+        if not ((started_at is not None and started_at < stale) or _claimer_is_gone(claimed_by)):
+            continue
+        held = MeasurementFile.objects.filter(pk=pk, status=FileStatus.RUNNING, started_at=started_at)
+        if attempts >= settings.LEDGER_MAX_ATTEMPTS:
+            counts["failed"] += held.update(status=FileStatus.FAILED, finished_at=now, claimed_by="",
+                                            failure_reason=_give_up_reason(attempts))
+        elif held.update(status=FileStatus.QUEUED, claimed_by="", enqueued_at=None):
+            counts["requeued"] += 1
+            resend.append(pk)
+    due = now - timedelta(seconds=settings.LEDGER_REQUEUE_AFTER_S)
+    queued = MeasurementFile.objects.filter(Q(enqueued_at__isnull=True, created_at__lt=due) | Q(enqueued_at__lt=stale),
+                                            status=FileStatus.QUEUED).exclude(pk__in=resend)
+    for pk in [*resend, *queued.order_by("created_at", "id").values_list("pk", flat=True)[:5000]]:
+        if not _send(analyze_measurement_file, pk):
+            break  # the broker is still down: the next sweep tries again
+        counts["sent"] += 1
+    if any(counts.values()):
+        log.info("measurement sweep: %s", counts)
+    return counts
+
+
 def fail_stale_files() -> int:
-    """Files running past twice the timeout are failed with a reason (worker died hard)."""
-    cutoff = timezone.now() - timedelta(seconds=2 * settings.LEDGER_ANALYSIS_TIMEOUT_S)
-    return MeasurementFile.objects.filter(status=FileStatus.RUNNING, started_at__lt=cutoff).update(
-        status=FileStatus.FAILED, finished_at=timezone.now(),
-        failure_reason="the analysis did not finish (worker stopped); re-run it with reanalyze")
+    """Kept for an old beat schedule that still names it: the sweep requeues before it fails."""
+    return sweep_files()["failed"]
 
 
-def _read(mf: MeasurementFile) -> bytes:
+# --- processing ---------------------------------------------------------------------------------
+
+def _read(mf) -> bytes:
     with mf.file.open("rb") as fh:
         return fh.read()
 
 
 def _siblings(mf: MeasurementFile, kind: str) -> list[MeasurementFile]:
-    """Other usable files of ``kind`` on the same target, newest first."""
-    qs = MeasurementFile.objects.filter(kind=kind, hidden=False).exclude(status=FileStatus.FAILED)
-    qs = qs.filter(pixel=mf.pixel) if mf.pixel_id else qs.filter(sample=mf.sample, pixel__isnull=True)
-    return list(qs.order_by("-created_at", "-id"))
+    """Usable files of ``kind`` on the same target (this one included), newest first."""
+    qs = MeasurementFile.objects.filter(kind=kind, hidden=False).exclude(status__in=[FileStatus.FAILED, FileStatus.STORED])
+    qs = qs.filter(pixel=mf.pixel_id) if mf.pixel_id else qs.filter(sample=mf.sample_id, pixel__isnull=True)
+    return list(qs.select_related("instrument").order_by("-created_at", "-id"))
 
 
-def _params_for(mf: MeasurementFile, kind: str) -> dict[str, Any]:
-    spec = get_spec(kind)
-    names = {p.name for p in spec.params}
-    params: dict[str, Any] = {}
-    if "pixel_area_cm2" in names and mf.pixel_id:
-        params["pixel_area_cm2"] = mf.pixel.area_cm2
-    if "wavelength_a" in names and mf.instrument_id and mf.instrument.xray_wavelength_a:
-        params["wavelength_a"] = mf.instrument.xray_wavelength_a
-    if mf.instrument_id:
-        params.update({k: v for k, v in (mf.instrument.settings or {}).items() if k in names})
-    params.update({k: v for k, v in (mf.parameters or {}).items() if k in names})
-    return params
+# Calibration files an analysis input role takes: analysis kind → [(calibration role, analysis
+# input role, input role whose file's instrument supplies it)].
+CALIBRATION_INPUTS: dict[str, list[tuple[str, str, str]]] = {
+    MeasurementKind.JLV: [(CalibrationRole.PHOTODIODE_RESPONSIVITY, "responsivity", "jlv"),
+                          (CalibrationRole.SPECTROMETER_INTENSITY, "calibration", "el")],
+    MeasurementKind.EL: [(CalibrationRole.SPECTROMETER_INTENSITY, "calibration", "el")],
+    MeasurementKind.PLQY: [(CalibrationRole.SPHERE, "calibration", "in_beam")],
+}
+
+
+def calibration_for(mf: MeasurementFile, role: str) -> Calibration | None:
+    """The calibration of ``role`` this file names, else its instrument's valid at ``measured_at``
+    (upload time when the file does not say when it was measured)."""
+    named = next((c for c in mf.calibrations.all() if c.role == role), None)
+    if named is not None or not mf.instrument_id:
+        return named
+    when = mf.measured_at or mf.created_at or timezone.now()
+    return (Calibration.objects.filter(instrument=mf.instrument_id, role=role, valid_from__lte=when)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=when)).order_by("-valid_from", "-id").first())
 
 
 @dataclass
@@ -233,34 +467,56 @@ class Plan:
     kind: str
     files: dict[str, list[MeasurementFile]]
     waiting_for: str = ""
+    calibrations: dict[str, Calibration] = field(default_factory=dict)  # analysis input role → calibration
+
+    def source_ids(self) -> list[int]:
+        return sorted({f.pk for fs in self.files.values() for f in fs})
+
+    def calibration_ids(self) -> list[int]:
+        return sorted(c.pk for c in self.calibrations.values())
 
 
 def _plan(mf: MeasurementFile) -> Plan:
+    plan = _plan_files(mf)
+    if plan.waiting_for:
+        return plan
+    for cal_role, input_role, source_role in CALIBRATION_INPUTS.get(plan.kind, []):
+        spec_roles = {r.name for r in get_spec(plan.kind).roles}
+        if input_role not in spec_roles or plan.files.get(input_role):
+            continue
+        for source in (plan.files.get(source_role) or []) + [f for fs in plan.files.values() for f in fs]:
+            found = calibration_for(source, cal_role)
+            if found is not None:
+                plan.calibrations[input_role] = found
+                break
+    return plan
+
+
+def _plan_files(mf: MeasurementFile) -> Plan:
     kind = mf.kind
-    if kind == MeasurementKind.JLV:
-        spectra = _siblings(mf, MeasurementKind.EL)
-        if not spectra:
-            return Plan(kind, {"jlv": [mf]}, waiting_for="the EL spectrum of this pixel (EQE needs it)")
-        return Plan(kind, {"jlv": [mf], "el": spectra[:1]})
-    if kind == MeasurementKind.EL:
-        # Paired by pixel: a spectrum arriving after its J-L-V (or a newer spectrum) re-runs the pair.
+    if kind in (MeasurementKind.JLV, MeasurementKind.EL):
+        # The current pair of a pixel is its newest J-L-V sweep with its newest EL spectrum, however
+        # the two arrive: both files plan the same pair, and the second store finds it done.
         sweeps = _siblings(mf, MeasurementKind.JLV)
-        if sweeps:
-            return Plan(MeasurementKind.JLV, {"jlv": sweeps[:1], "el": [mf]})
-        return Plan(kind, {_first_role(kind): [mf]})
+        spectra = _siblings(mf, MeasurementKind.EL)
+        if kind == MeasurementKind.JLV and not spectra:
+            return Plan(kind, {"jlv": [mf]}, waiting_for="the EL spectrum of this pixel (EQE needs it)")
+        if kind == MeasurementKind.EL and not sweeps:
+            return Plan(kind, {_first_role(kind): [spectra[0] if spectra else mf]})
+        return Plan(MeasurementKind.JLV, {"jlv": sweeps[:1] or [mf], "el": spectra[:1] or [mf]})
     if kind == MeasurementKind.LIFETIME:
         # Every lifetime run of the device goes into the acceleration fit L0^n·T50 = C.
         qs = MeasurementFile.objects.filter(kind=kind, sample=mf.sample, hidden=False).exclude(
-            status=FileStatus.FAILED).exclude(pk=mf.pk).order_by("created_at", "id")
+            status__in=[FileStatus.FAILED, FileStatus.STORED]).exclude(pk=mf.pk).order_by("created_at", "id")
         return Plan(kind, {_first_role(kind): [*qs, mf]})
     if kind == MeasurementKind.PLQY:
         role = (mf.metadata or {}).get("role") or (mf.parameters or {}).get("role")
-        roles = {r.name for r in get_spec(kind).roles}
+        roles = {r.name for r in get_spec(kind).roles if r.name != "calibration"}
         if role not in roles:
-            raise AnalysisError(f"a PLQY file needs metadata role = one of {', '.join(sorted(roles))}")
+            raise AnalysisError(f"{mf.original_name}: a PLQY file needs metadata role = one of {', '.join(sorted(roles))}")
         files: dict[str, list[MeasurementFile]] = {role: [mf]}
         siblings = MeasurementFile.objects.filter(kind=kind, sample=mf.sample, hidden=False).exclude(
-            status=FileStatus.FAILED).exclude(pk=mf.pk).order_by("-created_at")
+            status__in=[FileStatus.FAILED, FileStatus.STORED]).exclude(pk=mf.pk).order_by("-created_at", "-id")
         for other in siblings:
             other_role = (other.metadata or {}).get("role")
             if other_role in roles and other_role not in files:
@@ -284,39 +540,167 @@ def _first_role(kind: str) -> str:
     return get_spec(kind).roles[0].name
 
 
-def analyze_files(kind: str, files: dict[str, list[MeasurementFile]], params: dict[str, Any]) -> AnalysisResult:
-    raw = {role: [(f.original_name, _read(f)) for f in fs] for role, fs in files.items()}
-    return run(kind, raw, params)
+def _params_for(plan: Plan, mf: MeasurementFile) -> dict[str, Any]:
+    """Pixel area, instrument settings, then each source file's own parameters (the file being
+    processed last, so a re-analysis request wins)."""
+    spec = get_spec(plan.kind)
+    names = {p.name for p in spec.params}
+    sources = [f for fs in plan.files.values() for f in fs]
+    primary = sources[0] if sources else mf
+    params: dict[str, Any] = {}
+    if "pixel_area_cm2" in names and primary.pixel_id:
+        params["pixel_area_cm2"] = primary.pixel.area_cm2
+    for f in sources:
+        if "wavelength_a" in names and f.instrument_id and f.instrument.xray_wavelength_a:
+            params.setdefault("wavelength_a", f.instrument.xray_wavelength_a)
+        if f.instrument_id:
+            params.update({k: v for k, v in (f.instrument.settings or {}).items() if k in names and k not in params})
+    for f in [*(s for s in sources if s.pk != mf.pk), mf]:
+        params.update({k: v for k, v in (f.parameters or {}).items() if k in names})
+    return params
+
+
+def _parse_options(plan: Plan) -> dict[str, dict]:
+    """A column map given for a file applies to that file's input role."""
+    options: dict[str, dict] = {}
+    for role, fs in plan.files.items():
+        for f in fs:
+            column_map = (f.metadata or {}).get("column_map")
+            if column_map:
+                options[role] = column_map
+    return options
+
+
+def _raw_inputs(plan: Plan) -> dict[str, list[tuple[str, bytes]]]:
+    raw = {role: [(f.original_name, _read(f)) for f in fs] for role, fs in plan.files.items()}
+    for role, cal in plan.calibrations.items():
+        raw[role] = [(cal.original_name, _read(cal))]
+    return raw
+
+
+def split_subjects(inputs: dict[str, list[ParsedData]], primary_role: str) -> list[tuple[str, dict[str, list[ParsedData]]]]:
+    """A multi-sample file (Cary CSV: ``metadata["samples"]`` lists the column titles, the first
+    sample in ``data`` and each other in ``extra[title]``) becomes one input set per sample, named
+    by its column title. A one-sample file is one set with the subject ''."""
+    parsed = (inputs.get(primary_role) or [None])[0]
+    names = list((parsed.metadata or {}).get("samples") or []) if parsed is not None else []
+    if parsed is None or len(names) < 2:
+        return [("", inputs)]
+    out = []
+    for k, name in enumerate(names):
+        frame = parsed.data if k == 0 else parsed.extra.get(name)
+        if frame is None:
+            continue
+        one = ParsedData(format=parsed.format, shape=parsed.shape, data=frame,
+                         metadata={**parsed.metadata, "sample": name, "samples": [name]}, source=parsed.source)
+        out.append((str(name)[:120], {**inputs, primary_role: [one]}))
+    return out
+
+
+def _subjects_for(mf: MeasurementFile, plan: Plan,
+                  inputs: dict[str, list[ParsedData]]) -> list[tuple[str, dict[str, list[ParsedData]]]]:
+    primary_role = _first_role(plan.kind)
+    sets = split_subjects(inputs, primary_role)
+    if len(sets) == 1:
+        return sets
+    names = [name for name, _ in sets]
+    wanted = str((mf.metadata or {}).get("sample_column") or "")
+    if wanted:
+        chosen = [s for s in sets if s[0] == wanted]
+        if not chosen:
+            raise AnalysisError(f"{mf.original_name}: no sample column {wanted!r}; the file holds {', '.join(names)}")
+        return [(wanted, chosen[0][1])]
+    if mf.pixel_id or len(plan.files.get(primary_role, [])) != 1:
+        raise AnalysisError(f"{mf.original_name}: {len(names)} samples in one file ({', '.join(names)}); "
+                            f"{mf.target_label} takes one — upload it to a sample, or name one with sample_column")
+    return sets
+
+
+def _inputs_signature(plan: Plan, params: dict[str, Any], subject: str, version: str) -> dict[str, Any]:
+    return {"sources": plan.source_ids(), "calibrations": plan.calibration_ids(), "parameters": jsonable(params),
+            "subject": subject, "version": version, "column_maps": jsonable(_parse_options(plan))}
+
+
+def _already_current(plan: Plan, target: tuple[Sample, Pixel | None], signature: dict[str, Any]) -> bool:
+    sample, pixel = target
+    current = Analysis.objects.filter(sample=sample, pixel=pixel, kind=plan.kind, subject=signature["subject"],
+                                      superseded=False).values_list("result", flat=True).first()
+    return current is not None and (current or {}).get("inputs") == signature
+
+
+def _target(plan: Plan, mf: MeasurementFile) -> tuple[Sample, Pixel | None]:
+    # Several lifetime runs make one device-level fit (n, T50 at 100 cd/m²); per-run values go to
+    # each run's pixel in store_analysis.
+    pixel = None if plan.kind == MeasurementKind.LIFETIME and len(plan.source_ids()) > 1 else mf.pixel
+    return mf.sample, pixel
+
+
+@dataclass
+class _Outcome:
+    subject: str
+    result: AnalysisResult
+    signature: dict[str, Any]
+
+
+def _low_confidence_block(mf: MeasurementFile, plan: Plan) -> str:
+    """A guessed kind that the evidence does not support must not replace a sample's metrics."""
+    guess = (mf.metadata or {}).get("kind_guess") or {}
+    if guess.get("confident", True) or guess.get("kind") != mf.kind:
+        return ""
+    existing = DerivedMetric.objects.filter(sample=mf.sample_id, pixel=mf.pixel_id, superseded=False,
+                                            analysis__kind=plan.kind).exclude(analysis__sources=mf).exists()
+    if not existing:
+        return ""
+    return (f"not analysed: {guess.get('evidence', 'the kind was guessed')}; {mf.target_label} already has "
+            f"{MeasurementKind(plan.kind).label} metrics from other files, which a guess must not replace. "
+            "Re-analyse it with its kind to use it")
 
 
 def measurement_file_process(file_id: int, *, force: bool = False) -> str:
     """Claim → parse/analyse → store → terminal status. Returns the final status.
 
     ParseError/AnalysisError fail the file at once with their reason; anything else is treated
-    as transient by the task (retried with backoff) after the file is put back in the queue."""
+    as transient by the task (retried with backoff) after the file is put back in the queue.
+    ``force`` (the reanalyze command) claims a settled file again and stores even an identical result."""
     if not claim(file_id, force=force):
         return MeasurementFile.objects.filter(pk=file_id).values_list("status", flat=True).first() or "missing"
     mf = MeasurementFile.objects.select_related("sample", "pixel__device", "instrument").get(pk=file_id)
     try:
         # Parse this file on its own first, as what its kind needs (a solar-cell J-V uploaded as
         # jlv fails here with "no luminance or photodiode column"), so its failure names this file.
-        parsed = parse_bytes(_read(mf), filename=mf.original_name, shape=_own_shape(mf))
-        plan = _plan(mf)
-        if plan.waiting_for:
-            _finish(mf, FileStatus.DONE, format=parsed.format, waiting_for=plan.waiting_for)
+        parsed = parse_bytes(_read(mf), filename=mf.original_name, shape=_own_shape(mf),
+                             options=(mf.metadata or {}).get("column_map") or None)
+        if mf.format != parsed.format:
             mf.format = parsed.format
             mf.save(update_fields=["format"])
-            return FileStatus.DONE
-        params = _params_for(mf, plan.kind)
-        result = analyze_files(plan.kind, plan.files, params)
-        # Several lifetime runs make one device-level fit (n, T50 at 100 cd/m²); per-run values go
-        # to each run's pixel in store_analysis.
-        pixel = None if plan.kind == MeasurementKind.LIFETIME and len(result.per_file) > 1 else mf.pixel
-        with transaction.atomic():
-            store_analysis(plan.kind, result, plan.files, sample=mf.sample, pixel=pixel)
-            mf.format = parsed.format
-            mf.save(update_fields=["format"])
-            _finish(mf, FileStatus.DONE, waiting_for="")
+        for attempt in range(3):
+            plan = _plan(mf)
+            if plan.waiting_for:
+                _finish(mf, FileStatus.DONE, waiting_for=plan.waiting_for)
+                return FileStatus.DONE
+            blocked = _low_confidence_block(mf, plan)
+            if blocked:
+                _finish(mf, FileStatus.STORED, blocked)
+                return FileStatus.STORED
+            params = _params_for(plan, mf)
+            resolve_params(get_spec(plan.kind), params)  # name a bad parameter before reading the files
+            version = get_spec(plan.kind).version
+            if not force and all(_already_current(plan, _target(plan, mf), _inputs_signature(plan, params, s, version))
+                                 for s in _known_subjects(plan, mf)):
+                _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
+                return FileStatus.DONE
+            inputs = parse_inputs(plan.kind, _raw_inputs(plan), parse_options=_parse_options(plan))
+            outcomes = []
+            for subject, subject_inputs in _subjects_for(mf, plan, inputs):
+                result = run_parsed(plan.kind, subject_inputs, params)
+                outcomes.append(_Outcome(subject, result, _inputs_signature(plan, params, subject, result.version)))
+            if _store_locked(mf, plan, outcomes, force=force):
+                break
+            log.info("file %s: its partner files changed while it was analysed; planning again (%d)", file_id, attempt + 1)
+        else:
+            raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
+                                "re-analyse it")
+        _finish(mf, FileStatus.DONE, waiting_for="")
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -326,7 +710,13 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         return FileStatus.FAILED
     except (DatabaseError, OSError):
         raise  # transient: the task requeues and retries
+    except MemoryError:
+        _finish(mf, FileStatus.FAILED, f"{mf.original_name}: the analysis ran out of memory (worker limit "
+                                       f"{settings.LEDGER_WORKER_MEMORY_MB} MB); the file is too large or malformed")
+        return FileStatus.FAILED
     except Exception as exc:  # a bug must not leave the file "running" or invent a number
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            raise  # the task fails the file with the time limit as the reason
         log.exception("analysis of measurement file %s crashed", file_id)
         _finish(mf, FileStatus.FAILED, f"internal error while analysing ({type(exc).__name__}: {exc}); "
                                        "the file is kept — report it with this message")
@@ -334,29 +724,69 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
     return FileStatus.DONE
 
 
+def _known_subjects(plan: Plan, mf: MeasurementFile) -> list[str]:
+    """Subjects the current analyses of this plan's files carry (for the 'already stored' check)."""
+    subjects = list(Analysis.objects.filter(sources=mf, kind=plan.kind, superseded=False).values_list("subject", flat=True))
+    return subjects or [""]
+
+
+def _lock_target(sample_id: int) -> None:
+    """Serialise every store on one sample (its pixels, its device roll-ups) for this transaction.
+    PostgreSQL: a row lock; SQLite already serialises writers (BEGIN IMMEDIATE)."""
+    list(Sample.objects.select_for_update().filter(pk=sample_id).values_list("pk", flat=True))
+
+
+def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *, force: bool) -> bool:
+    """Store under the target lock. False when the plan changed meanwhile (a newer partner file):
+    the caller plans and analyses again so the stored result is the newest pair."""
+    with transaction.atomic():
+        _lock_target(mf.sample_id)
+        fresh = _plan(mf)
+        if fresh.kind != plan.kind or fresh.source_ids() != plan.source_ids() or \
+                fresh.calibration_ids() != plan.calibration_ids():
+            return False
+        for outcome in outcomes:
+            target = _target(plan, mf)
+            if not force and _already_current(plan, target, outcome.signature):
+                continue
+            store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
+                           subject=outcome.subject, calibrations=list(plan.calibrations.values()),
+                           inputs=outcome.signature)
+    return True
+
+
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
-                   sample: Sample, pixel: Pixel | None) -> Analysis:
-    """Store an analysis, its metrics and plots; older current metrics of the same names on the
-    same target are marked superseded (never deleted)."""
+                   sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
+                   inputs: dict[str, Any] | None = None) -> Analysis:
+    """Store an analysis, its metrics and plots; older current analyses of the same kind and
+    subject on the same target, and their metrics and same-named current metrics, are marked
+    superseded first (never deleted). Call inside the target's lock (``_store_locked``)."""
     sources = [f for fs in files.values() for f in fs]
+    older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
+    older_ids = list(older.values_list("pk", flat=True))
+    names = list(result.metrics)
+    # Two UPDATEs, each on an index, rather than one OR that scans the metrics table: everything
+    # the older analyses gave (a metric the new method no longer reports must not stay current),
+    # and same-named rows on this target from other kinds' analyses (an EL-only run's peak).
+    if older_ids:
+        DerivedMetric.objects.filter(analysis__in=older_ids, superseded=False).update(superseded=True)
+        Analysis.objects.filter(pk__in=older_ids).update(superseded=True)
+    if names:
+        DerivedMetric.objects.filter(sample=sample, name__in=names, pixel=pixel, subject=subject, superseded=False,
+                                     aggregate=Aggregate.VALUE).update(superseded=True)
     analysis = Analysis.objects.create(
         kind=kind, method=result.method, version=result.version, parameters=jsonable(result.parameters),
-        sample=sample, pixel=pixel, warnings=list(result.warnings),
+        sample=sample, pixel=pixel, subject=subject, warnings=list(result.warnings),
         result={"per_file": jsonable(result.per_file), "metrics": jsonable(result.metrics_json()),
-                "arrays": _curvesjsonable(result.arrays)})
+                "arrays": _curvesjsonable(result.arrays), "inputs": inputs or {}})
     analysis.sources.set(sources)
+    if calibrations:
+        analysis.calibrations.set(calibrations)
     device = pixel.device if pixel else getattr(sample, "device", None)
     scope = MetricScope.PIXEL if pixel else MetricScope.DEVICE if device else MetricScope.SAMPLE
-    names = list(result.metrics)
-    older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, superseded=False).exclude(pk=analysis.pk)
-    # Same names on the same target, and everything the older analyses of this kind gave (a metric
-    # the new method no longer reports must not stay current).
-    DerivedMetric.objects.filter(Q(name__in=names, sample=sample, pixel=pixel) | Q(analysis__in=older),
-                                 superseded=False, aggregate=Aggregate.VALUE).update(superseded=True)
-    older.update(superseded=True)
     DerivedMetric.objects.bulk_create([
         DerivedMetric(name=m.name, value=m.value, unit=m.unit, uncertainty=m.uncertainty, flags=list(m.flags),
-                      extra=jsonable(m.extra), scope=scope, sample=sample, device=device, pixel=pixel,
+                      extra=jsonable(m.extra), scope=scope, sample=sample, device=device, pixel=pixel, subject=subject,
                       analysis=analysis, method=result.method, version=result.version)
         for m in result.metrics.values()
     ])
@@ -365,7 +795,7 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     if spec.plot is not None:
         for name, fig in spec.plot(result).items():
             title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else name.replace("_", " ")
-            Plot.objects.create(analysis=analysis, name=name, title=title, svg=render(fig, "svg").decode(),
+            Plot.objects.create(analysis=analysis, name=name, title=title[:200], svg=render(fig, "svg").decode(),
                                 png=render(fig, "png", dpi=150))
     if pixel:
         rollup_device(pixel.device, names)
@@ -382,27 +812,31 @@ def _store_per_file_metrics(result: AnalysisResult, files, analysis: Analysis) -
     by_name = {f.original_name: f for f in ordered}
     positional = len(ordered) == len(result.per_file)
     rollups: dict[Any, set[str]] = {}
+    stored: set[tuple[int, str]] = set()
     for k, entry in enumerate(result.per_file):
         mf = ordered[k] if positional else by_name.get(entry.get("file"))
         if mf is None or mf.pixel_id is None:
             continue
-        names = list(entry.get("metrics", {}))
-        DerivedMetric.objects.filter(name__in=names, pixel=mf.pixel, superseded=False,
+        # Two runs on one pixel: the later run's values are that pixel's current ones.
+        metrics = {name: m for name, m in entry.get("metrics", {}).items()}
+        DerivedMetric.objects.filter(sample=mf.sample_id, name__in=list(metrics), pixel=mf.pixel, superseded=False,
                                      aggregate=Aggregate.VALUE).update(superseded=True)
         DerivedMetric.objects.bulk_create([
             DerivedMetric(name=name, value=m["value"], unit=m.get("unit", ""), flags=m.get("flags", []),
                           scope=MetricScope.PIXEL, sample=mf.sample, device=mf.pixel.device, pixel=mf.pixel,
                           analysis=analysis, method=analysis.method, version=analysis.version)
-            for name, m in entry["metrics"].items()
+            for name, m in metrics.items()
         ])
-        rollups.setdefault(mf.pixel.device, set()).update(names)
+        stored.update((mf.pixel_id, name) for name in metrics)
+        rollups.setdefault(mf.pixel.device, set()).update(metrics)
     for device, names in rollups.items():  # once per device, after all its pixels' rows exist
         rollup_device(device, sorted(names))
 
 
 def rollup_device(device, names: list[str]) -> None:
     """Best pixel and median per metric, with the pixel count, as device-scope rows."""
-    pixel_rows = DerivedMetric.objects.filter(device=device, scope=MetricScope.PIXEL, superseded=False, name__in=names)
+    pixel_rows = DerivedMetric.objects.filter(device=device, scope=MetricScope.PIXEL, superseded=False, name__in=names,
+                                              aggregate=Aggregate.VALUE).select_related("pixel")
     values: dict[str, list[DerivedMetric]] = {}
     for row in pixel_rows:
         values.setdefault(row.name, []).append(row)
@@ -441,16 +875,130 @@ def _curvesjsonable(arrays: dict[str, Any]) -> dict[str, list[float | None]]:
     return out
 
 
-def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | None = None) -> dict[str, int]:
-    """Re-run every matching file (after a method change); new metric rows supersede the old."""
-    qs = MeasurementFile.objects.filter(hidden=False).exclude(kind__in=[MeasurementKind.IMAGE, MeasurementKind.OTHER])
+# --- re-analysis ----------------------------------------------------------------------------------
+
+def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any] | None = None, kind: str | None = None,
+                               column_map: dict | None = None, sample_column: str | None = None,
+                               calibrations=None, user=None) -> MeasurementFile:
+    """Queue a file again with new settings. The old analysis stays, superseded, once the new one
+    is stored. ``parameters`` are merged into the file's (a value of None removes one)."""
+    kind = kind or mf.kind
+    if kind not in MeasurementKind.values:
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
+    if kind in NO_ANALYSIS:
+        raise IngestError(f"{mf.original_name}: {MeasurementKind(kind).label} files are stored without analysis; "
+                          "choose the kind of measurement it is", field="kind")
+    merged = {**(mf.parameters or {})}
+    for name, value in (parameters or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    spec = get_spec(kind)
+    known = {p.name for p in spec.params} | ({"role"} if kind == MeasurementKind.PLQY else set())
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise IngestError(f"{', '.join(unknown)}: not a parameter of a {MeasurementKind(kind).label} analysis "
+                          f"(known: {', '.join(sorted(known)) or 'none'})", field="parameters")
+    types = {p.name: p.type for p in spec.params}
+    for name, value in merged.items():
+        if name in types:
+            try:
+                types[name](value)
+            except (TypeError, ValueError):
+                raise IngestError(f"parameter {name} must be a {types[name].__name__}, got {value!r}",
+                                  field="parameters") from None
+    calibrations = _check_calibrations(calibrations, mf.original_name) if calibrations is not None else None
+    metadata = dict(mf.metadata or {})
+    if column_map is not None:
+        if column_map:
+            metadata["column_map"] = column_map
+        else:
+            metadata.pop("column_map", None)
+    if sample_column is not None:
+        if sample_column:
+            metadata["sample_column"] = sample_column
+        else:
+            metadata.pop("sample_column", None)
+    if kind != mf.kind:
+        metadata.pop("kind_guess", None)  # a person chose it
+    metadata.pop("waiting_for", None)
+    metadata["reanalysis_requested"] = {"at": timezone.now().isoformat(), "by": getattr(user, "username", None)}
+    with transaction.atomic():
+        updated = MeasurementFile.objects.filter(pk=mf.pk).exclude(status=FileStatus.RUNNING).update(
+            kind=kind, parameters=merged, metadata=metadata, status=FileStatus.QUEUED, failure_reason="",
+            attempts=0, claimed_by="", enqueued_at=None, updated_at=timezone.now())
+        if not updated:
+            raise IngestError(f"{mf.original_name} is being analysed right now; re-analyse it once it is done",
+                              code="conflict")
+        if calibrations is not None:
+            mf.calibrations.set(calibrations)
+        enqueue(mf.pk)
+    mf.refresh_from_db()
+    return mf
+
+
+def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | None = None,
+                                parameters: dict[str, Any] | None = None) -> dict[str, int]:
+    """Re-run every matching file (after a method change), in this process; new metric rows
+    supersede the old. ``parameters`` are merged into each file's own first."""
+    qs = MeasurementFile.objects.filter(hidden=False).exclude(kind__in=NO_ANALYSIS)
     if kind:
         qs = qs.filter(kind=kind)
     if sample:
         qs = qs.filter(Q(sample=sample) | Q(sample__in=sample.descendants()))
     counts: dict[str, int] = {}
     for file_id in qs.order_by("created_at", "id").values_list("pk", flat=True):
+        if parameters:
+            mf = MeasurementFile.objects.get(pk=file_id)
+            names = {p.name for p in get_spec(mf.kind).params}
+            unknown = sorted(set(parameters) - names)
+            if unknown:
+                raise IngestError(f"{', '.join(unknown)}: not a parameter of a {mf.get_kind_display()} analysis "
+                                  f"(known: {', '.join(sorted(names)) or 'none'})", field="parameters")
+            MeasurementFile.objects.filter(pk=file_id).update(parameters={**(mf.parameters or {}), **parameters})
         status = measurement_file_process(file_id, force=True)
         counts[status] = counts.get(status, 0) + 1
     return counts
 
+
+# --- calibrations ---------------------------------------------------------------------------------
+
+CALIBRATION_SHAPE = "spectrum"  # every calibration is a curve vs wavelength (nm)
+
+
+def calibration_add(*, instrument: Instrument, role: str, content: bytes, filename: str, valid_from,
+                    valid_until=None, notes: str = "", user=None) -> Calibration:
+    """Store a calibration curve for an instrument. It must read as a curve vs wavelength; its bytes
+    are stored once under their hash like measurement files."""
+    if role not in CalibrationRole.values:
+        raise IngestError(f"unknown calibration role {role!r}; use one of {', '.join(CalibrationRole.values)}", field="role")
+    if not content:
+        raise IngestError(f"{filename}: the file is empty", field="file")
+    if len(content) > settings.LEDGER_MAX_UPLOAD_BYTES:
+        raise IngestError(f"{filename}: over the {settings.LEDGER_MAX_UPLOAD_BYTES / 1e6:.0f} MB limit",
+                          code="too_large", field="file")
+    if valid_until is not None and valid_from is not None and valid_until <= valid_from:
+        raise IngestError("valid until must be after valid from", field="valid_until")
+    try:
+        parsed = parse_bytes(content, filename=filename, shape=CALIBRATION_SHAPE)
+    except UnknownFormat as exc:
+        raise IngestError(f"{exc}: a calibration is two columns, wavelength (nm) and value", code="unsupported_media",
+                          field="file") from None
+    except ParseError as exc:
+        raise IngestError(str(exc), field="file") from None
+    from .analysis.limits import check_parsed
+
+    try:
+        check_parsed(parsed)
+    except ParseError as exc:
+        raise IngestError(str(exc), field="file") from None
+    digest = sha256_of(content)
+    name = f"calibrations/{digest[:2]}/{digest[2:4]}/{digest}"
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(content))
+        if saved != name:
+            default_storage.delete(saved)
+    return Calibration.objects.create(instrument=instrument, role=role, file=name, sha256=digest,
+                                      original_name=filename[:255], valid_from=valid_from, valid_until=valid_until,
+                                      notes=notes, uploaded_by=user)

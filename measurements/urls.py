@@ -9,5 +9,6 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("<int:pk>/", views.detail, name="measurement-detail"),
     path("<int:pk>/download/", views.download, name="measurement-download"),
+    path("<int:pk>/reanalyze/", views.reanalyze, name="measurement-reanalyze"),
     path("<int:pk>/image.png", views.image_preview, name="measurement-image"),
 ]

@@ -17,9 +17,9 @@ from core.access import restrict
 
 from . import selectors
 from .filtersets import MeasurementFileFilterSet
-from .forms import CompareForm, UploadForm, analysis_parameter_help
-from .models import MeasurementFile
-from .services import IngestError, measurement_file_ingest
+from .forms import CompareForm, ReanalysisForm, UploadForm, analysis_parameter_help
+from .models import FileStatus, MeasurementFile
+from .services import IngestError, measurement_file_ingest, measurement_file_reanalyze
 
 # IngestError.code → HTTP status for the XHR upload (same mapping idea as the API).
 INGEST_STATUS = {"not_found": 404, "conflict": 409, "unsupported_media": 415, "too_large": 413}
@@ -53,6 +53,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                         content=upload_.read(), filename=upload_.name, sample=form.sample, pixel=form.pixel,
                         kind=form.cleaned_data["kind"] or None, instrument=form.cleaned_data["instrument"],
                         user=request.user, parameters=form.cleaned_data["parameters"],
+                        calibrations=[c] if (c := form.cleaned_data["calibration"]) else None,
                         metadata={"uploaded_via": "web"})
                 except IngestError as exc:
                     if _wants_json(request):
@@ -121,8 +122,39 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "superseded": [{"analysis": a, "metrics": selectors.analysis_metric_rows(a)} for a in analyses if a.superseded],
         "waiting_for": (mf.metadata or {}).get("waiting_for", "") if not current else "",
         "settled": mf.status in selectors.TERMINAL,
+        "reanalysis_form": ReanalysisForm(initial={"sample_column": (mf.metadata or {}).get("sample_column", "")}),
+        "can_reanalyze": mf.status != FileStatus.RUNNING and mf.kind != "image",
     }
     return render(request, "measurements/detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def reanalyze(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Re-analyse button: queue the file again with the form's settings, back to its page."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    try:
+        mf = selectors.file_detail(pk, request.user)
+    except ObjectDoesNotExist:
+        raise Http404("No such measurement file") from None
+    form = ReanalysisForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            measurement_file_reanalyze(
+                mf, parameters=data["parameters"], kind=data["kind"] or None, column_map=data["column_map"],
+                sample_column=data["sample_column"] if data["sample_column"] else None,
+                calibrations=[data["calibration"]] if data["calibration"] else None, user=request.user)
+        except IngestError as exc:
+            messages.error(request, f"{mf.original_name}: {exc}")
+        else:
+            messages.success(request, f"{mf.original_name} is queued for a new analysis; the current one stays "
+                                      "until it is replaced, then is kept as superseded.")
+    else:
+        messages.error(request, f"Re-analyse: {_form_errors(form)}")
+    return redirect(mf.get_absolute_url())
 
 
 @login_required

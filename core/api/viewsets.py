@@ -4,6 +4,7 @@ routes: the router answers 405)."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -26,7 +27,13 @@ class LabelLookupMixin:
         # List filters (?kind=…) do not apply to a detail route: only restrict() does.
         queryset = self.get_queryset()
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        lookup = {"pk": int(value)} if value.isdigit() else {self.label_field: value}
+        # isdecimal() alone takes "³" or "٣" (int() refuses those: a 500); ids are ASCII digits.
+        if value.isascii() and value.isdigit():
+            if int(value) > 2**63 - 1:  # past BigAutoField: no such row (the driver would overflow)
+                raise Http404
+            lookup = {"pk": int(value)}
+        else:
+            lookup = {self.label_field: value}
         obj = get_object_or_404(queryset, **lookup)
         self.check_object_permissions(self.request, obj)
         return obj

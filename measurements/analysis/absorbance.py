@@ -26,6 +26,7 @@ from scipy.signal import find_peaks, savgol_coeffs, savgol_filter
 
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult
+from .limits import grid_points
 from .pl import HC_EV_NM, spectrum_arrays
 from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
@@ -50,6 +51,9 @@ def _uniform(wavelength_nm: np.ndarray, absorbance: np.ndarray) -> tuple[np.ndar
     step_nm = float(np.median(np.diff(wavelength_nm)))
     if step_nm <= 0:
         raise AnalysisError("wavelengths are not increasing")
+    # The grid comes from the file's own step and range: bound it before allocating (a 4 kB file
+    # with one 1e-9 nm step would otherwise ask for gigabytes).
+    grid_points(float(wavelength_nm[0]), float(wavelength_nm[-1]), step_nm, what="absorbance wavelength grid")
     grid = np.arange(wavelength_nm[0], wavelength_nm[-1] + step_nm / 2, step_nm)
     return grid, np.interp(grid, wavelength_nm, absorbance), step_nm
 

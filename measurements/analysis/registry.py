@@ -14,6 +14,7 @@ from typing import Any
 
 from ..parsers import ParsedData, parse_bytes
 from .base import AnalysisError, AnalysisResult
+from .limits import check_parsed
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,11 @@ def resolve_params(spec: AnalysisSpec, given: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run(kind: str, files: dict[str, list[tuple[str, bytes]]], params: dict[str, Any] | None = None,
-        *, parse_options: dict[str, dict] | None = None) -> AnalysisResult:
-    """Parse ``files`` (role -> [(name, bytes)]) and run the analysis of ``kind``.
-
-    ``parse_options`` maps a role to parser options (e.g. an explicit column mapping).
-    Raises ParseError or AnalysisError with a reason a person can act on.
-    """
+def parse_inputs(kind: str, files: dict[str, list[tuple[str, bytes]]],
+                 *, parse_options: dict[str, dict] | None = None) -> dict[str, list[ParsedData]]:
+    """Parse ``files`` (role -> [(name, bytes)]) for the analysis of ``kind`` and check the roles
+    and the bounds (limits.check_parsed) before anything is fitted."""
     spec = get_spec(kind)
-    resolved = resolve_params(spec, params or {})
     inputs: dict[str, list[ParsedData]] = {}
     roles = {r.name: r for r in spec.roles}
     unknown = set(files) - set(roles)
@@ -130,10 +127,29 @@ def run(kind: str, files: dict[str, list[tuple[str, bytes]]], params: dict[str, 
             if data.shape not in role.shapes:
                 raise AnalysisError(f"{name}: read as {data.shape} ({data.format}), but {kind} needs "
                                     f"{' or '.join(role.shapes)} for its {role.name} input")
+            check_parsed(data)
             parsed.append(data)
         inputs[role.name] = parsed
+    return inputs
+
+
+def run_parsed(kind: str, inputs: dict[str, list[ParsedData]], params: dict[str, Any] | None = None) -> AnalysisResult:
+    """Run the analysis of ``kind`` on already parsed inputs (role -> [ParsedData])."""
+    spec = get_spec(kind)
+    resolved = resolve_params(spec, params or {})
     result = spec.func(inputs, resolved)
     result.method = result.method or spec.method
     result.version = result.version or spec.version
     result.parameters = {**resolved, **result.parameters}
     return result
+
+
+def run(kind: str, files: dict[str, list[tuple[str, bytes]]], params: dict[str, Any] | None = None,
+        *, parse_options: dict[str, dict] | None = None) -> AnalysisResult:
+    """Parse ``files`` (role -> [(name, bytes)]) and run the analysis of ``kind``.
+
+    ``parse_options`` maps a role to parser options (e.g. an explicit column mapping).
+    Raises ParseError or AnalysisError with a reason a person can act on.
+    """
+    resolve_params(get_spec(kind), params or {})  # a bad parameter is named before any file is read
+    return run_parsed(kind, parse_inputs(kind, files, parse_options=parse_options), params)

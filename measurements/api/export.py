@@ -20,6 +20,8 @@ from measurements.models import Aggregate, DerivedMetric
 from samples.models import RunValue, Sample
 
 ID_COLUMNS = ["target", "scope", "sample", "device", "pixel", "project", "sample_name"]
+# What a number's caveats are travel with it: each metric's flags and its analysis's warnings.
+CAVEAT_COLUMNS = ["flags", "warnings"]
 _UNION_CHUNK = 200  # SQLite allows 500 terms in one compound SELECT
 
 
@@ -74,11 +76,13 @@ def _param_columns(run_ids: set[int]) -> dict[int, dict[str, object]]:
 def metrics_table(metrics: QuerySet, user) -> pd.DataFrame:
     rows: dict[tuple, dict[str, object]] = {}
     metric_columns: list[str] = []
-    for m in metrics.select_related("sample__project", "device__sample", "pixel").order_by("sample_id", "pixel_id", "name", "-created_at"):
+    caveats: dict[tuple, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for m in metrics.select_related("sample__project", "device__sample", "pixel", "analysis").order_by(
+            "sample_id", "pixel_id", "name", "-created_at"):
         target = m.pixel or (m.device if m.scope != "sample" else None) or m.sample
-        key = (type(target).__name__, target.pk)
+        key = (type(target).__name__, target.pk, m.subject)
         row = rows.setdefault(key, {
-            "target": m.pixel.label if m.pixel else m.sample.label,
+            "target": (m.pixel.label if m.pixel else m.sample.label) + (f" · {m.subject}" if m.subject else ""),
             "scope": m.scope,
             "sample": m.sample.label,
             "device": m.device.sample.label if m.device else None,
@@ -88,7 +92,14 @@ def metrics_table(metrics: QuerySet, user) -> pd.DataFrame:
             "_sample_id": m.sample_id,
         })
         column = _metric_column(m)
-        row.setdefault(column, m.value)  # newest first within a name: keep the first seen
+        if column not in row:  # newest first within a name: keep the first seen
+            row[column] = m.value
+            flags, warnings = caveats[key]
+            if m.flags:
+                flags.append(f"{m.name}: {', '.join(m.flags)}")
+            for warning in (m.analysis.warnings or []) if m.analysis_id else []:
+                if warning not in warnings:
+                    warnings.append(warning)
         if column not in metric_columns:
             metric_columns.append(column)
     sample_ids = sorted({r["_sample_id"] for r in rows.values()})
@@ -101,7 +112,10 @@ def metrics_table(metrics: QuerySet, user) -> pd.DataFrame:
                 row.setdefault(column, value)  # nearest run wins if two share a recipe
                 if column not in param_columns:
                     param_columns.append(column)
-    columns = ID_COLUMNS + sorted(metric_columns) + param_columns
+    for key, row in rows.items():
+        flags, warnings = caveats[key]
+        row["flags"], row["warnings"] = "; ".join(flags), " | ".join(warnings)
+    columns = ID_COLUMNS + CAVEAT_COLUMNS + sorted(metric_columns) + param_columns
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows.values()], columns=columns)
 
 

@@ -1,27 +1,34 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from core.access import restrict
-from core.api.errors import Conflict, PayloadTooLarge
+from core.api.errors import PayloadTooLarge
 from core.api.viewsets import CreateReadViewSet, ReadOnlyViewSet
 from measurements.filtersets import DerivedMetricFilterSet, MeasurementFileFilterSet
-from measurements.models import DerivedMetric, Instrument, MeasurementFile
-from measurements.services import measurement_file_ingest, resolve_target
+from measurements.models import Calibration, DerivedMetric, Instrument, MeasurementFile
+from measurements.services import (
+    calibration_add,
+    measurement_file_ingest,
+    measurement_file_reanalyze,
+    resolve_target,
+)
 
 from . import export
 from . import serializers as s
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_PK = 2**63 - 1
+ERROR_BODY = OpenApiTypes.OBJECT  # {"error": {"code", "message", "fields"}} (core.api.errors)
+ERROR = OpenApiResponse(ERROR_BODY, description="An error: {\"error\": {\"code\", \"message\", \"fields\"}}")
 # Multipart framing around the file; a body over limit + this is refused before it is parsed.
 MULTIPART_SLACK_BYTES = 1024 * 1024
 
@@ -57,17 +64,22 @@ class MeasurementFileViewSet(CreateReadViewSet):
     def _previous(self, key: str) -> MeasurementFile | None:
         """The upload this user already made with this Idempotency-Key.
 
-        The key lives in the file's own metadata rather than the cache: it survives restarts,
-        is shared by every web worker, and needs no new table. Only successful uploads store a
-        key; a refused request is simply refused again on retry (validation is deterministic)."""
-        return self.get_queryset().filter(uploaded_by=self.request.user, metadata__idempotency_key=key).first()
+        The key is a column of the file row (indexed, unique per user): it survives restarts and
+        is shared by every web worker. Only successful uploads store a key; a refused request is
+        simply refused again on retry (validation is deterministic)."""
+        return self.get_queryset().filter(uploaded_by=self.request.user, idempotency_key=key).first()
 
     @extend_schema(
         request={"multipart/form-data": s.MeasurementUploadSerializer},
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
                                      description="Any unique string; a retry with the same key returns the first answer")],
         responses={201: s.MeasurementFileSerializer,
-                   200: OpenApiResponse(s.MeasurementFileSerializer, description="Same bytes or same key: the existing file")},
+                   200: OpenApiResponse(s.MeasurementFileSerializer, description="Same bytes or same key: the existing file"),
+                   400: ERROR, 401: ERROR, 403: ERROR, 409: OpenApiResponse(ERROR_BODY, description=(
+                       "The bytes are stored for another target, or with other parameters or kind "
+                       "(re-analyse that file instead)")),
+                   413: ERROR, 415: OpenApiResponse(ERROR_BODY, description="No parser reads these bytes"),
+                   429: ERROR},
     )
     def create(self, request, *args, **kwargs):
         limit = settings.LEDGER_MAX_UPLOAD_BYTES
@@ -86,29 +98,96 @@ class MeasurementFileViewSet(CreateReadViewSet):
         if not restrict(type(sample).objects.filter(pk=sample.pk), request.user).exists():
             # Same answer as a label that does not exist: never confirm another project's labels.
             raise ValidationError({"sample": [f"no sample or pixel labelled {fields['sample']!r}"]})
-        metadata = {**fields["metadata"], **({"idempotency_key": key} if key else {})}
-        try:
-            result = measurement_file_ingest(
-                content=upload.read(), filename=upload.name, sample=sample, pixel=pixel, kind=fields["kind"] or None,
-                instrument=self._instrument(fields["instrument"]), user=request.user,
-                measured_at=fields["measured_at"], metadata=metadata, parameters=fields["parameters"])
-        except IntegrityError:
-            # Two retries raced past the sha256 check; the loser answers with the winner's row.
-            mf = self.get_queryset().filter(uploaded_by=request.user, metadata__idempotency_key=key).first() if key else None
-            if mf is None:
-                raise Conflict("The same file is being uploaded concurrently; retry in a moment.") from None
-            return self._respond(mf, status.HTTP_200_OK)
+        metadata = dict(fields["metadata"])
+        if fields["column_map"]:
+            metadata["column_map"] = fields["column_map"]
+        # Two retries racing with one key: the service's unique index makes the loser answer with the winner.
+        result = measurement_file_ingest(
+            content=upload.read(), filename=upload.name, sample=sample, pixel=pixel, kind=fields["kind"] or None,
+            instrument=instrument_by_name_or_id(fields["instrument"]), user=request.user,
+            measured_at=fields["measured_at"], metadata=metadata, parameters=fields["parameters"],
+            calibrations=calibrations_by_ids(fields["calibrations"]), idempotency_key=key)
         return self._respond(result.file, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    @staticmethod
-    def _instrument(value: str) -> Instrument | None:
-        if not value:
-            return None
-        found = Instrument.objects.filter(pk=int(value)) if value.isdigit() else Instrument.objects.filter(name=value)
-        instrument = found.first()
-        if instrument is None:
-            raise ValidationError({"instrument": [f"no instrument {value!r}; ask the lab manager to add it"]})
-        return instrument
+    @extend_schema(
+        request=s.ReanalysisSerializer,
+        responses={202: OpenApiResponse(s.MeasurementFileSerializer, description="Queued again; poll the file"),
+                   400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: OpenApiResponse(
+                       ERROR_BODY, description="The file is being analysed right now"), 429: ERROR},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    def reanalyze(self, request, pk=None):
+        """Analyse the file again, with new parameters, another kind, a column map or other
+        calibrations. The current analysis stays, marked superseded, once the new one is stored."""
+        mf = self.get_object()
+        data = s.ReanalysisSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        calibrations = None if fields["calibrations"] is None else calibrations_by_ids(fields["calibrations"])
+        mf = measurement_file_reanalyze(mf, parameters=fields["parameters"], kind=fields["kind"] or None,
+                                        column_map=fields["column_map"], sample_column=fields["sample_column"],
+                                        calibrations=calibrations, user=request.user)
+        return self._respond(mf, status.HTTP_202_ACCEPTED)
+
+
+def instrument_by_name_or_id(value: str) -> Instrument | None:
+    if not value:
+        return None
+    is_id = value.isascii() and value.isdigit() and int(value) <= MAX_PK
+    found = Instrument.objects.filter(pk=int(value)) if is_id else Instrument.objects.filter(name=value)
+    instrument = found.first()
+    if instrument is None:
+        raise ValidationError({"instrument": [f"no instrument {value!r}; ask the lab manager to add it"]})
+    return instrument
+
+
+def calibrations_by_ids(value) -> list[Calibration]:
+    """"3,7" or [3, 7] → those calibrations, every one of which must exist."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if any(not (p.isascii() and p.isdigit()) or int(p) > MAX_PK for p in parts):
+            raise ValidationError({"calibrations": ["give calibration ids, comma-separated (e.g. 3,7)"]})
+        ids = [int(p) for p in parts]
+    else:
+        ids = list(value or [])
+    found = {c.pk: c for c in Calibration.objects.filter(pk__in=ids)}
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise ValidationError({"calibrations": [f"no calibration {', '.join(missing)}"]})
+    return [found[i] for i in ids]
+
+
+class CalibrationViewSet(CreateReadViewSet):
+    """Instrument calibrations (photodiode responsivity, spectrometer intensity, integrating
+    sphere) with validity dates. A file from the instrument uses the one valid at its measured_at.
+    POST (multipart) adds one; they are lab-wide, like instruments, and never deleted."""
+
+    queryset = Calibration.objects.select_related("instrument", "uploaded_by")
+    serializer_class = s.CalibrationSerializer
+    filterset_fields = ["role"]
+    ordering_fields = ["valid_from", "created_at"]
+    ordering = ["instrument__name", "role", "-valid_from"]
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "POST":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    @extend_schema(request={"multipart/form-data": s.CalibrationUploadSerializer},
+                   responses={201: s.CalibrationSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 413: ERROR,
+                              415: OpenApiResponse(ERROR_BODY, description="Not a curve vs wavelength"), 429: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = s.CalibrationUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        upload = fields["file"]
+        if upload.size > settings.LEDGER_MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(f"{upload.name}: over the upload limit.")
+        cal = calibration_add(instrument=instrument_by_name_or_id(fields["instrument"]), role=fields["role"],
+                              content=upload.read(), filename=upload.name, valid_from=fields["valid_from"],
+                              valid_until=fields["valid_until"], notes=fields["notes"], user=request.user)
+        return Response(s.CalibrationSerializer(cal, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class CSVRenderer(BaseRenderer):

@@ -374,7 +374,7 @@ def _apply_overrides(names: list[str] | None, units: list[str], n_columns: int, 
     columns = []
     known = set(names)
     for key in list(mapping) + list(unit_over):
-        if str(key) not in known and not (str(key).isdigit() and int(key) < n_columns):
+        if str(key) not in known and not (str(key).isascii() and str(key).isdigit() and int(key) < n_columns):
             raise ParseError(f"column mapping names {key!r}, but the header has {', '.join(names)}")
     for i, (name, unit) in enumerate(zip(names, units, strict=True)):
         target = mapping.get(name, mapping.get(i, mapping.get(str(i))))

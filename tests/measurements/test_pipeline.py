@@ -16,6 +16,7 @@ from measurements.services import (
     measurement_file_ingest,
     measurement_file_process,
     measurement_files_reanalyze,
+    sweep_files,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit must fire: the task is enqueued on commit
@@ -199,15 +200,22 @@ def test_an_xrd_file_without_wavelength_and_instrument_asks_for_it(data_dir, dem
 
 def test_no_file_stays_running_forever(data_dir, demo, settings):
     mf = upload(data_dir, "xrd.xy", demo["film"])
-    # A worker died mid-analysis: the row says running, started long ago.
-    MeasurementFile.objects.filter(pk=mf.pk).update(status=FileStatus.RUNNING,
-                                                    started_at=timezone.now() - dt.timedelta(hours=3))
+    long_ago = timezone.now() - dt.timedelta(hours=3)
+    # A worker died mid-analysis: the sweep puts the file back and sends it again (eager: it runs).
+    MeasurementFile.objects.filter(pk=mf.pk).update(status=FileStatus.RUNNING, started_at=long_ago, attempts=1)
+    assert sweep_files() == {"requeued": 1, "failed": 0, "sent": 1}
+    mf.refresh_from_db()
+    assert mf.status == FileStatus.DONE and mf.attempts == 2
+    # Started LEDGER_MAX_ATTEMPTS times and never finished: failed with the reason, not retried forever.
+    MeasurementFile.objects.filter(pk=mf.pk).update(status=FileStatus.RUNNING, started_at=long_ago,
+                                                    attempts=settings.LEDGER_MAX_ATTEMPTS)
     assert fail_stale_files() == 1
     mf.refresh_from_db()
-    assert mf.status == FileStatus.FAILED and "did not finish" in mf.failure_reason
+    assert mf.status == FileStatus.FAILED and "never finished" in mf.failure_reason
     # …and a stale claim can be taken over by the next worker.
-    MeasurementFile.objects.filter(pk=mf.pk).update(status=FileStatus.RUNNING,
-                                                    started_at=timezone.now() - dt.timedelta(seconds=settings.LEDGER_ANALYSIS_TIMEOUT_S + 5))
+    MeasurementFile.objects.filter(pk=mf.pk).update(
+        status=FileStatus.RUNNING, attempts=1,
+        started_at=timezone.now() - dt.timedelta(seconds=settings.LEDGER_STALE_CLAIM_S + 5))
     assert measurement_file_process(mf.pk) == FileStatus.DONE
     assert not claim(mf.pk)  # done files are not claimed again unless forced
 

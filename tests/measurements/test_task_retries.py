@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
@@ -43,4 +44,4 @@ def test_a_redelivered_task_for_a_running_file_looks_again_later(xrd_file):
          mock.patch("measurements.tasks.analyze_measurement_file.retry", wraps=analyze_measurement_file.retry) as retry:
         result = analyze_measurement_file.apply(args=[xrd_file.pk])
     assert result.get() == "done" and process.call_count == 2
-    assert retry.call_args.kwargs["countdown"] > 600  # after the claim has gone stale (LEDGER_ANALYSIS_TIMEOUT_S)
+    assert retry.call_args.kwargs["countdown"] > settings.LEDGER_STALE_CLAIM_S  # after the claim has gone stale
