@@ -230,6 +230,13 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
     fmt, reason = "", ""
     if not kind and content.startswith(IMAGE_MAGIC):
         kind = MeasurementKind.IMAGE  # GIWAXS frames, micrographs: stored and shown, not parsed
+    if kind == MeasurementKind.IMAGE:
+        from .images import NotAnImage, image_info
+
+        try:
+            metadata["image"] = image_info(content)  # the header only: a bomb is never decoded
+        except NotAnImage as exc:
+            reason = f"stored, not shown: {exc}"
     if kind not in NO_ANALYSIS:
         # Sniff now so an unreadable file is refused at the door (API: 415) rather than queued.
         try:

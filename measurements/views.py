@@ -172,7 +172,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 @require_GET
 def image_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """A stored image (e.g. a GIWAXS frame) as a PNG the browser can show."""
-    from .images import NotAnImage, preview_png
+    from .images import ImageTooLarge, NotAnImage, preview_png
 
     try:
         mf = selectors.file_detail(pk, request.user)
@@ -181,6 +181,8 @@ def image_preview(request: HttpRequest, pk: int) -> HttpResponse:
     with mf.file.open("rb") as fh:
         try:
             png = preview_png(fh.read())
+        except ImageTooLarge as exc:
+            return HttpResponse(f"{mf.original_name}: {exc}", status=422, content_type="text/plain; charset=utf-8")
         except NotAnImage as exc:
             raise Http404(str(exc)) from None
     return HttpResponse(png, content_type="image/png")

@@ -84,7 +84,7 @@
 
   function send(file, row, done) {
     const data = new FormData();
-    for (const name of ["csrfmiddlewaretoken", "target", "kind", "instrument", "parameters"]) {
+    for (const name of ["csrfmiddlewaretoken", "target", "kind", "instrument", "calibration", "parameters"]) {
       if (form.elements[name]) data.append(name, form.elements[name].value);
     }
     data.append("file", file);
