@@ -56,9 +56,15 @@ class CalibrationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     search_fields = ("original_name", "instrument__name", "sha256")
     readonly_fields = ("sha256", "original_name", "file", "uploaded_by")
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*CalibrationAddForm.Meta.fields, "upload"]
+        return super().get_fields(request, obj)
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:  # adding: the file is read and stored by the service
-            form = super().get_form(request, obj, form=CalibrationAddForm, fields=CalibrationAddForm.Meta.fields, **kwargs)
+            kwargs.update(form=CalibrationAddForm, fields=CalibrationAddForm.Meta.fields)
+            form = super().get_form(request, obj, **kwargs)
             form.user = request.user
             return form
         return super().get_form(request, obj, **kwargs)
