@@ -697,17 +697,27 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                 _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
                 return FileStatus.DONE
             inputs = parse_inputs(plan.kind, _raw_inputs(plan), parse_options=_parse_options(plan))
-            outcomes = []
-            for subject, subject_inputs in _subjects_for(mf, plan, inputs):
-                result = run_parsed(plan.kind, subject_inputs, params)
+            outcomes, failures = [], {}
+            subjects = _subjects_for(mf, plan, inputs)
+            for subject, subject_inputs in subjects:
+                try:
+                    result = run_parsed(plan.kind, subject_inputs, params)
+                except AnalysisError as exc:
+                    if len(subjects) == 1:
+                        raise
+                    failures[subject] = str(exc)  # one sample of a multi-sample file: the others still count
+                    continue
                 outcomes.append(_Outcome(subject, result, _inputs_signature(plan, params, subject, result.version)))
+            if not outcomes:
+                raise AnalysisError(f"{mf.original_name}: no sample could be analysed — "
+                                    + "; ".join(f"{name}: {why}" for name, why in failures.items()))
             if _store_locked(mf, plan, outcomes, force=force):
                 break
             log.info("file %s: its partner files changed while it was analysed; planning again (%d)", file_id, attempt + 1)
         else:
             raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
                                 "re-analyse it")
-        _finish(mf, FileStatus.DONE, waiting_for="")
+        _finish(mf, FileStatus.DONE, waiting_for="", samples_not_analysed=failures)
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -889,6 +899,7 @@ def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any
                                calibrations=None, user=None) -> MeasurementFile:
     """Queue a file again with new settings. The old analysis stays, superseded, once the new one
     is stored. ``parameters`` are merged into the file's (a value of None removes one)."""
+    chosen = bool(kind)
     kind = kind or mf.kind
     if kind not in MeasurementKind.values:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
@@ -927,8 +938,8 @@ def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any
             metadata["sample_column"] = sample_column
         else:
             metadata.pop("sample_column", None)
-    if kind != mf.kind:
-        metadata.pop("kind_guess", None)  # a person chose it
+    if chosen:
+        metadata.pop("kind_guess", None)  # a person chose the kind: no longer a guess
     metadata.pop("waiting_for", None)
     metadata["reanalysis_requested"] = {"at": timezone.now().isoformat(), "by": getattr(user, "username", None)}
     with transaction.atomic():
@@ -946,10 +957,12 @@ def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any
 
 
 def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | None = None,
-                                parameters: dict[str, Any] | None = None) -> dict[str, int]:
+                                parameters: dict[str, Any] | None = None, file_id: int | None = None) -> dict[str, int]:
     """Re-run every matching file (after a method change), in this process; new metric rows
     supersede the old. ``parameters`` are merged into each file's own first."""
     qs = MeasurementFile.objects.filter(hidden=False).exclude(kind__in=NO_ANALYSIS)
+    if file_id is not None:
+        qs = qs.filter(pk=file_id)
     if kind:
         qs = qs.filter(kind=kind)
     if sample:

@@ -123,6 +123,7 @@ class _Sphere:
         self.label = label
         self.x, self.y = spectrum_arrays(parsed)
         self.background = 0.0
+        self.response = np.ones_like(self.x, dtype=float)  # relative sensitivity (sphere calibration)
 
     def set_background(self, excitation: tuple[float, float], emission: tuple[float, float]) -> bool:
         outside = ~(((self.x >= excitation[0]) & (self.x <= excitation[1]))
@@ -136,7 +137,17 @@ class _Sphere:
         inside = (self.x >= window[0]) & (self.x <= window[1])
         if inside.sum() < 2:
             raise AnalysisError(f"{self.name}: fewer than 2 points between {window[0]:.1f} and {window[1]:.1f} nm")
-        return _integrate(self.x[inside], self.y[inside] - self.background)
+        return _integrate(self.x[inside], (self.y[inside] - self.background) * self.response[inside])
+
+    def calibrate(self, calibration: ParsedData, windows: list[tuple[float, float]]) -> None:
+        """Multiply the background-corrected counts by the calibration (relative sensitivity of
+        sphere + spectrometer vs nm), which must cover both windows."""
+        cal_x, cal_y = spectrum_arrays(calibration)
+        for lo, hi in windows:
+            if lo < cal_x.min() or hi > cal_x.max():
+                raise AnalysisError(f"{calibration.source or 'the sphere calibration'} covers {cal_x.min():.0f}–"
+                                    f"{cal_x.max():.0f} nm, not the {lo:.0f}–{hi:.0f} nm window")
+        self.response = np.interp(self.x, cal_x, cal_y)
 
 
 def analyse_plqy(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> AnalysisResult:
@@ -173,6 +184,14 @@ def analyse_plqy(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) ->
             result.warnings.append(f"{sphere.name}: fewer than {MIN_BACKGROUND_POINTS} points outside the windows; "
                                    "no background subtracted (the spectrum is assumed dark-corrected)")
 
+    calibration = (inputs.get("calibration") or [None])[0]
+    if calibration is not None:
+        for sphere in spheres:
+            sphere.calibrate(calibration, [excitation, emission])
+    else:
+        result.warnings.append("uncalibrated counts: the sphere and spectrometer response is taken as equal at the "
+                               "excitation and the emission wavelengths, which it rarely is — attach the sphere "
+                               "calibration to the instrument (or the file) for a PLQY to rely on")
     laser = {s.label[0]: s.integral(excitation) for s in spheres}  # L_A, L_B, L_C
     emitted = {s.label[0]: s.integral(emission) for s in spheres}  # P_A, P_B, P_C
     if laser["A"] <= 0:
@@ -199,7 +218,7 @@ def analyse_plqy(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) ->
                                "spectra were recorded with the same settings")
     if absorptance < 0.05:
         result.warnings.append(f"absorptance only {100 * absorptance:.1f} %: the PLQY is sensitive to noise")
-    result.add("plqy", plqy_percent, "%", extra={
+    result.add("plqy", plqy_percent, "%", flags=() if calibration is not None else ("uncalibrated",), extra={
         "absorptance": absorptance, "formula": formula,
         "laser_integrals": laser, "emission_integrals": emitted,
         "windows_detected": detected})
@@ -242,6 +261,8 @@ register_analysis(AnalysisSpec(
         Role("in_beam", ("spectrum",), help="C: sample in the sphere, in the excitation beam"),
         Role("out_of_beam", ("spectrum",), required=False,
              help="B: sample in the sphere, out of the beam (optional; enables the full de Mello method)"),
+        Role("calibration", ("spectrum",), required=False,
+             help="relative spectral sensitivity of sphere + spectrometer vs nm (multiplies the counts)"),
     ),
     params=(
         Param("excitation_min_nm", float, help="excitation window start (nm); detected from the laser line if absent"),

@@ -46,8 +46,9 @@ class MeasurementFileViewSet(CreateReadViewSet):
     instrument_actions = ("create",)
 
     def get_parsers(self):
-        # Upload only: a file is multipart. (self.action is not set yet when parsers are chosen.)
-        if self.request is not None and self.request.method == "POST":
+        # Upload only (POST on the list): a file is multipart; reanalyze takes JSON. (self.action
+        # is not set yet when parsers are chosen; the URL kwargs are.)
+        if self.request is not None and self.request.method == "POST" and "pk" not in self.kwargs:
             return [MultiPartParser(), FormParser()]
         return super().get_parsers()
 
