@@ -200,7 +200,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.LedgerAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"user": env_str("LEDGER_THROTTLE_USER", "1200/min")},
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
 }

@@ -74,7 +74,8 @@ class CompositionRequestSerializer(serializers.Serializer):
 class MixField(serializers.Field):
     """A site mix: ``{"Cs": 0.8, "MA": 0.2}``, or one ion ``"PEA"`` meaning ``{"PEA": 1}``."""
 
-    default_error_messages = {"invalid": 'give one ion ("PEA") or fractions ({"Cs": 0.8, "MA": 0.2})'}
+    # Braces doubled: DRF formats error messages with str.format (a bare {"Cs"…} raised KeyError: a 500).
+    default_error_messages = {"invalid": 'give one ion ("PEA") or fractions ({{"Cs": 0.8, "MA": 0.2}})'}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str) and data.strip():

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -28,6 +28,18 @@ INGEST_STATUS = {
     "conflict": status.HTTP_409_CONFLICT,
     "unsupported_media": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 }
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, conflict, unsupported_media, …")
+    message = serializers.CharField(help_text="For a person: what is wrong and how to fix it")
+    fields = serializers.DictField(help_text="Field name → messages (nested for list and object fields)")
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The one error shape of every 4xx (documented on every operation)."""
+
+    error = ErrorDetailSerializer()
 
 
 class Conflict(exceptions.APIException):

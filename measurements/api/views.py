@@ -11,7 +11,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from core.access import restrict
-from core.api.errors import PayloadTooLarge
+from core.api.errors import ErrorResponseSerializer, PayloadTooLarge
 from core.api.viewsets import CreateReadViewSet, ReadOnlyViewSet
 from measurements.filtersets import DerivedMetricFilterSet, MeasurementFileFilterSet
 from measurements.models import Calibration, DerivedMetric, Instrument, MeasurementFile
@@ -27,8 +27,8 @@ from . import serializers as s
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_PK = 2**63 - 1
-ERROR_BODY = OpenApiTypes.OBJECT  # {"error": {"code", "message", "fields"}} (core.api.errors)
-ERROR = OpenApiResponse(ERROR_BODY, description="An error: {\"error\": {\"code\", \"message\", \"fields\"}}")
+ERROR_BODY = ErrorResponseSerializer  # {"error": {"code", "message", "fields"}}
+ERROR = OpenApiResponse(ERROR_BODY, description="An error in the one error shape")
 # Multipart framing around the file; a body over limit + this is refused before it is parsed.
 MULTIPART_SLACK_BYTES = 1024 * 1024
 
