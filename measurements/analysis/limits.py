@@ -36,6 +36,13 @@ def check_parsed(data: ParsedData) -> None:
             values = np.column_stack([values, frame.index.to_numpy(float)]) if values.size else values
         if not values.size:
             continue
+        if "wavelength_nm" in frame.columns:
+            wavelength = frame["wavelength_nm"].to_numpy(dtype=float, na_value=np.nan)
+            wrong = ~(wavelength > 0)  # NaN, zero or negative: no wavelength (and 1/λ is infinite)
+            if wrong.any():
+                row = int(np.argmax(wrong))
+                raise ParseError(f"wavelength_nm{where} row {row + 1} is {wavelength[row]:g}: a wavelength must be a "
+                                 "positive number of nm", filename=name)
         with np.errstate(invalid="ignore"):
             bad = np.isinf(values) | (np.abs(values) > MAX_ABS_VALUE)
         if bad.any():

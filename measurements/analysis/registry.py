@@ -8,11 +8,14 @@ bytes with the parser registry, checks the roles, and calls the function. Pure P
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..parsers import ParsedData, parse_bytes
+import numpy as np
+
+from ..parsers import ParsedData, ParseError, parse_bytes
 from .base import AnalysisError, AnalysisResult
 from .limits import check_parsed
 
@@ -50,6 +53,7 @@ class AnalysisSpec:
 
 
 _SPECS: dict[str, AnalysisSpec] = {}
+_log = logging.getLogger(__name__)
 _MODULES = ["led", "lifetime", "pl", "plqy", "trpl", "ta", "xrd", "absorbance"]
 
 
@@ -137,7 +141,18 @@ def run_parsed(kind: str, inputs: dict[str, list[ParsedData]], params: dict[str,
     """Run the analysis of ``kind`` on already parsed inputs (role -> [ParsedData])."""
     spec = get_spec(kind)
     resolved = resolve_params(spec, params or {})
-    result = spec.func(inputs, resolved)
+    try:
+        result = spec.func(inputs, resolved)
+    except (AnalysisError, ParseError):
+        raise
+    except (ValueError, IndexError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        # Numbers a fit or filter cannot take (a NaN run, a degenerate axis) that the analysis did
+        # not check itself: no number is stored, the file fails with this, and the log keeps the
+        # trace so the check can be added where it belongs.
+        names = ", ".join(d.source or "?" for ds in inputs.values() for d in ds)
+        _log.warning("%s analysis of %s raised %s", kind, names, type(exc).__name__, exc_info=True)
+        raise AnalysisError(f"{names}: the {kind} analysis cannot run on these values ({type(exc).__name__}: {exc}); "
+                            "check the file for empty, repeated or non-numeric stretches") from exc
     result.method = result.method or spec.method
     result.version = result.version or spec.version
     result.parameters = {**resolved, **result.parameters}

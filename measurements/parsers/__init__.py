@@ -7,6 +7,7 @@ import line in ``_load_builtin_parsers`` below.
 from __future__ import annotations
 
 import importlib
+import logging
 
 from .base import SHAPES, ParsedData, ParseError, Parser, UnknownFormat
 
@@ -14,6 +15,7 @@ __all__ = ["SHAPES", "ParseError", "ParsedData", "Parser", "UnknownFormat", "reg
            "parsers", "sniff", "parse_bytes", "decode"]
 
 _REGISTRY: dict[str, Parser] = {}
+_log = logging.getLogger(__name__)
 
 # Modules holding built-in parsers; each registers itself on import.
 _BUILTIN_MODULES: list[str] = [
@@ -104,5 +106,11 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
         if exc.filename is None and filename:
             raise ParseError(exc.reason, line=exc.line, filename=filename) from exc
         raise
+    except (IndexError, KeyError, ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
+        # A parser that trips over a truncated or malformed file is still a file it cannot read:
+        # say so for the person (and log it, since the parser should have said it itself).
+        _log.warning("parser %s raised %s on %s", parser.name, type(exc).__name__, filename, exc_info=True)
+        raise ParseError(f"the {parser.name} reader could not read it ({type(exc).__name__}: {exc}); the file "
+                         "looks truncated or malformed", filename=filename) from exc
     parsed.source = filename
     return parsed
