@@ -146,6 +146,8 @@ def find_and_fit_peaks(x: np.ndarray, y: np.ndarray, *, step: float, max_peaks: 
             popt, pcov = curve_fit(_pseudo_voigt, xs, ys, p0=p0, bounds=(lo, hi),
                                    sigma=np.sqrt(np.maximum(np.abs(ys), 1.0)), maxfev=20000)
             perr = np.sqrt(np.clip(np.diag(pcov), 0, None))
+            if popt[0] < 3 * noise[i]:
+                continue  # the fit gives it no height above the noise: a ripple (e.g. left by Kα2 stripping)
             peaks.append({"two_theta_deg": float(popt[1]), "fwhm_deg": float(abs(popt[2])),
                           "intensity": float(popt[0]), "eta": float(popt[3]),
                           "two_theta_se_deg": float(perr[1]), "fwhm_se_deg": float(perr[2]), "fitted": True})
@@ -156,27 +158,37 @@ def find_and_fit_peaks(x: np.ndarray, y: np.ndarray, *, step: float, max_peaks: 
     return peaks
 
 
-def pair_kalpha2(peaks: list[dict], *, lambda1_a: float, lambda2_a: float) -> list[dict]:
-    """Drop peaks that are the Kα2 line of a stronger peak (returned separately, marked)."""
+def pair_satellites(peaks: list[dict], *, lambda1_a: float, lambda2_a: float | None,
+                    kbeta_a: float | None) -> tuple[list[dict], list[dict]]:
+    """Split off peaks that are another reflection's Kα2 or Kβ line rather than reflections.
+
+    Kα2: at the Kα2 angle of a stronger peak (within a quarter of its FWHM, ≥ 0.02°) and 0.2–0.8
+    of its height (the tube ratio is ~0.5). Kβ: at its Kβ angle and at most 0.3 of its height
+    (a Ni filter leaves ~1 %, no filter ~20 %)."""
+    def partner(p, lam):
+        s = np.sin(np.radians(p["two_theta_deg"] / 2)) * lam / lambda1_a
+        return float(2 * np.degrees(np.arcsin(s))) if s < 1 else None
+
     kept, dropped = [], []
-    for p in peaks:
-        theta1 = np.radians(p["two_theta_deg"] / 2)
-        p["kalpha2_at_deg"] = float(2 * np.degrees(np.arcsin(min(1.0, np.sin(theta1) * lambda2_a / lambda1_a))))
     for q in peaks:
-        parent = None
+        why = None
         for p in peaks:
-            if p is q or p["intensity"] <= q["intensity"]:
+            if p is q or p["intensity"] <= q["intensity"] or q["intensity"] <= 0:
                 continue
             tol = max(0.25 * p["fwhm_deg"], 0.02)
-            if abs(q["two_theta_deg"] - p["kalpha2_at_deg"]) <= tol and 0.2 <= q["intensity"] / p["intensity"] <= 0.8:
-                parent = p
+            ratio = q["intensity"] / p["intensity"]
+            at2 = partner(p, lambda2_a) if lambda2_a else None
+            atb = partner(p, kbeta_a) if kbeta_a else None
+            if at2 is not None and abs(q["two_theta_deg"] - at2) <= tol and 0.2 <= ratio <= 0.8:
+                why = ("Kα2", p)
                 break
-        if parent is None:
+            if atb is not None and abs(q["two_theta_deg"] - atb) <= tol and ratio <= 0.3:
+                why = ("Kβ", p)
+                break
+        if why is None:
             kept.append(q)
         else:
-            dropped.append({**q, "kalpha2_of_deg": parent["two_theta_deg"]})
-    for p in peaks:
-        p.pop("kalpha2_at_deg", None)
+            dropped.append({**q, "line": why[0], "of_two_theta_deg": why[1]["two_theta_deg"]})
     return kept, dropped
 
 
@@ -237,15 +249,6 @@ def _scherrer(result: AnalysisResult, first: dict, *, wavelength_a: float, step:
 
 def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelength_a: float) -> None:
     n = len(peaks)
-    series = layer_series(d_a, wavelength_a=wavelength_a)
-    if series is not None:
-        for p, k in zip(peaks, series.orders, strict=True):
-            if k:
-                p["layer_order"] = k
-        result.add("layer_spacing", series.spacing_a, "Å", uncertainty=series.spacing_se_a,
-                   extra={"orders": series.orders, "lines_in_series": series.lines_in_series,
-                          "max_misfit_2theta_deg": series.max_misfit_deg,
-                          "tolerance_2theta_deg": TWO_THETA_TOL_DEG})
     found = None
     for system in ("cubic", "tetragonal", "orthorhombic"):
         found = index_lines(d_a, wavelength_a=wavelength_a, system=system)
@@ -264,7 +267,17 @@ def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelengt
             if axis in found.cell_a:
                 result.add(f"lattice_constant_{axis}", found.cell_a[axis], "Å",
                            uncertainty=found.cell_se_a.get(axis), extra={"system": found.system})
-        return
+        return  # a (00l)-like run of lines inside an indexed cell is that cell's orders, not a layer stack
+    # No 3D cell: the (0k0) orders of a quasi-2D film's layer stack, if there is such a series.
+    series = layer_series(d_a, wavelength_a=wavelength_a)
+    if series is not None:
+        for p, k in zip(peaks, series.orders, strict=True):
+            if k:
+                p["layer_order"] = k
+        result.add("layer_spacing", series.spacing_a, "Å", uncertainty=series.spacing_se_a,
+                   extra={"orders": series.orders, "lines_in_series": series.lines_in_series,
+                          "max_misfit_2theta_deg": series.max_misfit_deg,
+                          "tolerance_2theta_deg": TWO_THETA_TOL_DEG})
     if series is not None and series.lines_in_series == n:
         return  # every line is an order of the layer spacing: nothing else to index
     if n < MIN_LINES["cubic"]:
@@ -310,15 +323,20 @@ def analyse_pattern(two_theta_deg, intensity, *, wavelength_a: float, instrument
         d_lo = wavelength_a / (2 * np.sin(np.radians(x[-1] / 2)))
         raise AnalysisError(f"no diffraction peak stands above the background (5σ) in {x[0]:.3g}–{x[-1]:.3g}° 2θ "
                             f"(d {d_lo:.3g}–{d_hi:.3g} Å at λ {wavelength_a} Å): nothing to index")
-    if lambda2 is not None and action != "none":
-        peaks, doublets = pair_kalpha2(peaks, lambda1_a=wavelength_a, lambda2_a=lambda2)
-        if doublets:
-            where = ", ".join(f"{q['two_theta_deg']:.2f}°" for q in doublets)
-            if action == "pair":
-                result.warnings.append(f"Kα2 was not stripped ({why}); {len(doublets)} resolved Kα1/Kα2 doublet(s) "
-                                       f"paired (Kα2 lines at {where} dropped). Unresolved doublets broaden the "
-                                       "peaks: set kalpha2=strip if the beam was not monochromated")
-            result.parameters["kalpha2_lines_dropped_deg"] = [q["two_theta_deg"] for q in doublets]
+    kbeta = metadata.get("kbeta_a") if metadata.get("radiation") not in ("monochromatic", "Ka1") else None
+    if (lambda2 is not None and action != "none") or kbeta:
+        peaks, satellites = pair_satellites(peaks, lambda1_a=wavelength_a,
+                                            lambda2_a=lambda2 if action != "none" else None, kbeta_a=kbeta)
+        if satellites:
+            where = ", ".join(f"{q['two_theta_deg']:.2f}° ({q['line']} of {q['of_two_theta_deg']:.2f}°)"
+                              for q in satellites)
+            result.warnings.append(f"{len(satellites)} peak(s) are another reflection's Kα2 or Kβ line, not "
+                                   f"reflections, and are left out of the peak list and indexing: {where}"
+                                   + (f". Kα2 was not stripped ({why}): unresolved doublets broaden the peaks — "
+                                      "set kalpha2=strip if the beam was not monochromated" if action == "pair" else ""))
+            result.parameters["satellite_lines_dropped"] = [
+                {"two_theta_deg": q["two_theta_deg"], "line": q["line"], "of_two_theta_deg": q["of_two_theta_deg"]}
+                for q in satellites]
     two_theta = np.array([p["two_theta_deg"] for p in peaks])
     d_a = wavelength_a / (2 * np.sin(np.radians(two_theta / 2)))  # Bragg, n = 1
     for p, d in zip(peaks, d_a, strict=True):

@@ -219,8 +219,9 @@ def layer_series(d_a: np.ndarray, *, wavelength_a: float, tol_deg: float = TWO_T
     """The (0k0) series 1/d_k = k/d₀ of a layered film, d₀ ≥ 10 Å, with at least three orders.
 
     d₀ candidates come from the three lowest-angle lines as orders 1–4; a series is kept when
-    ≥ 3 distinct orders fit within ``tol_deg`` and its orders share no common factor (else d₀/g
-    explains the same lines and is the real spacing)."""
+    ≥ 3 distinct orders fit within ``tol_deg``, they include order 1 or 2 and most orders up to
+    the highest seen, and share no common factor (else d₀/g explains the same lines and is the
+    real spacing)."""
     d_a = np.asarray(d_a, float)
     if d_a.size < 3:
         return None
@@ -246,6 +247,10 @@ def layer_series(d_a: np.ndarray, *, wavelength_a: float, tol_deg: float = TWO_T
             if len(set(orders.tolist())) < 3 or len(set(orders.tolist())) < orders.size:
                 continue
             if np.gcd.reduce(orders) > 1 or d0 < MIN_LAYER_SPACING_A:
+                continue
+            # A layered film's first orders are its strongest lines: a "series" of orders 4, 8, 9
+            # is a coincidence of unrelated lines, not a stack.
+            if orders.min() > 2 or len(set(orders.tolist())) < 0.6 * orders.max():
                 continue
             misfit = _q_to_two_theta(q_half[inside] ** 2, wavelength_a) - _q_to_two_theta((orders / d0) ** 2, wavelength_a)
             resid = q_half[inside] - orders / d0

@@ -25,6 +25,9 @@ KALPHA1_A = {"cu": 1.540593, "co": 1.788996, "mo": 0.709319, "cr": 2.289760, "fe
 # Kα2 (Å), same table; the Kα2/Kα1 intensity ratio of a tube is ~0.5 (files state their own).
 KALPHA2_A = {"cu": 1.544426, "co": 1.792850, "mo": 0.713609, "cr": 2.293663, "fe": 1.939980,
              "ag": 0.563813, "ni": 1.661747}
+# Kβ (Å), same table: a Ni/Fe filter leaves a weak Kβ line ~10 % below each strong reflection's 2θ.
+KBETA_A = {"cu": 1.392250, "co": 1.620830, "mo": 0.632305, "cr": 2.084920, "fe": 1.757462,
+           "ag": 0.497082, "ni": 1.500152}
 
 
 def anode_for(kalpha1_a: float) -> str | None:
@@ -45,6 +48,8 @@ def radiation_metadata(kalpha1_a: float | None, *, kalpha2_a: float | None = Non
         kalpha2_a = KALPHA2_A[anode]  # the tube's own line; used to pair doublets, not to strip blindly
     if kalpha2_a:
         out["kalpha2_a"] = float(kalpha2_a)
+    if anode in KBETA_A:
+        out["kbeta_a"] = KBETA_A[anode]
     if ratio is not None:
         out["kalpha2_ratio"] = float(ratio)
     if stated:
@@ -451,3 +456,8 @@ class RigakuRasParser(Parser):
         if axis:
             metadata["scan_axis"] = axis
         return ParsedData(format=self.name, shape=self.shape, data=_frame(rows), metadata=metadata)
+
+
+# The binary and zipped formats (Bruker .raw/.brml, Rigaku .rasx) live in their own module and
+# register when this one loads (it is the module the registry imports for XRD).
+from . import xrd_binary  # noqa: E402, F401
