@@ -39,6 +39,7 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import curve_fit
 from scipy.signal import find_peaks, peak_widths
 
+from ..parsers.xrd_formats import radiation_metadata
 from .base import AnalysisError, AnalysisResult
 from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
@@ -208,7 +209,7 @@ def _radiation(metadata: dict, mode: str, lambda1_a: float) -> tuple[str, float 
         if not ratio or ratio <= 0:
             ratio = 0.5  # the textbook Kα2/Kα1 intensity ratio, only when stripping was asked for
         return "strip", lambda2, ratio, "Kα1+Kα2 beam"
-    return "pair", lambda2, ratio, "the file names the anode but not whether Kα2 reaches the detector"
+    return "pair", lambda2, ratio, "nothing in the file says whether Kα2 reaches the detector"
 
 
 def _scherrer(result: AnalysisResult, first: dict, *, wavelength_a: float, step: float,
@@ -247,6 +248,15 @@ def _scherrer(result: AnalysisResult, first: dict, *, wavelength_a: float, step:
                       "instrument_broadening_deg": instrument_broadening_deg})
 
 
+def _one_direction(hkls) -> bool:
+    """True when every hkl is a multiple of one primitive direction ((100), (200), (300) …)."""
+    prim = set()
+    for h, k, m in hkls:
+        g = np.gcd.reduce([abs(h), abs(k), abs(m)])
+        prim.add((h // g, k // g, m // g))
+    return len(prim) == 1
+
+
 def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelength_a: float) -> None:
     n = len(peaks)
     found = None
@@ -254,6 +264,12 @@ def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelengt
         found = index_lines(d_a, wavelength_a=wavelength_a, system=system)
         if found is not None:
             break
+    if found is not None and _one_direction(found.hkl):
+        # Only the orders of one set of planes (an oriented film): one spacing, not a 3D cell.
+        found = None
+        one_direction = True
+    else:
+        one_direction = False
     if found is not None:
         for p, hkl, mis in zip(peaks, found.hkl, found.misfit_2theta_deg, strict=True):
             p["hkl"] = list(hkl)
@@ -280,6 +296,11 @@ def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelengt
                           "tolerance_2theta_deg": TWO_THETA_TOL_DEG})
     if series is not None and series.lines_in_series == n:
         return  # every line is an order of the layer spacing: nothing else to index
+    if one_direction:
+        result.warnings.append(f"the {n} peaks are orders of one set of planes only (an oriented film: d = "
+                               f"{d_a[0]:.4f} Å and its harmonics), which fixes that spacing but not a 3D cell: "
+                               "no lattice_constant — d_spacing and the peak list are reported")
+        return
     if n < MIN_LINES["cubic"]:
         result.warnings.append(f"only {n} peak{'s' if n != 1 else ''}: too few to index a cell (a cubic cell needs "
                                f"{MIN_LINES['cubic']}), so no lattice_constant — the peak list and d-spacings are "
@@ -374,18 +395,19 @@ def _wavelength(parsed, params) -> tuple[float, str, list[str]]:
     return float(wavelength if wavelength is not None else stated), source, warnings
 
 
-def xrd(inputs, params) -> AnalysisResult:
-    files = inputs["files"]
-    if len(files) != 1:
-        raise AnalysisError(f"xrd analyses one pattern at a time, got {len(files)} files")
-    parsed = files[0]
-    scans = parsed.metadata.get("scans_in_file", 1)
-    if scans > 1:
-        raise AnalysisError(f"the file holds {scans} scans (a reciprocal-space map or several ranges); "
-                            "only single-scan patterns are analysed — export each scan on its own")
+MAX_SCANS_PER_FILE = 24  # analysed one by one; more is a map or a series to export scan by scan
+
+
+def _one(parsed, params) -> AnalysisResult:
     wavelength, source, warnings = _wavelength(parsed, params)
+    metadata = parsed.metadata
+    if "kalpha2_a" not in metadata and "radiation" not in metadata:
+        # λ from a parameter (or a header number) that is a tube's Kα1 line: its Kα2/Kβ are known,
+        # so resolved doublets and Kβ lines can be paired (not stripped: the file says nothing).
+        metadata = {**metadata, **radiation_metadata(wavelength)}
+        metadata.pop("radiation", None)  # a bare number is not evidence of a monochromatic beam here
     result = analyse_pattern(parsed.data["two_theta_deg"].to_numpy(), parsed.data["intensity"].to_numpy(),
-                             wavelength_a=wavelength, metadata=parsed.metadata,
+                             wavelength_a=wavelength, metadata=metadata,
                              instrument_broadening_deg=params.get("instrument_broadening_deg"),
                              scherrer_k=params.get("scherrer_k") or 0.9, kalpha2=params.get("kalpha2") or "auto")
     result.parameters["wavelength_source"] = source
@@ -394,7 +416,55 @@ def xrd(inputs, params) -> AnalysisResult:
     return result
 
 
+def xrd(inputs, params) -> AnalysisResult:
+    files = inputs["files"]
+    if len(files) != 1:
+        raise AnalysisError(f"xrd analyses one pattern at a time, got {len(files)} files")
+    parsed = files[0]
+    scans = parsed.samples
+    if not scans:
+        if parsed.metadata.get("scans_in_file", 1) > 1:  # a parser that counted scans but kept one
+            raise AnalysisError(f"the file holds {parsed.metadata['scans_in_file']} scans and only one was read: "
+                                "export each scan on its own")
+        return _one(parsed, params)
+    # Several scans: one result per scan (the multi-sample shape of analysis/base.py), unless the
+    # scans are a map — the same 2θ range with another goniometer axis stepped between them.
+    n = len(scans)
+    moved = [a for a in parsed.metadata.get("scan_axes", [])]
+    ranges = {(round(float(s.data["two_theta_deg"].iloc[0]), 2), round(float(s.data["two_theta_deg"].iloc[-1]), 2))
+              for s in scans}
+    if moved and len(ranges) == 1:
+        raise AnalysisError(f"the file holds {n} scans over the same 2θ range with {', '.join(moved)} stepped "
+                            "between them: a reciprocal-space map or tilt series, not a powder pattern — "
+                            "LEDger does not analyse maps; export one 2θ scan")
+    if n > MAX_SCANS_PER_FILE:
+        raise AnalysisError(f"the file holds {n} scans: more than the {MAX_SCANS_PER_FILE} analysed one by one — "
+                            "export the scans you need separately")
+    top = AnalysisResult(method=METHOD, version=VERSION)
+    for scan in scans:
+        scan.source = scan.source or parsed.source
+        try:
+            one = _one(scan, params)
+        except AnalysisError as exc:
+            one = AnalysisResult(method=METHOD, version=VERSION, error=str(exc))
+        one.sample, one.source = scan.metadata.get("sample"), parsed.source
+        top.samples.append(one)
+    done = sum(1 for r in top.samples if r.metrics)
+    top.warnings.append(f"{parsed.source or 'the file'} holds {n} scans"
+                        + (f" ({', '.join(moved)} differ between them)" if moved else "")
+                        + f": each is analysed on its own ({done} gave metrics)")
+    if not done:
+        raise AnalysisError(f"none of the {n} scans gave a number: " + "; ".join(
+            f"{r.sample}: {r.error}" for r in top.samples))
+    top.parameters = {"scans": n}
+    return top
+
+
 def plot(result: AnalysisResult) -> dict:
+    if "d_spacing" not in result.metrics:
+        # A multi-scan file's top-level result has no numbers of its own: each scan has a plot.
+        return {f"pattern {k}": plot(one)["pattern"] for k, one in enumerate(result.samples, start=1)
+                if "d_spacing" in one.metrics}
     a = result.arrays
     fig = new_figure(5.5, 3.6)
     ax = fig.subplots()

@@ -29,53 +29,10 @@ import pandas as pd
 
 from . import register
 from .base import ParsedData, ParseError, Parser, Sniff
-from .xrd_formats import KALPHA1_A, radiation_metadata
+from .xrd_formats import COUPLED_AXES, KALPHA1_A, MAX_SCANS, assemble_scans, radiation_metadata, scan_frame
+from .xrd_formats import MAX_SCAN_POINTS as MAX_POINTS
 
-MAX_POINTS = 200_000  # per scan; the analysis has the same bound
-MAX_SCANS = 500
 MAX_MEMBER_BYTES = 200 * 2**20  # one zip member, uncompressed: refuses zip bombs before reading
-
-
-def _pattern(x: np.ndarray, y: np.ndarray, *, where: str) -> pd.DataFrame:
-    if x.size != y.size:
-        raise ParseError(f"{where}: {x.size} angles but {y.size} intensities")
-    if x.size > MAX_POINTS:
-        raise ParseError(f"{where}: {x.size} points, more than the {MAX_POINTS} one scan can have")
-    if x.size > 1 and np.all(np.diff(x) < 0):
-        x, y = x[::-1], y[::-1]  # scanned downwards
-    if x.size > 1 and not np.all(np.diff(x) > 0):
-        raise ParseError(f"{where}: 2θ does not increase monotonically")
-    return pd.DataFrame({"two_theta_deg": x, "intensity": y})
-
-
-def _assemble(name: str, scans: list[tuple[pd.DataFrame, dict]], metadata: dict) -> ParsedData:
-    """One ParsedData; several scans become ``samples`` (the multi-sample contract of base.py)."""
-    if not scans:
-        raise ParseError("no scan data in the file")
-    if len(scans) > MAX_SCANS:
-        raise ParseError(f"{len(scans)} scans: more than the {MAX_SCANS} LEDger reads from one file")
-    titles = []
-    for k, (frame, meta) in enumerate(scans, start=1):
-        x = frame["two_theta_deg"].to_numpy()
-        title = f"scan {k} (2θ {x[0]:.2f}–{x[-1]:.2f}°)" if x.size else f"scan {k}"
-        meta["sample"] = title
-        titles.append(title)
-    samples = []
-    if len(scans) > 1:
-        metadata["scans_in_file"] = len(scans)
-        metadata["samples"] = titles
-        moved = set()
-        for key in set().union(*(m.get("positions", {}) for _, m in scans)):
-            values = {round(m.get("positions", {}).get(key, np.nan), 4) for _, m in scans}
-            if len(values) > 1:
-                moved.add(key)
-        metadata["scan_axes"] = sorted(moved)
-        for frame, meta in scans:
-            samples.append(ParsedData(format=name, shape="xrd", data=frame,
-                                      metadata={**metadata, **meta, "samples": titles}))
-    first_frame, first_meta = scans[0]
-    return ParsedData(format=name, shape="xrd", data=first_frame, metadata={**metadata, **first_meta},
-                      samples=samples)
 
 
 def _radiation(anode: str | None, kalpha1, kalpha2, ratio, *, stated: str | None = None) -> dict:
@@ -161,12 +118,12 @@ def read_bruker_raw4(buf: bytes) -> tuple[list[tuple[pd.DataFrame, dict]], dict]
                                  "are analysed")
             y = np.frombuffer(buf, dtype="<f4", count=n * (record // 4), offset=end).reshape(n, record // 4)[:, 0]
             x = start + step * np.arange(n)
-            meta = {"scan_type": scan_type, "positions": {k: v for k, v in drives.items() if k != "2Theta"}}
+            meta = {"scan_type": scan_type, "positions": {k: v for k, v in drives.items() if k.lower() not in COUPLED_AXES}}
             if ms_per_step > 0:
                 meta["counting_time_s"] = float(ms_per_step) / 1000.0
             if 0.05 < wavelength < 5:
                 meta["range_wavelength_a"] = float(wavelength)
-            scans.append((_pattern(x, y.astype(float), where=f"range {len(scans) + 1}"), meta))
+            scans.append((scan_frame(x, y.astype(float), where=f"range {len(scans) + 1}"), meta))
             cursor = data_end
             continue
         kind, length = _u("<II", buf, cursor, "a segment header")
@@ -211,7 +168,7 @@ class BrukerRawParser(Parser):
             raise ParseError(f"Bruker RAW version {version} is not read, only version 4 (RAW4.00): export the scan "
                              "from DIFFRAC as .brml, .raw v4 or .xy")
         scans, meta = read_bruker_raw4(content)
-        return _assemble(self.name, scans, meta)
+        return assemble_scans(self.name, scans, meta)
 
 
 # --- zip containers --------------------------------------------------------------------------------
@@ -312,7 +269,7 @@ class BrukerBrmlParser(Parser):
         info = next((el for el in root.iter() if _local(el.tag) == "MeasurementInfo"), None)
         if info is not None and info.get("SampleName"):
             meta["sample_name"] = info.get("SampleName")
-        return _assemble(self.name, scans, meta)
+        return assemble_scans(self.name, scans, meta)
 
     @staticmethod
     def _scan(raw: ET.Element, *, where: str) -> tuple[pd.DataFrame, dict]:
@@ -360,10 +317,10 @@ class BrukerBrmlParser(Parser):
         positions = {}
         for drive in (el for el in raw.iter() if _local(el.tag) == "InfoData" and el.get("LogicName")):
             pos = _find(drive, "Position")
-            if pos is not None and _value(pos) is not None and drive.get("LogicName") != "TwoTheta":
+            if pos is not None and _value(pos) is not None and drive.get("LogicName").lower() not in COUPLED_AXES:
                 positions[drive.get("LogicName")] = _value(pos)
         meta["positions"] = positions
-        return _pattern(x, y, where=where), meta
+        return scan_frame(x, y, where=where), meta
 
 
 # --- Rigaku RASX ------------------------------------------------------------------------------------
@@ -441,9 +398,9 @@ class RigakuRasxParser(Parser):
                 if len(rows) > MAX_POINTS:
                     raise ParseError(f"{where}: more than the {MAX_POINTS} points one scan can have")
             arr = np.array(rows, dtype=float).reshape(-1, 2)
-            positions.pop("TwoTheta", None)
-            scans.append((_pattern(arr[:, 0], arr[:, 1], where=where), {"scan_axis": axis_name, "positions": positions}))
-        return _assemble(self.name, scans, meta)
+            positions = {k: v for k, v in positions.items() if k.lower() not in COUPLED_AXES}
+            scans.append((scan_frame(arr[:, 0], arr[:, 1], where=where), {"scan_axis": axis_name, "positions": positions}))
+        return assemble_scans(self.name, scans, meta)
 
 
 def _float(value) -> float | None:

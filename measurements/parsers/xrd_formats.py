@@ -306,13 +306,71 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+MAX_SCAN_POINTS = 200_000  # per scan; the analysis has the same bound
+MAX_SCANS = 500
+
+
+def scan_frame(x: np.ndarray, y: np.ndarray, *, where: str) -> pd.DataFrame:
+    """One scan's frame, after checking what its header declared against what is there."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size != y.size:
+        raise ParseError(f"{where}: {x.size} angles but {y.size} intensities")
+    if x.size > MAX_SCAN_POINTS:
+        raise ParseError(f"{where}: {x.size} points, more than the {MAX_SCAN_POINTS} one scan can have")
+    if x.size > 1 and np.all(np.diff(x) < 0):
+        x, y = x[::-1], y[::-1]  # scanned downwards
+    if x.size > 1 and not np.all(np.diff(x) > 0):
+        raise ParseError(f"{where}: 2θ does not increase monotonically")
+    return pd.DataFrame({"two_theta_deg": x, "intensity": y})
+
+
+def assemble_scans(name: str, scans: list[tuple[pd.DataFrame, dict]], metadata: dict) -> ParsedData:
+    """One ParsedData for a file of one or several scans (the multi-sample contract of base.py):
+    several become ``samples`` titled "scan k (2θ a–b°)", the first is also the top-level data,
+    ``scans_in_file`` counts them and ``scan_axes`` names the goniometer axes (other than the
+    scanned 2θ/θ) whose position differs between scans — a reciprocal-space map or a tilt series."""
+    if not scans:
+        raise ParseError("no scan data in the file")
+    if len(scans) > MAX_SCANS:
+        raise ParseError(f"{len(scans)} scans: more than the {MAX_SCANS} LEDger reads from one file")
+    titles = []
+    for k, (frame, meta) in enumerate(scans, start=1):
+        x = frame["two_theta_deg"].to_numpy()
+        title = f"scan {k} (2θ {x[0]:.2f}–{x[-1]:.2f}°)" if x.size else f"scan {k}"
+        meta["sample"] = title
+        titles.append(title)
+    samples = []
+    if len(scans) > 1:
+        metadata["scans_in_file"] = len(scans)
+        metadata["samples"] = titles
+        moved = []
+        for key in sorted(set().union(*(m.get("positions", {}) for _, m in scans))):
+            values = {round(float(m.get("positions", {}).get(key, np.nan)), 4) for _, m in scans}
+            if len(values) > 1:
+                moved.append(key)
+        metadata["scan_axes"] = moved
+        for frame, meta in scans:
+            samples.append(ParsedData(format=name, shape="xrd", data=frame,
+                                      metadata={**metadata, **meta, "samples": titles}))
+    first_frame, first_meta = scans[0]
+    return ParsedData(format=name, shape="xrd", data=first_frame, metadata={**metadata, **first_meta},
+                      samples=samples)
+
+
+# Axes a θ–2θ scan moves with 2θ: their start differs between ranges of one scan, so they say
+# nothing about a map.
+COUPLED_AXES = {"theta", "omega", "2theta", "twotheta", "gonio", "thetas", "thetad"}
+
+
 @register
 class XrdmlParser(Parser):
-    """PANalytical XRDML (XML): ``positions axis="2Theta"`` start/end or list, ``intensities``/``counts``."""
+    """PANalytical XRDML (XML): every ``<scan>``'s ``positions axis="2Theta"`` (start/end or list)
+    and ``intensities``/``counts`` (× ``beamAttenuationFactors``); ``usedWavelength`` for λ."""
 
     name = "xrdml"
     shape = "xrd"
-    description = "PANalytical .xrdml (XML; 2Theta positions, intensities/counts, usedWavelength kAlpha1)"
+    description = ("PANalytical .xrdml (XML; every scan's 2Theta positions and intensities/counts, usedWavelength "
+                   "Kα1/Kα2/ratio and whether the beam is Kα1 only)")
 
     def sniff(self, text: str) -> float:
         head = text[:4000]
@@ -343,42 +401,56 @@ class XrdmlParser(Parser):
                 if "wavelength_a" in metadata:
                     metadata.update(radiation_metadata(metadata["wavelength_a"], kalpha2_a=metadata.get("kAlpha2"),
                                                        ratio=metadata.get("ratioKAlpha2KAlpha1"), stated=stated))
+                    if metadata.get("kBeta"):
+                        metadata["kbeta_a"] = metadata["kBeta"]
                 break
-        scans = [el for el in root.iter() if _local(el.tag) == "dataPoints"]
-        if not scans:
+        blocks = [el for el in root.iter() if _local(el.tag) == "dataPoints"]
+        if not blocks:
             raise ParseError("no <dataPoints> element: expected an XRDML scan")
-        if len(scans) > 1:
-            metadata["scans_in_file"] = len(scans)  # the analysis refuses the file with this count
-        points = scans[0]
-        intensities = None
-        two_theta = None
-        counting_time = None
+        if len(blocks) > MAX_SCANS:
+            raise ParseError(f"{len(blocks)} scans: more than the {MAX_SCANS} LEDger reads from one file")
+        scans = [self._scan(points, where=f"scan {k}") for k, points in enumerate(blocks, start=1)]
+        return assemble_scans(self.name, scans, metadata)
+
+    @staticmethod
+    def _scan(points, *, where: str) -> tuple[pd.DataFrame, dict]:
+        intensities = two_theta = attenuation = None
+        meta: dict = {"positions": {}}
         for child in points:
             tag = _local(child.tag)
             if tag in ("intensities", "counts"):
                 intensities = np.array(child.text.split(), dtype=float)
+            elif tag == "beamAttenuationFactors":
+                attenuation = np.array(child.text.split(), dtype=float)
             elif tag == "commonCountingTime":
-                counting_time = float(child.text)
-            elif tag == "positions" and child.get("axis") == "2Theta":
+                meta["counting_time_s"] = float(child.text)
+            elif tag == "positions":
                 sub = {_local(c.tag): c.text for c in child}
-                if "listPositions" in sub:
-                    two_theta = np.array(sub["listPositions"].split(), dtype=float)
-                elif "startPosition" in sub and "endPosition" in sub:
-                    two_theta = (float(sub["startPosition"]), float(sub["endPosition"]))
-                else:
-                    raise ParseError("2Theta positions have neither listPositions nor start/endPosition")
+                name = child.get("axis") or ""
+                if name == "2Theta":
+                    if "listPositions" in sub:
+                        two_theta = np.array(sub["listPositions"].split(), dtype=float)
+                    elif "startPosition" in sub and "endPosition" in sub:
+                        two_theta = (float(sub["startPosition"]), float(sub["endPosition"]))
+                    else:
+                        raise ParseError(f"{where}: 2Theta positions have neither listPositions nor "
+                                         "start/endPosition")
+                elif name.lower() not in COUPLED_AXES:
+                    value = sub.get("commonPosition") or sub.get("startPosition")
+                    if value is not None:
+                        meta["positions"][name] = float(value)
         if intensities is None:
-            raise ParseError("no <intensities> or <counts> in <dataPoints>")
+            raise ParseError(f"{where}: no <intensities> or <counts> in <dataPoints>")
         if two_theta is None:
-            raise ParseError('no <positions axis="2Theta"> in <dataPoints>')
+            raise ParseError(f'{where}: no <positions axis="2Theta"> in <dataPoints> (a rocking curve or a '
+                             "non-2θ scan: only 2θ patterns are analysed)")
+        if intensities.size > MAX_SCAN_POINTS:
+            raise ParseError(f"{where}: {intensities.size} points, more than the {MAX_SCAN_POINTS} one scan can have")
         if isinstance(two_theta, tuple):
             two_theta = np.linspace(two_theta[0], two_theta[1], intensities.size)
-        if two_theta.size != intensities.size:
-            raise ParseError(f"{two_theta.size} 2θ positions but {intensities.size} intensities")
-        if counting_time:
-            metadata["counting_time_s"] = counting_time
-        return ParsedData(format=self.name, shape=self.shape,
-                          data=_frame(np.column_stack([two_theta, intensities]).tolist()), metadata=metadata)
+        if attenuation is not None and attenuation.size == intensities.size:
+            intensities = intensities * attenuation  # counts behind the attenuator, scaled back
+        return scan_frame(two_theta, intensities, where=where), meta
 
 
 def _float_or_none(value) -> float | None:
@@ -393,69 +465,88 @@ _RAS_KV = re.compile(r"^\*(\w+)\s+\"?([^\"]*)\"?\s*$")
 
 @register
 class RigakuRasParser(Parser):
-    """Rigaku RAS: ``*RAS_HEADER_START`` … ``*KEY "value"`` … ``*RAS_INT_START`` 2θ intensity attenuation."""
+    """Rigaku RAS: per scan ``*RAS_HEADER_START`` … ``*KEY "value"`` … ``*RAS_INT_START`` 2θ
+    intensity attenuator … ``*RAS_INT_END``; a file may hold several scans (all are read)."""
 
     name = "rigaku_ras"
     shape = "xrd"
-    description = "Rigaku .ras (*RAS_HEADER_START … *HW_XG_WAVE_LENGTH_ALPHA1 … *RAS_INT_START)"
+    description = "Rigaku .ras (*RAS_HEADER_START … *HW_XG_WAVE_LENGTH_ALPHA1 … *RAS_INT_START), every scan"
 
     def sniff(self, text: str) -> float:
         return 0.98 if "*RAS_HEADER_START" in text[:2000] or "*RAS_DATA_START" in text[:200] else 0.0
 
     def parse(self, text: str, *, filename: str | None = None, options: dict | None = None) -> ParsedData:
-        lines = text.splitlines()
+        blocks: list[tuple[dict, list]] = []
         header: dict[str, str] = {}
-        rows = []
-        in_data = False
-        for lineno, raw in enumerate(lines, start=1):
+        rows: list | None = None
+        for lineno, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
+            if line.startswith("*RAS_HEADER_START"):
+                header = {}
+                continue
             if line.startswith("*RAS_INT_START"):
-                in_data = True
+                rows = []
                 continue
             if line.startswith("*RAS_INT_END"):
-                break  # a multi-scan file: counted below and refused by the analysis
-            if in_data:
+                if rows is not None:
+                    blocks.append((header, rows))
+                rows = None
+                if len(blocks) > MAX_SCANS:
+                    raise ParseError(f"more than the {MAX_SCANS} scans LEDger reads from one file")
+                continue
+            if rows is not None:
                 if not line:
                     continue
                 try:
                     row = [float(tok) for tok in line.split()]
                 except ValueError:
-                    raise ParseError(f"expected 2θ, intensity, attenuation numbers, got {line[:40]!r}", line=lineno) from None
+                    raise ParseError(f"expected 2θ, intensity, attenuation numbers, got {line[:40]!r}",
+                                     line=lineno) from None
                 # Third column is the attenuator factor: true counts = recorded × factor.
                 rows.append([row[0], row[1] * (row[2] if len(row) > 2 else 1.0)])
+                if len(rows) > MAX_SCAN_POINTS:
+                    raise ParseError(f"more than the {MAX_SCAN_POINTS} points one scan can have", line=lineno)
                 continue
             m = _RAS_KV.match(line)
             if m:
                 header[m.group(1)] = m.group(2).strip()
-        if not in_data:
+        if rows:  # a last scan without *RAS_INT_END
+            blocks.append((header, rows))
+        if not blocks:
             raise ParseError("no *RAS_INT_START line: expected a Rigaku RAS scan")
-        if len(rows) < 10:
-            raise ParseError(f"only {len(rows)} data rows: too few for a diffraction pattern")
-        metadata: dict = {"header_fields": header}
-        wl = header.get("HW_XG_WAVE_LENGTH_ALPHA1")
-        if wl:
-            try:
-                metadata["wavelength_a"] = float(wl)
-                metadata["wavelength_source"] = "*HW_XG_WAVE_LENGTH_ALPHA1"
-            except ValueError:
-                pass
-        if "wavelength_a" not in metadata and header.get("HW_XG_TARGET_NAME", "").lower() in KALPHA1_A:
-            target = header["HW_XG_TARGET_NAME"]
+        first = blocks[0][0]
+        metadata: dict = {"header_fields": first}
+        wl = first.get("HW_XG_WAVE_LENGTH_ALPHA1")
+        if wl and _float_or_none(wl):
+            metadata["wavelength_a"] = float(wl)
+            metadata["wavelength_source"] = "*HW_XG_WAVE_LENGTH_ALPHA1"
+        if "wavelength_a" not in metadata and first.get("HW_XG_TARGET_NAME", "").lower() in KALPHA1_A:
+            target = first["HW_XG_TARGET_NAME"]
             metadata["wavelength_a"] = KALPHA1_A[target.lower()]
             metadata["wavelength_source"] = f"*HW_XG_TARGET_NAME {target!r} (Kα1)"
         if "wavelength_a" in metadata:
-            alpha2 = header.get("HW_XG_WAVE_LENGTH_ALPHA2")
-            wave_type = header.get("MEAS_COND_XG_WAVE_TYPE", "").strip().lower()  # "Ka" (Kα1+2) or "Ka1"
+            wave_type = first.get("MEAS_COND_XG_WAVE_TYPE", "").strip().lower()  # "Ka" (Kα1+2) or "Ka1"
             metadata.update(radiation_metadata(
-                metadata["wavelength_a"], kalpha2_a=_float_or_none(alpha2),
+                metadata["wavelength_a"], kalpha2_a=_float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA2")),
                 stated={"ka": "Ka1+Ka2", "ka1": "Ka1"}.get(wave_type)))
-        scans = text.count("*RAS_INT_START")
-        if scans > 1:
-            metadata["scans_in_file"] = scans
-        axis = header.get("MEAS_SCAN_AXIS_X")
-        if axis:
-            metadata["scan_axis"] = axis
-        return ParsedData(format=self.name, shape=self.shape, data=_frame(rows), metadata=metadata)
+        scans = []
+        for k, (head, block_rows) in enumerate(blocks, start=1):
+            where = f"scan {k}"
+            if len(block_rows) < 10:
+                raise ParseError(f"{where}: only {len(block_rows)} data rows: too few for a diffraction pattern")
+            arr = np.array(block_rows, dtype=float)
+            meta: dict = {"positions": {}}
+            axis = head.get("MEAS_SCAN_AXIS_X")
+            if axis:
+                meta["scan_axis"] = axis
+            for key, value in head.items():
+                m = re.fullmatch(r"MEAS_COND_AXIS_POSITION-(\d+)", key)
+                if m and _float_or_none(value) is not None:
+                    name = head.get(f"MEAS_COND_AXIS_NAME-{m.group(1)}", key)
+                    if name.lower() not in COUPLED_AXES:
+                        meta["positions"][name] = float(value)
+            scans.append((scan_frame(arr[:, 0], arr[:, 1], where=where), meta))
+        return assemble_scans(self.name, scans, metadata)
 
 
 # The binary and zipped formats (Bruker .raw/.brml, Rigaku .rasx) live in their own module and
