@@ -120,12 +120,15 @@ def strip_kalpha2(x: np.ndarray, y: np.ndarray, *, lambda1_a: float, lambda2_a: 
     return out
 
 
-def find_and_fit_peaks(x: np.ndarray, y: np.ndarray, *, step: float, max_peaks: int = MAX_PEAKS) -> list[dict]:
+def find_and_fit_peaks(x: np.ndarray, y: np.ndarray, *, step: float, max_peaks: int = MAX_PEAKS,
+                       counts: np.ndarray | None = None) -> list[dict]:
+    """``counts``: the measured counts when ``y`` is derived from them (Kα2 stripped): the noise at
+    a point is Poisson in what was counted there, not in the background left after stripping."""
     bg = _background(x, y, step)
     net = y - bg
     smooth = uniform_filter1d(net, size=3)
-    noise = np.sqrt(np.maximum(bg, 1.0))
-    idx, _ = find_peaks(smooth, height=5 * noise, prominence=5 * np.median(noise))
+    noise = np.sqrt(np.maximum(np.maximum(bg, counts if counts is not None else bg), 1.0))
+    idx, _ = find_peaks(smooth, height=5 * noise, prominence=5 * np.median(np.sqrt(np.maximum(bg, 1.0))))
     if idx.size == 0:
         return []
     idx = idx[np.argsort(smooth[idx])[::-1][:max_peaks]]
@@ -338,7 +341,7 @@ def analyse_pattern(two_theta_deg, intensity, *, wavelength_a: float, instrument
         result.parameters["kalpha2"] = f"stripped (Rachinger; λ₂ {lambda2} Å, I₂/I₁ {ratio}: {why})"
     else:
         result.parameters["kalpha2"] = f"not stripped ({why})"
-    peaks = find_and_fit_peaks(x, y_fit, step=step)
+    peaks = find_and_fit_peaks(x, y_fit, step=step, counts=y if y_fit is not y else None)
     if not peaks:
         d_hi = wavelength_a / (2 * np.sin(np.radians(x[0] / 2)))
         d_lo = wavelength_a / (2 * np.sin(np.radians(x[-1] / 2)))

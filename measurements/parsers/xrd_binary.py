@@ -118,7 +118,10 @@ def read_bruker_raw4(buf: bytes) -> tuple[list[tuple[pd.DataFrame, dict]], dict]
                                  "are analysed")
             y = np.frombuffer(buf, dtype="<f4", count=n * (record // 4), offset=end).reshape(n, record // 4)[:, 0]
             x = start + step * np.arange(n)
-            meta = {"scan_type": scan_type, "positions": {k: v for k, v in drives.items() if k.lower() not in COUPLED_AXES}}
+            positions = {k: v for k, v in drives.items() if k.lower() not in COUPLED_AXES}
+            if "Theta" in drives:
+                positions["θ − 2θ/2"] = drives["Theta"] - start / 2  # constant over ranges; a map steps it
+            meta = {"scan_type": scan_type, "positions": positions}
             if ms_per_step > 0:
                 meta["counting_time_s"] = float(ms_per_step) / 1000.0
             if 0.05 < wavelength < 5:

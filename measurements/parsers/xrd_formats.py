@@ -414,7 +414,7 @@ class XrdmlParser(Parser):
 
     @staticmethod
     def _scan(points, *, where: str) -> tuple[pd.DataFrame, dict]:
-        intensities = two_theta = attenuation = None
+        intensities = two_theta = attenuation = coupled_start = None
         meta: dict = {"positions": {}}
         for child in points:
             tag = _local(child.tag)
@@ -435,7 +435,11 @@ class XrdmlParser(Parser):
                     else:
                         raise ParseError(f"{where}: 2Theta positions have neither listPositions nor "
                                          "start/endPosition")
-                elif name.lower() not in COUPLED_AXES:
+                elif name.lower() in ("omega", "theta"):
+                    value = sub.get("commonPosition") or sub.get("startPosition")
+                    if value is not None:
+                        coupled_start = float(value)  # its offset from 2θ/2 is what a map steps
+                else:
                     value = sub.get("commonPosition") or sub.get("startPosition")
                     if value is not None:
                         meta["positions"][name] = float(value)
@@ -448,6 +452,8 @@ class XrdmlParser(Parser):
             raise ParseError(f"{where}: {intensities.size} points, more than the {MAX_SCAN_POINTS} one scan can have")
         if isinstance(two_theta, tuple):
             two_theta = np.linspace(two_theta[0], two_theta[1], intensities.size)
+        if coupled_start is not None and two_theta.size:
+            meta["positions"]["ω − 2θ/2"] = coupled_start - float(two_theta[0]) / 2
         if attenuation is not None and attenuation.size == intensities.size:
             intensities = intensities * attenuation  # counts behind the attenuator, scaled back
         return scan_frame(two_theta, intensities, where=where), meta
