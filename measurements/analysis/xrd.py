@@ -260,50 +260,55 @@ def _one_direction(hkls) -> bool:
     return len(prim) == 1
 
 
+def _report_cell(result: AnalysisResult, peaks: list[dict], found) -> None:
+    for p, hkl, mis in zip(peaks, found.hkl, found.misfit_2theta_deg, strict=True):
+        p["hkl"] = list(hkl)
+        p["misfit_2theta_deg"] = mis
+    extra = {"system": found.system, "hkl": [list(h) for h in found.hkl], "peaks_indexed": len(peaks),
+             "relative_misfit": found.relative_misfit, "max_misfit_2theta_deg": found.max_misfit_deg,
+             "tolerance_2theta_deg": TWO_THETA_TOL_DEG, "de_wolff_m": found.de_wolff_m,
+             "reflections_allowed": found.n_calc, "cell_a": found.cell_a}
+    result.add("lattice_constant", found.cell_a["a"], "Å", uncertainty=found.cell_se_a.get("a"), extra=extra)
+    for axis in ("b", "c"):
+        if axis in found.cell_a:
+            result.add(f"lattice_constant_{axis}", found.cell_a[axis], "Å",
+                       uncertainty=found.cell_se_a.get(axis), extra={"system": found.system})
+
+
+def _report_series(result: AnalysisResult, peaks: list[dict], series) -> None:
+    for p, k in zip(peaks, series.orders, strict=True):
+        if k:
+            p["layer_order"] = k
+    result.add("layer_spacing", series.spacing_a, "Å", uncertainty=series.spacing_se_a,
+               extra={"orders": series.orders, "lines_in_series": series.lines_in_series,
+                      "max_misfit_2theta_deg": series.max_misfit_deg, "tolerance_2theta_deg": TWO_THETA_TOL_DEG})
+
+
 def _index(result: AnalysisResult, peaks: list[dict], d_a: np.ndarray, wavelength_a: float) -> None:
+    """Fewest parameters first: a cubic cell, then a one-direction series (a layer stack or an
+    oriented film's harmonics), then tetragonal, then orthorhombic — a cell with more free axes
+    is only tried when the simpler explanations leave lines unexplained."""
     n = len(peaks)
-    found = None
-    for system in ("cubic", "tetragonal", "orthorhombic"):
-        found = index_lines(d_a, wavelength_a=wavelength_a, system=system)
-        if found is not None:
-            break
-    if found is not None and _one_direction(found.hkl):
-        # Only the orders of one set of planes (an oriented film): one spacing, not a 3D cell.
-        found = None
-        one_direction = True
-    else:
-        one_direction = False
-    if found is not None:
-        for p, hkl, mis in zip(peaks, found.hkl, found.misfit_2theta_deg, strict=True):
-            p["hkl"] = list(hkl)
-            p["misfit_2theta_deg"] = mis
-        extra = {"system": found.system, "hkl": [list(h) for h in found.hkl], "peaks_indexed": n,
-                 "relative_misfit": found.relative_misfit, "max_misfit_2theta_deg": found.max_misfit_deg,
-                 "tolerance_2theta_deg": TWO_THETA_TOL_DEG, "de_wolff_m": found.de_wolff_m,
-                 "reflections_allowed": found.n_calc, "cell_a": found.cell_a}
-        result.add("lattice_constant", found.cell_a["a"], "Å", uncertainty=found.cell_se_a.get("a"), extra=extra)
-        for axis in ("b", "c"):
-            if axis in found.cell_a:
-                result.add(f"lattice_constant_{axis}", found.cell_a[axis], "Å",
-                           uncertainty=found.cell_se_a.get(axis), extra={"system": found.system})
+    cubic = index_lines(d_a, wavelength_a=wavelength_a, system="cubic")
+    if cubic is not None and not _one_direction(cubic.hkl):
+        _report_cell(result, peaks, cubic)
         return  # a (00l)-like run of lines inside an indexed cell is that cell's orders, not a layer stack
-    # No 3D cell: the (0k0) orders of a quasi-2D film's layer stack, if there is such a series.
     series = layer_series(d_a, wavelength_a=wavelength_a)
-    if series is not None:
-        for p, k in zip(peaks, series.orders, strict=True):
-            if k:
-                p["layer_order"] = k
-        result.add("layer_spacing", series.spacing_a, "Å", uncertainty=series.spacing_se_a,
-                   extra={"orders": series.orders, "lines_in_series": series.lines_in_series,
-                          "max_misfit_2theta_deg": series.max_misfit_deg,
-                          "tolerance_2theta_deg": TWO_THETA_TOL_DEG})
     if series is not None and series.lines_in_series == n:
-        return  # every line is an order of the layer spacing: nothing else to index
-    if one_direction:
+        _report_series(result, peaks, series)  # every line is an order of the layer spacing
+        return
+    if cubic is not None:  # one direction, spacing < 10 Å: an oriented 3D film
         result.warnings.append(f"the {n} peaks are orders of one set of planes only (an oriented film: d = "
                                f"{d_a[0]:.4f} Å and its harmonics), which fixes that spacing but not a 3D cell: "
                                "no lattice_constant — d_spacing and the peak list are reported")
         return
+    for system in ("tetragonal", "orthorhombic"):
+        found = index_lines(d_a, wavelength_a=wavelength_a, system=system)
+        if found is not None and not _one_direction(found.hkl):
+            _report_cell(result, peaks, found)
+            return
+    if series is not None:
+        _report_series(result, peaks, series)
     if n < MIN_LINES["cubic"]:
         result.warnings.append(f"only {n} peak{'s' if n != 1 else ''}: too few to index a cell (a cubic cell needs "
                                f"{MIN_LINES['cubic']}), so no lattice_constant — the peak list and d-spacings are "

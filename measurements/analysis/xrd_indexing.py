@@ -15,7 +15,9 @@ least-squares cell and two explicit figures of merit:
   line used, ε̄ the mean |Q_obs − Q_calc|, N_calc the distinct reflections the cell allows up to
   Q_N (primitive lattice, no extinctions assumed — conservative). A cell is accepted only with
   M(N) ≥ ``MIN_DE_WOLFF_M`` (10, de Wolff's own line between plausible and chance; 20 for
-  orthorhombic), every line indexed, no reflection used twice, and enough lines (``MIN_LINES``).
+  orthorhombic), every line indexed, no reflection used twice, enough lines (``MIN_LINES``), and
+  for tetragonal/orthorhombic at least 40 % of the reflections the cell allows up to the last line
+  observed (``MIN_OBSERVED_FRACTION``; body-centring counted when every hkl obeys it).
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ MIN_LAYER_SPACING_A = 10.0
 MAX_LAYER_SPACING_A = 60.0
 
 SYSTEM_PARAMS = {"cubic": 1, "tetragonal": 2, "orthorhombic": 3}
-# Lines needed before a cell of each system is tried: two more than its parameters, and more for
-# orthorhombic, whose three free axes fit almost any five lines by chance.
-MIN_LINES = {"cubic": 3, "tetragonal": 4, "orthorhombic": 12}
+# Lines needed before a cell of each system is tried: a free a/c ratio places a second family of
+# reflections anywhere, so five lines (a layer stack's five orders) are "indexed" tetragonal by
+# chance; three free axes fit a dozen.
+MIN_LINES = {"cubic": 3, "tetragonal": 6, "orthorhombic": 12}
 # de Wolff's M ≥ 10 line, raised to 20 for orthorhombic: with three free axes a dozen lines are
 # indexed by chance cells at M 10–20 (the PANalytical example file does it at M = 18).
+# A real tetragonal/orthorhombic pattern shows most of its low-angle reflections (rutile: 11 of 17);
+# a chance cell with large free axes predicts several times the lines seen (one such "fits" eight
+# rutile-like lines at M = 23 while predicting 40).
+MIN_OBSERVED_FRACTION = 0.4
 MIN_M = {"cubic": MIN_DE_WOLFF_M, "tetragonal": MIN_DE_WOLFF_M, "orthorhombic": 20.0}
 
 
@@ -91,13 +98,15 @@ def _rows(system: str, max_index: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(keys, dtype=float), np.array([seen[k] for k in keys])
 
 
-def _assign(q_obs, tol_q, rows, p):
-    """Nearest calculated reflection for each line (vectorised over candidate cells p: [C, m])."""
-    q_calc = p @ rows.T  # [C, R]
-    diff = np.abs(q_obs[None, :, None] - q_calc[:, None, :])  # [C, n, R]
-    best = np.argmin(diff, axis=2)
-    err = np.take_along_axis(diff, best[..., None], axis=2)[..., 0]
-    return best, err <= tol_q[None, :]
+def _screen(cand: np.ndarray, q_obs: np.ndarray, tol_q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The candidate cells (rows of ``cand``) for which every line has a reflection within its
+    tolerance; line by line, so the [C, R] work shrinks as candidates fail."""
+    for q, tol in zip(q_obs, tol_q, strict=True):
+        if cand.size == 0:
+            break
+        q_calc = cand @ rows.T  # [C, R]
+        cand = cand[np.any(np.abs(q_calc - q) <= tol, axis=1)]
+    return cand
 
 
 def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
@@ -115,8 +124,9 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
 
     seed_rows, _ = _rows(system, {"cubic": 4, "tetragonal": 3, "orthorhombic": 2}[system])
     full_rows, full_hkl = _rows(system, {"cubic": 8, "tetragonal": 8, "orthorhombic": 6}[system])
-    screen_rows = full_rows[np.all(full_rows <= 16, axis=1)]  # index ≤ 4: enough for the first lines
-    seed_lines = min(n, {1: 4, 2: 6, 3: 5}[n_par])
+    screen_rows = full_rows[np.max(full_hkl, axis=1) <= 5]  # index ≤ 5: enough for the first lines
+    # Every line must index, so the seeds can come from the first few lines.
+    seed_lines = min(n, {1: 4, 2: 5, 3: 4}[n_par])
 
     # Every way of giving n_par of the first lines low-index hkl → a cell (batched solves).
     picks = np.array(list(itertools.product(range(len(seed_rows)), repeat=n_par)))
@@ -131,12 +141,9 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
     cand = np.concatenate(cells)
     # Positive, and no axis beyond 40 Å: more than a handful of lab lines can fix.
     cand = cand[np.all(cand > 1 / 40.0**2, axis=1)]
-    # Quick screen: the seed lines must all index (chunks bound the [C, n, R] work array).
-    kept = []
-    for start in range(0, len(cand), 4096):
-        chunk = cand[start:start + 4096]
-        _, ok = _assign(q_obs[:seed_lines], tol_q[:seed_lines], screen_rows, chunk)
-        kept.append(chunk[ok.all(axis=1)])
+    # Quick screen: the first lines must all index (chunks bound the [C, R] work array).
+    kept = [_screen(cand[start:start + 4096], q_obs[:seed_lines + 2], tol_q[:seed_lines + 2], screen_rows)
+            for start in range(0, len(cand), 4096)]
     cand = np.concatenate(kept) if kept else cand[:0]
     if cand.size == 0:
         return None
@@ -164,7 +171,17 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
         if np.unique(np.round(q_calc[idx], 9)).size < n:
             continue  # …or two hkl with the same Q (one reflection)
         q_n = q_obs.max()
-        n_calc = int(np.unique(np.round(q_calc[q_calc <= q_n * (1 + 1e-9) + tol_q.max()], 9)).size)
+        # Body-centring (h+k+l even, ≡ the parity of the row sum) halves the reflections a cell
+        # allows; count only those when every indexed line obeys it.
+        # (M itself counts the primitive lattice, which also prefers the smaller of two cells that
+        # index the same lines, a over a√2.)
+        reachable = q_calc <= q_n * (1 + 1e-9) + tol_q.max()
+        n_calc = int(np.unique(np.round(q_calc[reachable], 9)).size)
+        if system != "cubic":
+            if np.all(full_rows[idx].sum(axis=1) % 2 == 0):
+                reachable &= full_rows.sum(axis=1) % 2 == 0
+            if n < MIN_OBSERVED_FRACTION * np.unique(np.round(q_calc[reachable], 9)).size:
+                continue  # a cell with free axes that predicts far more lines than are seen fits by chance
         eps = float(np.mean(np.abs(dq)))
         m_n = float(q_n / (2 * max(eps, 1e-12) * max(n_calc, 1)))
         if m_n < MIN_M[system]:
