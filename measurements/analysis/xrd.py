@@ -407,6 +407,14 @@ MAX_SCANS_PER_FILE = 24  # analysed one by one; more is a map or a series to exp
 
 
 def _one(parsed, params) -> AnalysisResult:
+    try:
+        return _analyse_one(parsed, params)
+    except AnalysisError as exc:
+        name = parsed.label if parsed.source or parsed.metadata.get("label") else None
+        raise AnalysisError(f"{name}: {exc}" if name and not str(exc).startswith(name) else str(exc)) from None
+
+
+def _analyse_one(parsed, params) -> AnalysisResult:
     wavelength, source, warnings = _wavelength(parsed, params)
     metadata = parsed.metadata
     if "kalpha2_a" not in metadata and "radiation" not in metadata:
@@ -432,7 +440,7 @@ def xrd(inputs, params) -> AnalysisResult:
     scans = parsed.samples
     if not scans:
         if parsed.metadata.get("scans_in_file", 1) > 1:  # a parser that counted scans but kept one
-            raise AnalysisError(f"the file holds {parsed.metadata['scans_in_file']} scans and only one was read: "
+            raise AnalysisError(f"{parsed.label}: the file holds {parsed.metadata['scans_in_file']} scans and only one was read: "
                                 "export each scan on its own")
         return _one(parsed, params)
     # Several scans: one result per scan (the multi-sample shape of analysis/base.py), unless the
@@ -442,11 +450,11 @@ def xrd(inputs, params) -> AnalysisResult:
     ranges = {(round(float(s.data["two_theta_deg"].iloc[0]), 2), round(float(s.data["two_theta_deg"].iloc[-1]), 2))
               for s in scans}
     if moved and len(ranges) == 1:
-        raise AnalysisError(f"the file holds {n} scans over the same 2θ range with {', '.join(moved)} stepped "
+        raise AnalysisError(f"{parsed.label}: the file holds {n} scans over the same 2θ range with {', '.join(moved)} stepped "
                             "between them: a reciprocal-space map or tilt series, not a powder pattern — "
                             "LEDger does not analyse maps; export one 2θ scan")
     if n > MAX_SCANS_PER_FILE:
-        raise AnalysisError(f"the file holds {n} scans: more than the {MAX_SCANS_PER_FILE} analysed one by one — "
+        raise AnalysisError(f"{parsed.label}: the file holds {n} scans: more than the {MAX_SCANS_PER_FILE} analysed one by one — "
                             "export the scans you need separately")
     top = AnalysisResult(method=METHOD, version=VERSION)
     for scan in scans:
@@ -462,7 +470,7 @@ def xrd(inputs, params) -> AnalysisResult:
                         + (f" ({', '.join(moved)} differ between them)" if moved else "")
                         + f": each is analysed on its own ({done} gave metrics)")
     if not done:
-        raise AnalysisError(f"none of the {n} scans gave a number: " + "; ".join(
+        raise AnalysisError(f"{parsed.label}: none of the {n} scans gave a number: " + "; ".join(
             f"{r.sample}: {r.error}" for r in top.samples))
     top.parameters = {"scans": n}
     return top
