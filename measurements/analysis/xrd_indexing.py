@@ -124,7 +124,7 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
 
     seed_rows, _ = _rows(system, {"cubic": 4, "tetragonal": 3, "orthorhombic": 2}[system])
     full_rows, full_hkl = _rows(system, {"cubic": 8, "tetragonal": 8, "orthorhombic": 6}[system])
-    screen_rows = full_rows[np.max(full_hkl, axis=1) <= 5]  # index ≤ 5: enough for the first lines
+    screen_rows = full_rows[np.max(full_hkl, axis=1) <= (4 if n_par == 3 else 5)]  # enough for the first lines
     # Every line must index, so the seeds can come from the first few lines.
     seed_lines = min(n, {1: 4, 2: 5, 3: 4}[n_par])
 
@@ -142,7 +142,9 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
     # Positive, and no axis beyond 40 Å: more than a handful of lab lines can fix.
     cand = cand[np.all(cand > 1 / 40.0**2, axis=1)]
     # Quick screen: the first lines must all index (chunks bound the [C, R] work array).
-    kept = [_screen(cand[start:start + 4096], q_obs[:seed_lines + 2], tol_q[:seed_lines + 2], screen_rows)
+    # Lines past the seeds first: a seed line indexes by construction for most candidates.
+    order = [*range(seed_lines, min(n, seed_lines + 3)), *range(seed_lines)]
+    kept = [_screen(cand[start:start + 4096], q_obs[order], tol_q[order], screen_rows)
             for start in range(0, len(cand), 4096)]
     cand = np.concatenate(kept) if kept else cand[:0]
     if cand.size == 0:
