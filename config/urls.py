@@ -9,5 +9,5 @@ urlpatterns = [
     path("samples/", include("samples.urls")),
     path("devices/", include("devices.urls")),
     path("measurements/", include("measurements.urls")),
-    path("", include("core.urls")),
+    path("", include("portal.urls")),
 ]

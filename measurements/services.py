@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.access import can_see
+from core.errors import DomainError
 from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
@@ -57,7 +58,7 @@ SHAPE_TO_KIND = {"jlv": "jlv", "lifetime": "lifetime", "decay": "trpl", "xrd": "
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")
 
 
-class IngestError(ValueError):
+class IngestError(DomainError):
     """Refused upload; ``code`` lets the API pick the HTTP status."""
 
     def __init__(self, message: str, code: str = "invalid", field: str | None = None):

@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from core.demo import _chemicals, _recipes
+from portal.demo import _chemicals, _recipes
 from recipes.chemistry import ChemistryError
 from recipes.chemistry_bridge import molar_mass_from_formula
 from recipes.models import Chemical
