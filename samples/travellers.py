@@ -28,9 +28,10 @@ from measurements.models import Aggregate, DerivedMetric, MetricScope
 from measurements.models import Plot as PlotRow
 from measurements.selectors import metric_sort_key
 from recipes.models import RecipeParameter, RecipeStep
-from recipes.stoichiometry import format_value, library_from_db, run_composition
+from recipes.stoichiometry import format_value, library_from_db
 
 from .models import ProcessRun, RunStatus, RunValue, Sample, SampleKind
+from .stoichiometry import run_composition
 from .traveller import (
     ChemicalRow,
     Condition,
