@@ -7,3 +7,10 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = "LEDger portal"
+
+    def ready(self):
+        from samples.panels import register_sample_panel
+
+        from .panels import measurement_panel
+
+        register_sample_panel(measurement_panel)
