@@ -155,9 +155,12 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
 
 
 def enqueue(file_id: int) -> None:
-    from .tasks import analyze_measurement_file
+    # By name through the Celery app, so services never import tasks (tasks import services);
+    # MeasurementsConfig.ready imports tasks, so the name is registered in every process.
+    from celery import current_app
 
-    transaction.on_commit(lambda: analyze_measurement_file.delay(file_id))
+    task = current_app.tasks["measurements.tasks.analyze_measurement_file"]
+    transaction.on_commit(lambda: task.delay(file_id))
 
 
 # --- processing ------------------------------------------------------------------------------
