@@ -9,16 +9,17 @@ Steps
 3. Kα2: when the file says the beam is Kα1+Kα2 (xrdml ``K-Alpha``, Rigaku wave type ``Ka``, a
    Bruker tube with a Kα2/Kα1 ratio > 0), Kα2 is stripped (Rachinger, J. Sci. Instrum. 25 (1948)
    254) with the file's λ₂ and ratio. Whatever remains, and every resolved doublet of a tube the
-   file does not describe, is paired: a peak where Kα2 of a stronger one falls, at 0.2–0.8 of its
-   height, is that reflection's Kα2 line and not a reflection of its own.
+   file does not describe, is paired: a peak at a stronger one's Kα2 angle with 0.2–0.8 of its
+   height, or at its Kβ angle with ≤ 0.3, is that reflection's satellite line, not a reflection.
 4. Background: iterative clipping of a wide running median (the SNIP idea, Ryan et al. NIM B 34
    (1988) 396, simplified); peaks: local maxima above 5σ of Poisson noise (σ = √counts).
 5. Each peak is fitted with a pseudo-Voigt on a linear background: 2θ, FWHM (°), height;
    d = λ / (2 sin θ) (Bragg).
-6. Indexing (``xrd_indexing``): cubic, then tetragonal, then orthorhombic — the first system whose
-   best cell indexes every line within 0.05° 2θ, with no reflection used twice and de Wolff
-   M(N) ≥ 10 (20 for orthorhombic) gives ``lattice_constant`` (a; ``lattice_constant_c``/``_b``
-   for lower symmetry). A (0k0) series of a quasi-2D film (1/d = k/d₀, d₀ ≥ 10 Å, ≥ 3 orders)
+6. Indexing (``xrd_indexing``), fewest parameters first: cubic, a one-direction series, then
+   tetragonal, then orthorhombic. A cell is reported only when every line indexes within 0.05°
+   2θ, no reflection is used twice, de Wolff M(N) ≥ 10 (20 for orthorhombic) and a cell with free
+   axes shows ≥ 40 % of its reflections: ``lattice_constant`` (a; ``lattice_constant_c``/``_b``).
+   A (0k0) series of a quasi-2D film (1/d = k/d₀, d₀ ≥ 10 Å, ≥ 3 orders from the first or second)
    gives ``layer_spacing``. Otherwise no cell metric: the peak list and d-spacings with a warning.
 7. Scherrer size of the first peak: D = K·λ / (β·cos θ) (Langford & Wilson, J. Appl. Cryst. 11
    (1978) 102), β² = FWHM² − FWHM_inst² (Gaussian). No size when the peak is not wider than the
@@ -32,8 +33,6 @@ Metrics: ``d_spacing`` (Å, first peak; the full peak list in its extra), ``latt
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import curve_fit
@@ -46,11 +45,6 @@ from .registry import AnalysisSpec, Param, Role, register_analysis
 from .xrd_indexing import MIN_LINES, TWO_THETA_TOL_DEG, best_cubic_misfit, index_lines, layer_series
 
 METHOD, VERSION = "xrd.peaks", "2.0"
-# h²+k²+l² values reachable by integers, with one hkl for labels (7, 15 are not sums of 3 squares).
-CUBIC_N = {n: hkl for n, hkl in sorted(
-    {h * h + k * k + m * m: (h, k, m) for h, k, m in itertools.product(range(4, -1, -1), repeat=3)
-     if h >= k >= m and h * h + k * k + m * m > 0}.items())}
-
 # A pattern is a 1D scan: 200 000 points is 0.0005° steps over 100°, far beyond any lab or
 # synchrotron powder scan. Finer than 1e-4° is a corrupt axis (or a unit mistake), not a scan.
 MAX_POINTS = 200_000
