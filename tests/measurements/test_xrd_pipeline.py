@@ -3,6 +3,7 @@ reason, including the binary Bruker/Rigaku formats."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from measurements.models import Analysis, DerivedMetric, FileStatus
@@ -63,3 +64,18 @@ def test_refusals_fail_the_file_with_the_reason(data_dir, demo, name, reason):
     assert mf.status == FileStatus.FAILED
     assert reason in mf.failure_reason and name in mf.failure_reason
     assert not current(demo["film"], "d_spacing").exists()
+
+
+def test_a_multi_range_file_is_stored_and_a_map_fails_with_its_scan_count(demo):
+    from tests.measurements.test_xrd_honesty import CUBIC_LINES, _xrdml, cubic_d, pattern
+
+    x, y = pattern(cubic_d(6.0, CUBIC_LINES[:4]), [4000] * 4, step=0.02)
+    cut = np.searchsorted(x, 22.0)
+    ranges = _xrdml([(x[0], x[cut - 1], y[:cut], 0.0), (x[cut], x[-1], y[cut:], 0.0)])
+    mf = measurement_file_ingest(content=ranges, filename="ranges.xrdml", sample=demo["film"]).file
+    mf.refresh_from_db()
+    assert (mf.kind, mf.status) == ("xrd", FileStatus.DONE)  # per-scan results; the file itself has no number
+    rsm = _xrdml([(x[0], x[-1], y, off) for off in (-0.2, 0.0, 0.2)])
+    mf = measurement_file_ingest(content=rsm, filename="map.xrdml", sample=demo["film"]).file
+    mf.refresh_from_db()
+    assert mf.status == FileStatus.FAILED and "3 scans" in mf.failure_reason and "map.xrdml" in mf.failure_reason
