@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.access import can_see
+from core.errors import DomainError
 from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
@@ -71,7 +72,7 @@ NO_ANALYSIS = (MeasurementKind.IMAGE, MeasurementKind.OTHER)
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")
 
 
-class IngestError(ValueError):
+class IngestError(DomainError):
     """Refused upload; ``code`` lets the API pick the HTTP status."""
 
     def __init__(self, message: str, code: str = "invalid", field: str | None = None):
@@ -288,9 +289,15 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
 def enqueue(file_id: int) -> None:
     """Send the task once the row is committed. A broker that is down does not fail the upload:
     the row stays ``queued`` without ``enqueued_at`` and the sweep sends it (outbox)."""
-    from .tasks import analyze_measurement_file
+    transaction.on_commit(lambda: _send(_analysis_task(), file_id))
 
-    transaction.on_commit(lambda: _send(analyze_measurement_file, file_id))
+
+def _analysis_task():
+    # By name through the Celery app, so services never import tasks (tasks import services);
+    # MeasurementsConfig.ready imports tasks, so the name is registered in every process.
+    from celery import current_app
+
+    return current_app.tasks["measurements.tasks.analyze_measurement_file"]
 
 
 def _send(task, file_id: int) -> bool:
@@ -398,8 +405,7 @@ def sweep_files() -> dict[str, int]:
       older than ``LEDGER_REQUEUE_AFTER_S``, or whose message is older than the stale threshold
       (lost with a broker restart), is sent again. A duplicate message is harmless: the claim is
       a conditional UPDATE and the second delivery finds the file done."""
-    from .tasks import analyze_measurement_file
-
+    analyze_measurement_file = _analysis_task()
     now = timezone.now()
     stale = now - timedelta(seconds=settings.LEDGER_STALE_CLAIM_S)
     counts = {"requeued": 0, "failed": 0, "sent": 0}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parsers import ParsedData, ParseError, parse_bytes
+from ..parsers import SHAPE_NAMES, ParsedData, ParseError, parse_bytes
 from .base import AnalysisError, AnalysisResult
 from .limits import check_parsed
 
@@ -129,8 +129,9 @@ def parse_inputs(kind: str, files: dict[str, list[tuple[str, bytes]]],
             # error can say what the file looked like instead of "unknown format".
             data = parse_bytes(content, filename=name, options=opts, shape=role.shapes[0] if len(role.shapes) == 1 else None)
             if data.shape not in role.shapes:
-                raise AnalysisError(f"{name}: read as {data.shape} ({data.format}), but {kind} needs "
-                                    f"{' or '.join(role.shapes)} for its {role.name} input")
+                wanted = " or ".join(SHAPE_NAMES[s] for s in role.shapes)
+                raise AnalysisError(f"{name}: this is {SHAPE_NAMES[data.shape]} (read as {data.format}), "
+                                    f"not {wanted}: {kind} needs {wanted} for its {role.name} input")
             check_parsed(data)
             parsed.append(data)
         inputs[role.name] = parsed
