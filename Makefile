@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt clients/ledger-client/pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
