@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from ledger_client import Client, Refused
 
 from .live import ledger_cmd

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ledger_client.rules import RulesError, Waiting, load_rules
 
 RULES = """

@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from ledger_client import Client, verify_webhook
 
 from .live import free_port, wait_until
@@ -121,7 +120,7 @@ def test_events_arrive_signed_and_failures_are_retried_then_the_hook_is_disabled
 
     # Retries: two failures, then success on the third attempt, each wait longer than the last.
     wait_until(lambda: len(flaky.requests) >= 3, 60, "three attempts at the flaky receiver")
-    gaps = [b["at"] - a["at"] for a, b in zip(flaky.requests, flaky.requests[1:])]
+    gaps = [b["at"] - a["at"] for a, b in zip(flaky.requests, flaky.requests[1:], strict=False)]
     assert gaps[0] >= 0.4 and gaps[1] >= 0.8 and gaps[1] > gaps[0], gaps  # backoff 0.5 s, then 1 s
     assert len({r["headers"]["X-Ledger-Delivery"] for r in flaky.requests[:3]}) == 1  # one delivery, three attempts
     with server.api(server.info["lead_token"]) as api:

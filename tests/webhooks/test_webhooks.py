@@ -8,7 +8,7 @@ from django.db import transaction
 
 from core import events
 from tests.api import factories as f
-from tests.api.conftest import client_for, error_of, world  # noqa: F401 — fixtures
+from tests.api.conftest import error_of
 from webhooks import services
 from webhooks.models import Delivery, Webhook
 
@@ -54,7 +54,7 @@ def test_backoff_doubles_and_is_capped(settings):
     assert [services.backoff_s(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
-def test_api_is_per_project_and_closed_to_instruments(world, client_for):  # noqa: F811
+def test_api_is_per_project_and_closed_to_instruments(world, client_for):
     alice, bob, station = client_for(world.alice), client_for(world.bob), client_for(world.station)
     made = alice.post("/api/v1/webhooks/", {"project": "alpha", "url": "https://bot.lab/x", "events": ["analysis.done"]},
                       format="json")
@@ -74,7 +74,7 @@ def test_api_is_per_project_and_closed_to_instruments(world, client_for):  # noq
     assert Webhook.objects.count() == 1
 
 
-def test_station_rules_endpoint(world, client_for):  # noqa: F811
+def test_station_rules_endpoint(world, client_for):
     from django.core.exceptions import ValidationError
 
     from stations.services import station_rules_set
