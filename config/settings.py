@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "measurements",
     "stations",
     "webhooks",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ class WebhooksConfig(AppConfig):
         from core import events
         from core.access import PROJECT_PATH
 
-        from . import services
+        from . import services, tasks  # noqa: F401 — tasks: registered by name for services.enqueue
 
         # Access rules for this app's rows, registered from above (core never imports webhooks).
         PROJECT_PATH.setdefault("webhooks.webhook", "project")

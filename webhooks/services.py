@@ -127,10 +127,17 @@ def on_event(name: str, **payload: Any) -> list[Delivery]:
     return deliveries
 
 
-def enqueue(delivery_id: int) -> None:
-    from .tasks import deliver_webhook
+def _task(name: str):
+    # By name through the Celery app, so services never import tasks (tasks import services);
+    # WebhooksConfig.ready imports tasks, so the names are registered in every process.
+    from celery import current_app
 
-    transaction.on_commit(lambda: deliver_webhook.delay(delivery_id))
+    return current_app.tasks[f"webhooks.tasks.{name}"]
+
+
+def enqueue(delivery_id: int) -> None:
+    task = _task("deliver_webhook")
+    transaction.on_commit(lambda: task.delay(delivery_id))
 
 
 # --- delivery ----------------------------------------------------------------------------------
@@ -222,8 +229,7 @@ def _notify_disabled(hook: Webhook) -> None:
 def send_due_deliveries() -> int:
     """Beat: send what is due and was not sent (a lost message, or tasks run in-process, which
     do not wait for a retry). The claim keeps a delivery from being sent twice."""
-    from .tasks import deliver_webhook
-
+    deliver_webhook = _task("deliver_webhook")
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.LEDGER_WEBHOOK_TIMEOUT_S + 60)
     due = (Q(status=DeliveryStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))

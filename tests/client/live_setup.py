@@ -28,7 +28,7 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  #
 
 def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
-    from core.demo import load_demo
+    from portal.demo import load_demo
 
     demo = load_demo()
     from devices.models import Pixel
