@@ -108,6 +108,9 @@ class KindGuess:
 
 
 # Words in a spectrum's metadata or column names that say it is not an emission spectrum.
+# A parser's PL hint at least this sure (a PL-only format, "emission" scan words) makes a PL guess
+# confident; a bare two-column spectrum (≈ 0.2–0.5) stays a guess that never replaces metrics.
+PL_HINT_CONFIDENT = 0.6
 NOT_EMISSION_WORDS = ("transmi", "%t", "absorb", "reflect", "raman", "cm-1", "cm^-1", "1/cm", "cm⁻¹")
 
 
@@ -119,28 +122,34 @@ def _spectrum_text(parsed: ParsedData) -> str:
 
 
 def guess_kind(parsed: ParsedData, *, pixel: Pixel | None, sample: Sample) -> KindGuess:
-    """Kind from the parsed content and the target (issue 11 "kind guessing")."""
-    meta = parsed.metadata or {}
-    hint = str(meta.get("kind_hint") or "").lower()
-    evidence = str(meta.get("kind_evidence") or meta.get("evidence") or "")
-    if hint in MeasurementKind.values:
-        if parsed.shape == "spectrum" and hint == MeasurementKind.PL and (pixel is not None or sample.kind == SampleKind.DEVICE):
-            hint = MeasurementKind.EL  # the emission of a device is its EL, whatever the header calls it
-        return KindGuess(hint, True, evidence or f"the parser read it as {MeasurementKind(hint).label}")
-    if hint:  # the parser knows what it is and that it is nothing we analyse (Raman, transmission …)
-        return KindGuess(MeasurementKind.OTHER, True, evidence or f"read as {hint}, which LEDger does not analyse")
+    """Kind from the parsed content and the target (issue 11 "kind guessing").
+
+    The parser's ``metadata["kind_hint"]`` (``measurements.parsers.base.kind_hint``: kinds best
+    first, a confidence, the evidence words) says what the content is; the target only decides
+    between PL and EL for an emission spectrum. A hint with no kinds means no LEDger analysis fits
+    (Raman, transmission …): the file is stored as ``other`` with the parser's reason."""
+    hint = (parsed.metadata or {}).get("kind_hint") or {}
+    kinds = [k for k in hint.get("kinds", []) if k in MeasurementKind.values]
+    confidence = float(hint.get("confidence") or 0.0)
+    evidence = "; ".join(str(e) for e in hint.get("evidence", []) if e) or f"read by {parsed.format} as {parsed.shape}"
+    on_device = pixel is not None or sample.kind == SampleKind.DEVICE
+    if hint and not hint.get("kinds"):
+        reason = hint.get("reason") or "the content is nothing LEDger analyses"
+        return KindGuess(MeasurementKind.OTHER, True, f"{reason} ({evidence}); give its kind to analyse it")
     if parsed.shape != "spectrum":
-        kind = SHAPE_TO_KIND.get(parsed.shape)
+        kind = kinds[0] if kinds else SHAPE_TO_KIND.get(parsed.shape)
         if kind is None:
             return KindGuess(MeasurementKind.OTHER, True, f"a {parsed.shape} file: give its kind to analyse it")
-        return KindGuess(kind, True, f"read by {parsed.format} as {parsed.shape}")
-    text = _spectrum_text(parsed)
-    if any(word in text for word in NOT_EMISSION_WORDS):
+        return KindGuess(kind, True, evidence)
+    if any(word in _spectrum_text(parsed) for word in NOT_EMISSION_WORDS) or (kinds and not set(kinds) & {"pl", "el"}):
         return KindGuess(MeasurementKind.OTHER, True,
-                         f"a {parsed.format} spectrum whose axes say transmission, absorbance or Raman, not emission; "
-                         "give its kind (absorbance) to analyse it")
-    if pixel is not None or sample.kind == SampleKind.DEVICE:
+                         f"a {parsed.format} spectrum whose axes say transmission, absorbance or Raman, not emission "
+                         f"({evidence}); give its kind (absorbance) to analyse it")
+    if on_device:
+        # The emission of a device is its EL, whatever the header calls it.
         return KindGuess(MeasurementKind.EL, True, f"a spectrum uploaded to device {pixel.label if pixel else sample.label}")
+    if kinds and kinds[0] == MeasurementKind.PL and confidence >= PL_HINT_CONFIDENT:
+        return KindGuess(MeasurementKind.PL, True, evidence)
     return KindGuess(MeasurementKind.PL, False,
                      f"a spectrum on {sample.label} with no header word saying PL: guessed PL from the shape only")
 

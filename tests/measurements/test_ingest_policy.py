@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from measurements.analysis.registry import run
 from measurements.models import Analysis, DerivedMetric, FileStatus, MeasurementFile
-from measurements.parsers import ParsedData
+from measurements.parsers import ParsedData, kind_hint
 from measurements.services import IngestError, guess_kind, measurement_file_ingest
 from tests.api import factories as f
 
@@ -58,8 +58,8 @@ def test_a_transmission_or_raman_spectrum_never_becomes_pl(film):
         guess = guess_kind(parsed, pixel=None, sample=film)
         assert guess.kind == "other" and guess.confident, parsed.data.columns.tolist()
         assert "not emission" in guess.evidence
-    hint = guess_kind(_spectrum(["wavelength_nm", "intensity_counts"], {"kind_hint": "absorbance",
-                                                                          "kind_evidence": "header 'Abs'"}),
+    hint = guess_kind(_spectrum(["wavelength_nm", "intensity_counts"], {"kind_hint": kind_hint(["absorbance"], 0.9,
+                                                                                                   "header 'Abs'")}),
                       pixel=None, sample=film)
     assert (hint.kind, hint.confident, hint.evidence) == ("absorbance", True, "header 'Abs'")
 
