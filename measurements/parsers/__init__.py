@@ -252,6 +252,15 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
     decoded = try_decode(content)
     text, encoding = decoded if decoded else (None, "binary")
     evidence: tuple[str, ...] = ()
+    if not format and options and options.get("columns") and text is not None:
+        # A column map says "read this as a table with these columns": the delimited reader of
+        # the shape asked for (or the one the mapped columns describe) reads it, whatever else
+        # might claim the file (an odd Cary or spectrum export rescued by naming its columns).
+        from .delimited import shape_for_columns
+
+        wanted = shape or shape_for_columns([str(t) for t in options["columns"].values()])
+        if wanted and f"delimited_{wanted}" in parsers():
+            format = f"delimited_{wanted}"
     if format:
         try:
             parser = parsers()[format]
