@@ -38,6 +38,7 @@ _BUILTIN_MODULES: list[str] = [
     "xrd_formats",  # Bruker .xy with quoted header, PANalytical .xrdml, Rigaku .ras
     "ta_matrix",  # Surface Xplorer-style delay x wavelength CSV
     "uvvis",  # Cary/Shimadzu/JASCO/PerkinElmer, Avantes raw with dark/reference
+    "spectra",  # HORIBA LabSpec (Raman or PL), QYB LuQY Pro absolute PL
 ]
 
 # Shape → the kinds it can be when a parser gives no hint (the ingest service decides).

@@ -98,8 +98,16 @@ class Column:
     note: str = ""  # where the unit was read when not in the header (the preamble)
 
 
+# LEDger's own canonical names carry their unit after an underscore: wavelength_nm, time_ns.
+_CANONICAL_SUFFIX = re.compile(r"^(?P<name>[A-Za-z]+(?:_[A-Za-z]+)*?)_(?P<unit>nm|ns|ps|v|a|ma|h|counts|cd_m2|ma_cm2)$")
+
+
 def _split_name_unit(header: str) -> tuple[str, str]:
     header = header.strip().strip('"').strip("'")
+    m = _CANONICAL_SUFFIX.match(header)
+    if m and header in CANONICAL:
+        unit = {"cd_m2": "cd/m2", "ma_cm2": "mA/cm2"}.get(m["unit"], m["unit"])
+        return m["name"], unit
     m = _UNIT_IN_NAME.match(header)
     if m:
         return m["name"].strip(), m["unit"].strip()
