@@ -39,6 +39,7 @@ _BUILTIN_MODULES: list[str] = [
     "ta_matrix",  # Surface Xplorer-style delay x wavelength CSV
     "uvvis",  # Cary/Shimadzu/JASCO/PerkinElmer, Avantes raw with dark/reference
     "spectra",  # HORIBA LabSpec (Raman or PL), QYB LuQY Pro absolute PL
+    "binary",  # .xlsx workbooks (J-L-V sweeps …) and LabVIEW .tdms logs, read as tables
 ]
 
 # Shape → the kinds it can be when a parser gives no hint (the ingest service decides).

@@ -107,7 +107,11 @@ class PicoQuantHistogramParser(Parser):
         extra = {}
         if n_curves > 1:
             extra["curves"] = pd.DataFrame(counts, columns=[f"curve_{i}" for i in range(n_curves)])
-        return ParsedData(format=self.name, shape=self.shape, data=data, metadata=metadata, extra=extra)
+        parsed = ParsedData(format=self.name, shape=self.shape, data=data, metadata=metadata, extra=extra)
+        parsed.set_axes(x=axis("time", "ns", source="read", evidence=f"#ns/bin {ns_per_bin:g}"),
+                        y=axis("counts", "counts", source="format", evidence="#counts"))
+        parsed.metadata["kind_hint"] = kind_hint(["trpl"], 0.95, "PicoQuant histogram header")
+        return parsed
 
 
 _TIME_HEADER = re.compile(r"^\s*(time|t|delay|bins?|channel\s*time)\s*[\[(]\s*(fs|ps|ns|us|µs|μs|ms|s)\s*[\])]\s*$", re.I)
