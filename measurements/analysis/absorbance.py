@@ -324,7 +324,7 @@ def analyse_spectrum(parsed: ParsedData, params: dict[str, Any]) -> tuple[Analys
     od_at_nm = params["od_wavelength_nm"]
     if not wavelength_nm[0] <= od_at_nm <= wavelength_nm[-1]:
         result.warnings.append(f"{name}: no optical density: od_wavelength_nm = {od_at_nm:g} nm is outside the "
-                               f"recorded range {wavelength_nm[0]:g}–{wavelength_nm[-1]:g} nm; set od_wavelength_nm "
+                               f"recorded range {wavelength_nm[0]:.0f}–{wavelength_nm[-1]:.0f} nm; set od_wavelength_nm "
                                "to a wavelength inside it")
     else:
         i = int(np.searchsorted(wavelength_nm, od_at_nm))

@@ -104,8 +104,10 @@ def unit_warnings(parsed: Any, axes: tuple[str, ...] | None = None) -> list[str]
             continue
         what = f"the {name} axis" if name in ("x", "y") else f"column {name}"
         why = f" ({a['evidence']})" if a.get("evidence") else ""
-        out.append(f"{parsed.label}: the unit of {what} is not stated in the file; {a['quantity']} in "
-                   f"{a['unit']} assumed{why}. If that is wrong, give the columns and units with a column map")
+        taken = (f"read as {a['quantity']} in {a['written']} and converted to {a['unit']}"
+                 if a.get("converted") and a.get("written") else f"{a['quantity']} in {a['unit']} assumed")
+        out.append(f"{parsed.label}: the unit of {what} is not stated in the file; {taken}{why}. "
+                   "If that is wrong, give the columns and units with a column map")
     return out
 
 

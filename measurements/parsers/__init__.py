@@ -271,7 +271,18 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
                                 filename=filename) from None
         confidence = 1.0
     else:
-        found = rank(content, shape=shape, text=text) or (rank(content, text=text) if shape else [])
+        found = rank(content, text=text)
+        if shape:
+            # The shape asked for first — unless its readers claim the file only weakly and another
+            # reader knows it for what it is (a PerkinElmer %T file asked for as a PL spectrum):
+            # then that reading wins, so the caller can say "this is an absorbance spectrum".
+            # (The delimited readers answering for each other — a J-V table asked for as J-L-V —
+            # are one reader: its own parse gives the reason, "no luminance or photodiode column".)
+            own = [c for c in found if c.parser.shape == shape]
+            same_reader = own and found[0].parser.name.startswith("delimited_") and \
+                own[0].parser.name.startswith("delimited_")
+            if own and (same_reader or not (found[0].confidence >= 0.8 and own[0].confidence < 0.5)):
+                found = own
         if not found:
             if text is None:
                 raise UnknownFormat(_binary_reason(content), filename=filename)

@@ -73,7 +73,7 @@ SHAPES = ("spectrum", "jlv", "lifetime", "decay", "xrd", "ta_matrix", "absorbanc
 SHAPE_NAMES = {"spectrum": "a spectrum", "jlv": "a J-L-V sweep", "lifetime": "a luminance-vs-time lifetime log",
                "decay": "a TCSPC decay", "xrd": "a diffraction pattern",
                "ta_matrix": "a transient-absorption matrix", "absorbance": "an absorbance/transmission spectrum",
-               "jv": "a current-voltage (J-V) table without light output"}
+               "jv": "a current-voltage (J-V) table with no luminance or photodiode column (a solar cell?)"}
 
 # Where an axis unit came from. Only "assumed" is a caveat (a warning on the analysis).
 UNIT_SOURCES = ("read", "format", "option", "assumed")
