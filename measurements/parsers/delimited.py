@@ -291,6 +291,17 @@ def _remaining_rows(lines: list[str], start: int) -> int:
     return sum(1 for line in lines[start:] if line.strip() and not _is_comment(line))
 
 
+def _has_rows(text: str, start: int, wanted: int) -> bool:
+    """At least ``wanted`` data lines from line ``start`` on (stops counting there: sniffs are hot)."""
+    count = 0
+    for i, line in enumerate(text.splitlines()):
+        if i >= start and line.strip() and not _is_comment(line):
+            count += 1
+            if count >= wanted:
+                return True
+    return False
+
+
 def _looks_like_units(parts: list[str]) -> bool:
     if not parts:
         return False
@@ -553,11 +564,10 @@ class _DelimitedBase(Parser):
             return 0.0
         if table.shape == self.shape:
             return table.confidence
-        rows = _remaining_rows(text.splitlines(), table.layout.data_start)
         if table.shape is None and self.shape == "spectrum" and table.layout.n_columns == 2:
             # Plain two columns: maybe a spectrum (checked again in parse); a tiny table is still
             # answered (faintly) so its reason is "3 points: too few", not "unknown format".
-            return 0.2 if rows >= MIN_SPECTRUM_ROWS else 0.05
+            return 0.2 if _has_rows(text, table.layout.data_start, MIN_SPECTRUM_ROWS) else 0.05
         if table.shape is None and table.reason == "no recognised columns" and self.shape in ("jlv", "lifetime"):
             # A table with a header nobody recognises: answer faintly, so that a column mapping
             # given with the upload can still reach parse(), and without one the reason is
