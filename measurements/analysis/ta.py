@@ -34,7 +34,7 @@ from .base import AnalysisError, AnalysisResult, unit_warnings
 from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
-METHOD, VERSION = "ta.bleach", "1.0"
+METHOD, VERSION = "ta.bleach", "1.1"
 
 
 def irf_exp(t: np.ndarray, tau: float, t0: float, sigma: float) -> np.ndarray:
