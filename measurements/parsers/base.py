@@ -10,8 +10,9 @@ Text and binary parsers
     implements ``sniff_bytes(content)`` and ``parse_bytes(content, …)`` instead; it receives the raw
     bytes of the whole file (zip containers such as ``.xlsx``/``.brml``/``.rasx`` keep their
     directory at the end). ``parse_bytes`` in ``measurements.parsers`` ranks both kinds together
-    and picks the most confident. Introduced in branch ``optical`` (issue 11); the XRD readers
-    (Bruker ``.raw``/``.brml``, Rigaku ``.rasx``) use the same contract.
+    and picks the most confident. Introduced in branch ``optical`` (issue 11, commit 938e065); the
+    XRD readers (Bruker ``.raw``/``.brml``, Rigaku ``.rasx``) use the same contract. A binary
+    parser is registered like any other; see ``parsers/binary.py`` for two (``.xlsx``, ``.tdms``).
 
 What a parser reports besides the numbers (``ParsedData.metadata``), so that analyses and the
 ingest service can check the assumptions a number rests on:
