@@ -97,6 +97,13 @@ def test_an_assumed_unit_is_a_warning_not_a_silent_note(data_dir):
     assert any("bare.csv: the unit of the x axis is not stated" in w for w in result.warnings)
 
 
+def test_a_lifetime_time_column_without_unit_is_read_as_hours_with_a_warning(data_dir):
+    text = (data_dir / "public" / "lifetime_1.csv").read_text().replace("Time (h)", "Time")
+    result = one("lifetime", ("rack.csv", text.encode()))
+    assert result.metrics["t50"].unit == "h"
+    assert any("rack.csv: the unit of column time_h is not stated" in w and "h assumed" in w for w in result.warnings)
+
+
 def test_a_cm1_header_gives_no_pl_metric():
     rows = "\n".join(f"{x},{100 * math.exp(-0.5 * ((x - 520) / 5) ** 2):.3f}" for x in range(200, 800))
     content = ("Raman shift (cm-1),Intensity\n" + rows).encode()
