@@ -87,8 +87,8 @@ class Command(BaseCommand):
             if not isinstance(mapping, dict):
                 raise CommandError("--column-map must be a JSON object")
             # {"Vsrc": "voltage_v", …} or {"columns": {…}, "units": {"0": "cm-1", …}}
-            options = mapping if set(mapping) <= {"columns", "units"} and mapping else {"columns": mapping}
-            parse_options = {role: options for role in files}
+            column_options = mapping if set(mapping) <= {"columns", "units"} and mapping else {"columns": mapping}
+            parse_options = {role: column_options for role in files}
         from measurements.analysis.registry import run
 
         try:
