@@ -95,14 +95,43 @@ class AnalysisResult:
         return jsonable(out)
 
 
-def unit_warnings(parsed: Any) -> list[str]:
-    """One warning per axis whose unit the file did not state (``ParsedData.assumed_axes``)."""
+def unit_warnings(parsed: Any, axes: tuple[str, ...] | None = None) -> list[str]:
+    """One warning per axis (or column) whose unit the file did not state
+    (``ParsedData.assumed_axes``); ``axes`` limits it to the ones the analysis uses."""
     out = []
     for name, a in parsed.assumed_axes().items():
+        if axes is not None and name not in axes:
+            continue
+        what = f"the {name} axis" if name in ("x", "y") else f"column {name}"
         why = f" ({a['evidence']})" if a.get("evidence") else ""
-        out.append(f"{parsed.label}: the {name} axis unit is not stated in the file; assumed "
-                   f"{a['quantity']} in {a['unit']}{why}. Check it, or give the columns with a column map")
+        taken = (f"read as {a['quantity']} in {a['written']} and converted to {a['unit']}"
+                 if a.get("converted") and a.get("written") else f"{a['quantity']} in {a['unit']} assumed")
+        out.append(f"{parsed.label}: the unit of {what} is not stated in the file; {taken}{why}. "
+                   "If that is wrong, give the columns and units with a column map")
     return out
+
+
+def analyse_samples(parsed: Any, analyse_one: Any, *, method: str, version: str) -> AnalysisResult:
+    """The result of a multi-sample file: ``analyse_one(sample) -> AnalysisResult`` for each entry
+    of ``parsed.samples``; a sample that raises AnalysisError keeps its reason in ``error``.
+    Fails as a whole only when no sample gives a number."""
+    combined = AnalysisResult(method=method, version=version)
+    titles = [s.metadata.get("sample") or f"sample {k + 1}" for k, s in enumerate(parsed.samples)]
+    for title, sample in zip(titles, parsed.samples, strict=True):
+        try:
+            one = analyse_one(sample)
+        except AnalysisError as exc:
+            one = AnalysisResult(method=method, version=version, error=str(exc))
+        one.sample, one.source = title, parsed.source
+        combined.samples.append(one)
+    failed = [s for s in combined.samples if not s.metrics]
+    if len(failed) == len(combined.samples):
+        raise AnalysisError(f"{parsed.source}: none of its {len(titles)} samples gives a number: "
+                            + "; ".join(f"{s.sample}: {s.error or 'no metric'}" for s in failed))
+    combined.warnings.append(f"{parsed.source}: {len(titles)} samples in one file ({', '.join(titles)}); "
+                             "each has its own result" + (f"; no number from {', '.join(s.sample for s in failed)}"
+                                                          if failed else ""))
+    return combined
 
 
 def jsonable(value: Any) -> Any:

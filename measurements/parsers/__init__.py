@@ -40,6 +40,8 @@ _BUILTIN_MODULES: list[str] = [
     "xrd_formats",  # Bruker .xy with quoted header, PANalytical .xrdml, Rigaku .ras
     "ta_matrix",  # Surface Xplorer-style delay x wavelength CSV
     "uvvis",  # Cary/Shimadzu/JASCO/PerkinElmer, Avantes raw with dark/reference
+    "spectra",  # HORIBA LabSpec (Raman or PL), QYB LuQY Pro absolute PL
+    "binary",  # .xlsx workbooks (J-L-V sweeps …) and LabVIEW .tdms logs, read as tables
 ]
 
 # Shape → the kinds it can be when a parser gives no hint (the ingest service decides).
@@ -254,6 +256,15 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
     decoded = try_decode(content)
     text, encoding = decoded if decoded else (None, "binary")
     evidence: tuple[str, ...] = ()
+    if not format and options and options.get("columns") and text is not None:
+        # A column map says "read this as a table with these columns": the delimited reader of
+        # the shape asked for (or the one the mapped columns describe) reads it, whatever else
+        # might claim the file (an odd Cary or spectrum export rescued by naming its columns).
+        from .delimited import shape_for_columns
+
+        wanted = shape or shape_for_columns([str(t) for t in options["columns"].values()])
+        if wanted and f"delimited_{wanted}" in parsers():
+            format = f"delimited_{wanted}"
     if format:
         try:
             parser = parsers()[format]
@@ -262,7 +273,22 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
                                 filename=filename) from None
         confidence = 1.0
     else:
-        found = rank(content, shape=shape, text=text) or (rank(content, text=text) if shape else [])
+        # Parsers of the shape asked for first: most files are claimed confidently by their own
+        # reader, and ranking every other reader costs more than the parse (bench/bench_led.py).
+        found = rank(content, shape=shape, text=text) if shape else []
+        if not found or found[0].confidence < 0.5:
+            found = rank(content, text=text)
+        if shape:
+            # The shape asked for first — unless its readers claim the file only weakly and another
+            # reader knows it for what it is (a PerkinElmer %T file asked for as a PL spectrum):
+            # then that reading wins, so the caller can say "this is an absorbance spectrum".
+            # (The delimited readers answering for each other — a J-V table asked for as J-L-V —
+            # are one reader: its own parse gives the reason, "no luminance or photodiode column".)
+            own = [c for c in found if c.parser.shape == shape]
+            same_reader = own and found[0].parser.name.startswith("delimited_") and \
+                own[0].parser.name.startswith("delimited_")
+            if own and (same_reader or not (found[0].confidence >= 0.8 and own[0].confidence < 0.5)):
+                found = own
         if not found:
             if text is None:
                 raise UnknownFormat(_binary_reason(content), filename=filename)

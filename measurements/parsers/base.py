@@ -10,8 +10,9 @@ Text and binary parsers
     implements ``sniff_bytes(content)`` and ``parse_bytes(content, …)`` instead; it receives the raw
     bytes of the whole file (zip containers such as ``.xlsx``/``.brml``/``.rasx`` keep their
     directory at the end). ``parse_bytes`` in ``measurements.parsers`` ranks both kinds together
-    and picks the most confident. Introduced in branch ``optical`` (issue 11); the XRD readers
-    (Bruker ``.raw``/``.brml``, Rigaku ``.rasx``) use the same contract.
+    and picks the most confident. Introduced in branch ``optical`` (issue 11, commit 938e065); the
+    XRD readers (Bruker ``.raw``/``.brml``, Rigaku ``.rasx``) use the same contract. A binary
+    parser is registered like any other; see ``parsers/binary.py`` for two (``.xlsx``, ``.tdms``).
 
 What a parser reports besides the numbers (``ParsedData.metadata``), so that analyses and the
 ingest service can check the assumptions a number rests on:
@@ -73,7 +74,7 @@ SHAPES = ("spectrum", "jlv", "lifetime", "decay", "xrd", "ta_matrix", "absorbanc
 SHAPE_NAMES = {"spectrum": "a spectrum", "jlv": "a J-L-V sweep", "lifetime": "a luminance-vs-time lifetime log",
                "decay": "a TCSPC decay", "xrd": "a diffraction pattern",
                "ta_matrix": "a transient-absorption matrix", "absorbance": "an absorbance/transmission spectrum",
-               "jv": "a current-voltage (J-V) table without light output"}
+               "jv": "a current-voltage (J-V) table with no luminance or photodiode column (a solar cell?)"}
 
 # Where an axis unit came from. Only "assumed" is a caveat (a warning on the analysis).
 UNIT_SOURCES = ("read", "format", "option", "assumed")
