@@ -141,7 +141,9 @@ def guess_kind(parsed: ParsedData, *, pixel: Pixel | None, sample: Sample) -> Ki
         if kind is None:
             return KindGuess(MeasurementKind.OTHER, True, f"a {parsed.shape} file: give its kind to analyse it")
         return KindGuess(kind, True, evidence)
-    if any(word in _spectrum_text(parsed) for word in NOT_EMISSION_WORDS) or (kinds and not set(kinds) & {"pl", "el"}):
+    if kinds and kinds[0] not in (MeasurementKind.PL, MeasurementKind.EL):
+        return KindGuess(kinds[0], True, evidence)  # e.g. a spectrum the parser knows as absorbance
+    if any(word in _spectrum_text(parsed) for word in NOT_EMISSION_WORDS):
         return KindGuess(MeasurementKind.OTHER, True,
                          f"a {parsed.format} spectrum whose axes say transmission, absorbance or Raman, not emission "
                          f"({evidence}); give its kind (absorbance) to analyse it")
@@ -602,42 +604,45 @@ def _raw_inputs(plan: Plan) -> dict[str, list[tuple[str, bytes]]]:
     return raw
 
 
-def split_subjects(inputs: dict[str, list[ParsedData]], primary_role: str) -> list[tuple[str, dict[str, list[ParsedData]]]]:
-    """A multi-sample file (Cary CSV: ``metadata["samples"]`` lists the column titles, the first
-    sample in ``data`` and each other in ``extra[title]``) becomes one input set per sample, named
-    by its column title. A one-sample file is one set with the subject ''."""
-    parsed = (inputs.get(primary_role) or [None])[0]
-    names = list((parsed.metadata or {}).get("samples") or []) if parsed is not None else []
-    if parsed is None or len(names) < 2:
-        return [("", inputs)]
-    out = []
-    for k, name in enumerate(names):
-        frame = parsed.data if k == 0 else parsed.extra.get(name)
-        if frame is None:
-            continue
-        one = ParsedData(format=parsed.format, shape=parsed.shape, data=frame,
-                         metadata={**parsed.metadata, "sample": name, "samples": [name]}, source=parsed.source)
-        out.append((str(name)[:120], {**inputs, primary_role: [one]}))
-    return out
-
-
-def _subjects_for(mf: MeasurementFile, plan: Plan,
-                  inputs: dict[str, list[ParsedData]]) -> list[tuple[str, dict[str, list[ParsedData]]]]:
-    primary_role = _first_role(plan.kind)
-    sets = split_subjects(inputs, primary_role)
-    if len(sets) == 1:
-        return sets
-    names = [name for name, _ in sets]
+def _only_sample_column(mf: MeasurementFile, plan: Plan,
+                        inputs: dict[str, list[ParsedData]]) -> dict[str, list[ParsedData]]:
+    """The upload named one sample of a multi-sample file (``sample_column``): analyse that entry of
+    ``ParsedData.samples`` on its own (analysis/base.py: an entry has no samples of its own)."""
     wanted = str((mf.metadata or {}).get("sample_column") or "")
-    if wanted:
-        chosen = [s for s in sets if s[0] == wanted]
-        if not chosen:
-            raise AnalysisError(f"{mf.original_name}: no sample column {wanted!r}; the file holds {', '.join(names)}")
-        return [(wanted, chosen[0][1])]
-    if mf.pixel_id or len(plan.files.get(primary_role, [])) != 1:
-        raise AnalysisError(f"{mf.original_name}: {len(names)} samples in one file ({', '.join(names)}); "
+    role = _first_role(plan.kind)
+    given = inputs.get(role) or []
+    if not wanted or not given:
+        return inputs
+    titles = [s.metadata.get("sample") for s in given[0].samples]
+    if wanted not in titles:
+        held = f"the file holds {', '.join(map(str, titles))}" if titles else "the file holds one sample"
+        raise AnalysisError(f"{mf.original_name}: no sample column {wanted!r}; {held}")
+    return {**inputs, role: [given[0].samples[titles.index(wanted)], *given[1:]]}
+
+
+def _outcomes(mf: MeasurementFile, plan: Plan, params: dict[str, Any],
+              result: AnalysisResult) -> tuple[list[_Outcome], dict[str, str]]:
+    """What to store: the result itself, or one outcome per sample of a multi-sample file (the
+    analysis returns them in ``result.samples``, named by column title or scan), and the samples
+    that gave no number with their reasons."""
+    if not result.samples:
+        return [_Outcome("", result, _inputs_signature(plan, params, "", result.version))], {}
+    titles = [str(s.sample) for s in result.samples]
+    if mf.pixel_id or len(plan.files.get(_first_role(plan.kind), [])) != 1:
+        raise AnalysisError(f"{mf.original_name}: {len(titles)} samples in one file ({', '.join(titles)}); "
                             f"{mf.target_label} takes one — upload it to a sample, or name one with sample_column")
-    return sets
+    outcomes = []
+    for entry in result.samples:
+        if not entry.metrics:
+            continue
+        entry.method = entry.method or result.method
+        entry.version = entry.version or result.version
+        entry.parameters = {**result.parameters, **entry.parameters}
+        entry.warnings = [*result.warnings, *entry.warnings]  # the file's caveats hold for each sample
+        subject = str(entry.sample)[:120]
+        outcomes.append(_Outcome(subject, entry, _inputs_signature(plan, params, subject, entry.version)))
+    failures = {str(e.sample): e.error or "no metric" for e in result.samples if not e.metrics}
+    return outcomes, failures
 
 
 def _inputs_signature(plan: Plan, params: dict[str, Any], subject: str, version: str) -> dict[str, Any]:
@@ -714,20 +719,8 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                 _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
                 return FileStatus.DONE
             inputs = parse_inputs(plan.kind, _raw_inputs(plan), parse_options=_parse_options(plan))
-            outcomes, failures = [], {}
-            subjects = _subjects_for(mf, plan, inputs)
-            for subject, subject_inputs in subjects:
-                try:
-                    result = run_parsed(plan.kind, subject_inputs, params)
-                except AnalysisError as exc:
-                    if len(subjects) == 1:
-                        raise
-                    failures[subject] = str(exc)  # one sample of a multi-sample file: the others still count
-                    continue
-                outcomes.append(_Outcome(subject, result, _inputs_signature(plan, params, subject, result.version)))
-            if not outcomes:
-                raise AnalysisError(f"{mf.original_name}: no sample could be analysed — "
-                                    + "; ".join(f"{name}: {why}" for name, why in failures.items()))
+            result = run_parsed(plan.kind, _only_sample_column(mf, plan, inputs), params)
+            outcomes, failures = _outcomes(mf, plan, params, result)
             if _store_locked(mf, plan, outcomes, force=force):
                 break
             log.info("file %s: its partner files changed while it was analysed; planning again (%d)", file_id, attempt + 1)
