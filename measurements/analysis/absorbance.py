@@ -84,6 +84,8 @@ TAUC_MIN_R_SQUARED = 0.98
 TAUC_MAX_EXTRAPOLATION_EV = 0.05  # the zero crossing may lie this far (or one window width) below the window
 TAUC_MAX_DROP_FRACTION = 0.05  # a dip below the window deeper than this (of its top) is a band
 TAUC_MIN_POINTS = 4
+# Vacuum UV to mid-IR: wider than any UV-Vis-NIR absorbance spectrometer (175–3300 nm typical).
+UVVIS_RANGE_NM = (100.0, 5000.0)
 
 
 def _uniform(wavelength_nm: np.ndarray, absorbance: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -302,6 +304,12 @@ def analyse_spectrum(parsed: ParsedData, params: dict[str, Any]) -> tuple[Analys
     frame = frame[np.isfinite(frame["wavelength_nm"].to_numpy(float))].sort_values("wavelength_nm")
     wavelength_nm = frame["wavelength_nm"].to_numpy(float)
     absorbance = frame["absorbance"].to_numpy(float)
+    if len(wavelength_nm) and (wavelength_nm[0] < UVVIS_RANGE_NM[0] or wavelength_nm[-1] > UVVIS_RANGE_NM[1]):
+        # Energies (hc/λ) and the derivative filters on them are meaningless outside any UV-Vis-NIR
+        # spectrometer's range: a wrong x unit or a damaged axis, not a spectrum to analyse.
+        raise AnalysisError(f"{name}: the wavelength axis runs {wavelength_nm[0]:.4g}–{wavelength_nm[-1]:.4g} nm, outside "
+                            f"the {UVVIS_RANGE_NM[0]:g}–{UVVIS_RANGE_NM[1]:g} nm a UV-Vis-NIR spectrometer records; "
+                            "check the x unit (or give a column map)")
     saturated = frame["saturated"].to_numpy(bool) if "saturated" in frame else np.zeros(len(frame), bool)
     limit = params.get("photometric_limit_abs") or PHOTOMETRIC_LIMIT_ABS
     result = AnalysisResult(method=METHOD, version=VERSION)

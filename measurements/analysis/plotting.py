@@ -7,6 +7,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+# Figure text (titles carry file names and sample titles) prints as written: a "$…$" in a file
+# name must not be parsed as mathtext, which fails on unbalanced dollars.
+matplotlib.rcParams["text.parse_math"] = False
 from matplotlib.figure import Figure  # noqa: E402
 
 

@@ -146,7 +146,7 @@ def run_parsed(kind: str, inputs: dict[str, list[ParsedData]], params: dict[str,
         result = spec.func(inputs, resolved)
     except (AnalysisError, ParseError):
         raise
-    except (ValueError, IndexError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+    except (ValueError, IndexError, ArithmeticError, np.linalg.LinAlgError) as exc:
         # Numbers a fit or filter cannot take (a NaN run, a degenerate axis) that the analysis did
         # not check itself: no number is stored, the file fails with this, and the log keeps the
         # trace so the check can be added where it belongs.

@@ -45,13 +45,12 @@ def test_a_4kb_absorbance_file_with_a_tiny_step_is_refused_with_bounded_memory()
     content = _tiny_step_absorbance()
     assert len(content) < 5000
 
-    def analyse():
-        with pytest.raises((ParseError, AnalysisError)) as err:
-            run("absorbance", {"files": [("tiny_step.csv", content)]})
-        return err.value
-
-    error, peak, _ = _measure(analyse)
-    assert "points" in str(error) and "limit" in str(error)
+    result, peak, _ = _measure(lambda: run("absorbance", {"files": [("tiny_step.csv", content)]}))
+    # The uniform grid the Tauc fit needs is refused before it is allocated: no gap, a warning that
+    # names the limit; the OD (read from the recorded points) still stands.
+    assert "optical_gap" not in result.metrics
+    assert any("points" in w and "limit" in w for w in result.warnings), result.warnings
+    assert result.metrics["optical_density"].value == pytest.approx(0.5 + 0.1 * np.sin(500 / 30), abs=0.01)
     assert peak < 50 * MB
 
 
