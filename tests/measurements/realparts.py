@@ -94,12 +94,20 @@ def publishing_to(broker_url: str, queue: str):
     from config.celery import app
 
     old = app.conf.broker_url, app.conf.task_default_queue, app.conf.broker_connection_timeout
+    # Celery reads CELERY_BROKER_URL from the environment before its own conf (CI sets it for the
+    # shared broker), so the override must go there too or uploads reach the wrong broker.
+    old_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
     app.conf.broker_url, app.conf.task_default_queue = broker_url, queue
     app.conf.broker_connection_timeout = 2
     _reset_pools(app)
     try:
         yield app
     finally:
+        if old_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = old_env
         app.conf.broker_url, app.conf.task_default_queue, app.conf.broker_connection_timeout = old
         _reset_pools(app)
 
