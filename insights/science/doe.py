@@ -234,22 +234,27 @@ def _polish(x0: np.ndarray, columns: list[int], objective, step: float = 1e-4) -
     return best
 
 
-def suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maximize: bool = True,
-            seed: int | None = None) -> pd.DataFrame:
-    """Propose ``n`` runs (module docstring)."""
-    from threadpoolctl import threadpool_limits
+@dataclass
+class _Surrogate:
+    """The fitted GP and everything needed to predict the target at new parameter rows."""
 
-    # Matrices of a few hundred rows: one BLAS thread is faster than two spinning on a busy box.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _suggest(history, space, target, n, maximize, seed)
+    gp: object
+    encoder: _Encoder
+    x: np.ndarray
+    y_n: np.ndarray
+    y_mean: float
+    y_sd: float
+    sign: float
+    noise: float
+    seed: int
+
+    def latent(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) in the target's units (std without the measurement noise)."""
+        mu, sd = _latent(self.gp, self.encoder.encode(frame), self.noise)
+        return self.sign * (mu * self.y_sd + self.y_mean), sd * self.y_sd
 
 
-def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maximize: bool,
-             seed: int | None) -> pd.DataFrame:
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    dims = parse_space(space)
-    rng = np.random.default_rng(seed)
+def _usable_rows(history: pd.DataFrame, dims: list[Dim], target: str) -> tuple[pd.DataFrame, list[str]]:
     warnings: list[str] = []
     if target not in history.columns:
         raise ValueError(f"the history has no column {target!r} (the target)")
@@ -263,11 +268,11 @@ def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maxi
             numeric = pd.to_numeric(rows[d.name], errors="coerce")
             if numeric.isna().any():
                 warnings.append(f"{int(numeric.isna().sum())} past run(s) without a value for {d.name} left out")
-            rows = rows[numeric.notna()]
-            outside = ((numeric < d.low) | (numeric > d.high)).sum()
+            outside = int(((numeric < d.low) | (numeric > d.high)).sum())
             if outside:
-                warnings.append(f"{int(outside)} past run(s) with {d.name} outside {d.low:g}–{d.high:g}: they inform "
+                warnings.append(f"{outside} past run(s) with {d.name} outside {d.low:g}–{d.high:g}: they inform "
                                 "the model, no proposal goes there")
+            rows = rows[numeric.notna()]
         elif d.kind == "categorical":
             unknown = ~rows[d.name].isin(d.choices)
             if unknown.any():
@@ -275,6 +280,64 @@ def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maxi
                                 f"({', '.join(sorted(set(map(str, rows.loc[unknown, d.name]))))})")
         elif d.name not in rows.columns:
             rows[d.name] = d.value
+    return rows, warnings
+
+
+def _fit(rows: pd.DataFrame, dims: list[Dim], target: str, maximize: bool, seed_int: int) -> _Surrogate:
+    sign = 1.0 if maximize else -1.0
+    y = sign * pd.to_numeric(rows[target]).to_numpy(float)
+    y_mean, y_sd = float(y.mean()), float(y.std()) or 1.0
+    y_n = (y - y_mean) / y_sd
+    encoder = _Encoder(dims, rows)
+    x = encoder.encode(rows)
+    gp = _with_ard(_gp(seed_int), x.shape[1])
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # ConvergenceWarning at a bound: the kernel is reported in attrs
+        gp.fit(x, y_n)
+    return _Surrogate(gp, encoder, x, y_n, y_mean, y_sd, sign, _noise_level(gp.kernel_), seed_int)
+
+
+def suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maximize: bool = True,
+            seed: int | None = None) -> pd.DataFrame:
+    """Propose ``n`` runs (module docstring)."""
+    from threadpoolctl import threadpool_limits
+
+    # Matrices of a few hundred rows: one BLAS thread is faster than two spinning on a busy box.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _suggest(history, space, target, n, maximize, seed)
+
+
+def predict(history: pd.DataFrame, space: list[dict], target: str, points: pd.DataFrame,
+            seed: int | None = None) -> pd.DataFrame:
+    """The surrogate's mean and standard deviation of ``target`` at ``points`` (same GP as
+    ``suggest``): e.g. the EQE and T50 expected at proposals chosen for a weighted objective."""
+    from threadpoolctl import threadpool_limits
+
+    dims = parse_space(space)
+    rows, warnings = _usable_rows(history, dims, target)
+    out = pd.DataFrame(index=points.index)
+    if len(rows) < 2:
+        out["predicted"], out["predicted_std"] = np.nan, np.nan
+        out.attrs["warnings"] = [*warnings, f"only {len(rows)} past run(s) with {target}: no prediction"]
+        return out
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = _fit(rows, dims, target, True, int(np.random.default_rng(seed).integers(2**31 - 1)))
+        frame = points.copy()
+        for d in dims:
+            if d.name not in frame.columns:
+                frame[d.name] = d.value
+        out["predicted"], out["predicted_std"] = model.latent(frame)
+    out.attrs["warnings"] = warnings
+    return out
+
+
+def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maximize: bool,
+             seed: int | None) -> pd.DataFrame:
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    dims = parse_space(space)
+    rng = np.random.default_rng(seed)
+    rows, warnings = _usable_rows(history, dims, target)
     if len(rows) < 2:
         warnings.append(f"only {len(rows)} past run(s) with {target}: a space-filling first batch, no predictions")
         out = _initial_design(dims, n, rng)
@@ -282,18 +345,8 @@ def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maxi
         out["predicted_std"] = np.nan
         out.attrs.update({"warnings": warnings, "n_history": len(rows), "method": "Latin hypercube (no history)"})
         return out
-    sign = 1.0 if maximize else -1.0
-    y = sign * pd.to_numeric(rows[target]).to_numpy(float)
-    y_mean, y_sd = float(y.mean()), float(y.std()) or 1.0
-    y_n = (y - y_mean) / y_sd
-    encoder = _Encoder(dims, rows)
-    x = encoder.encode(rows)
-    seed_int = int(rng.integers(2**31 - 1))
-    gp = _with_ard(_gp(seed_int), x.shape[1])
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")  # ConvergenceWarning at a bound is reported via the kernel below
-        gp.fit(x, y_n)
-    noise = _noise_level(gp.kernel_)
+    model = _fit(rows, dims, target, maximize, int(rng.integers(2**31 - 1)))
+    gp, encoder, x, y_n, noise, seed_int = model.gp, model.encoder, model.x, model.y_n, model.noise, model.seed
     if len(rows) < 2 * x.shape[1]:
         warnings.append(f"{len(rows)} past runs for {x.shape[1]} model inputs: the surrogate is rough, "
                         "expect the uncertainty to be large")
@@ -327,12 +380,10 @@ def _suggest(history: pd.DataFrame, space: list[dict], target: str, n: int, maxi
     for d in continuous:
         u = np.array([x_pick[encoder.column[d.name]] for _, x_pick in picks])
         out[d.name] = np.clip(d.low + u * (d.high - d.low), d.low, d.high)
-    mu, sd = _latent(gp, encoder.encode(out), noise)
-    out["predicted"] = sign * (mu * y_sd + y_mean)
-    out["predicted_std"] = sd * y_sd
+    out["predicted"], out["predicted_std"] = model.latent(out)
     out.attrs.update({"warnings": warnings, "n_history": len(rows), "kernel": str(gp.kernel_),
-                      "incumbent": sign * (incumbent * y_sd + y_mean),
-                      "noise_std": math.sqrt(noise) * y_sd,
+                      "incumbent": model.sign * (incumbent * model.y_sd + model.y_mean),
+                      "noise_std": math.sqrt(noise) * model.y_sd,
                       "method": "GP (scikit-learn) + expected improvement, kriging-believer batch"})
     return out
 

@@ -24,7 +24,8 @@ Over the whole table the p-values get Benjamini–Hochberg q-values (many parame
 once: at 95 % one null parameter in twenty looks "significant" by chance).
 
 Warnings (on the row and the table): fewer than ``min_units`` units (no effect reported) or fewer
-than 10 (a wide CI: a hint, not a finding); a level with fewer than 3 units; parameters that move
+than 10 (a wide CI: a hint, not a finding); a level with fewer than 3 units (it is not compared,
+and a category without two levels of 3 gets no effect); parameters that move
 together (|ρ|, Cramér's V or the rank correlation ratio ≥ ``confound_threshold`` over the units):
 their effects cannot be told apart, whichever ranks higher.
 """
@@ -55,6 +56,7 @@ class Driver:
     kind: str  # "numeric" | "categorical"
     n_units: int
     n_rows: int
+    n_runs: int | None = None  # when units share the parameter's run: the runs the statistic is over
     effect: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -69,6 +71,11 @@ class Driver:
     levels: dict[str, dict[str, float]] = field(default_factory=dict)  # level → {"n", "median"}
     warnings: list[str] = field(default_factory=list)
     rank: int | None = None
+
+    @property
+    def n(self) -> int:
+        """The sample size of the statistic: runs when units share them, else units."""
+        return self.n_runs if self.n_runs is not None else self.n_units
 
     @property
     def significant(self) -> bool:
@@ -100,7 +107,7 @@ class DriverTable:
 
     def to_frame(self) -> pd.DataFrame:
         columns = ["rank", "metric", "parameter", "kind", "effect", "ci_low", "ci_high", "p_value", "q_value",
-                   "slope", "slope_ci_low", "slope_ci_high", "level", "level_shift", "n_units", "n_rows", "warnings"]
+                   "slope", "slope_ci_low", "slope_ci_high", "level", "level_shift", "n_runs", "n_units", "n_rows", "warnings"]
         records = []
         for r in self.rows:
             d = asdict(r)
@@ -146,15 +153,17 @@ def benjamini_hochberg(p: list[float | None]) -> list[float | None]:
 
 def _robust_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float] | None:
     """(slope, ci_low, ci_high, intercept) of a Huber-T robust line, or None if it cannot be fitted."""
-    import statsmodels.api as sm
+    # The two modules only: statsmodels.api imports the whole library (seconds).
+    from statsmodels.robust.norms import HuberT
+    from statsmodels.robust.robust_linear_model import RLM
 
     if np.ptp(x) == 0:
         return None
-    design = sm.add_constant(x, has_constant="add")
+    design = np.column_stack([np.ones_like(x), x])
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")  # convergence chatter on tiny samples; checked below
         try:
-            fit = sm.RLM(y, design, M=sm.robust.norms.HuberT()).fit()
+            fit = RLM(y, design, M=HuberT()).fit()
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
             return None
     slope, se = float(fit.params[1]), float(fit.bse[1])
@@ -183,12 +192,12 @@ def _categorical(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows
     labels = x.astype(str)
     groups = {level: y[labels == level].to_numpy(float) for level in sorted(labels.unique())}
     row.levels = {level: {"n": int(v.size), "median": float(np.median(v))} for level, v in groups.items()}
-    usable = [level for level, v in groups.items() if v.size >= 2 and len(y) - v.size >= 2]
+    usable = [level for level, v in groups.items() if v.size >= MIN_LEVEL_UNITS and len(y) - v.size >= MIN_LEVEL_UNITS]
     small = [level for level, v in groups.items() if v.size < MIN_LEVEL_UNITS]
     if small:
         row.warnings.append(f"few units in {', '.join(small)} (< {MIN_LEVEL_UNITS})")
     if len(groups) < 2 or not usable:
-        row.warnings.append("fewer than two levels with ≥ 2 units each")
+        row.warnings.append(f"no level with ≥ {MIN_LEVEL_UNITS} units against ≥ {MIN_LEVEL_UNITS} others: no effect given")
         return row
     compared = usable if len(groups) > 2 else usable[:1]  # two levels: one comparison says it all
     z = stats.norm.ppf(1 - 0.025 / len(compared))  # Bonferroni over the levels compared
@@ -202,28 +211,36 @@ def _categorical(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows
     return row
 
 
-def _association(a: pd.Series, b: pd.Series, a_numeric: bool, b_numeric: bool) -> tuple[float, str] | None:
-    both = a.notna() & b.notna()
-    a, b = a[both], b[both]
-    if len(a) < 4 or a.nunique() < 2 or b.nunique() < 2:
-        return None
-    if a_numeric and b_numeric:
-        return abs(float(stats.spearmanr(a.astype(float), b.astype(float))[0])), "Spearman ρ"
-    if not a_numeric and not b_numeric:
-        table = pd.crosstab(a.astype(str), b.astype(str)).to_numpy()
-        chi2 = stats.chi2_contingency(table, correction=False)[0]
-        k = min(table.shape) - 1
-        return math.sqrt(chi2 / (table.sum() * k)) if k else 0.0, "Cramér's V"
-    num, cat = (a, b) if a_numeric else (b, a)
-    samples = [num[cat.astype(str) == level].astype(float).to_numpy() for level in cat.astype(str).unique()]
-    if len(samples) < 2 or any(s.size == 0 for s in samples):
-        return None
-    h = stats.kruskal(*samples).statistic
-    return math.sqrt(max(0.0, min(1.0, h / (len(num) - 1)))), "rank correlation ratio"
+def _kruskal_eta(values: np.ndarray, codes: np.ndarray) -> float:
+    """√(H/(n − 1)): the rank correlation ratio of a number with a category (Kruskal–Wallis H,
+    tie-corrected), in 0…1 like |ρ|."""
+    from scipy.stats import rankdata
+
+    n = values.size
+    ranks = rankdata(values)
+    counts = np.bincount(codes)
+    sums = np.bincount(codes, weights=ranks)
+    used = counts > 0
+    h = 12.0 / (n * (n + 1)) * float((sums[used] ** 2 / counts[used]).sum()) - 3.0 * (n + 1)
+    _, ties = np.unique(values, return_counts=True)
+    correction = 1.0 - float((ties ** 3 - ties).sum()) / (n ** 3 - n)
+    h = h / correction if correction > 0 else 0.0
+    return math.sqrt(max(0.0, min(1.0, h / (n - 1))))
+
+
+def _cramers_v(ca: np.ndarray, cb: np.ndarray) -> float:
+    table = np.zeros((ca.max() + 1, cb.max() + 1))
+    np.add.at(table, (ca, cb), 1)
+    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    k = min(table.shape) - 1
+    return math.sqrt(chi2 / (table.sum() * k)) if k else 0.0
 
 
 def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, bool],
                 threshold: float = CONFOUND_THRESHOLD) -> list[Confounding]:
+    """Pairs of parameters that move together over the units (pairwise-complete)."""
     out: list[Confounding] = []
     numeric = [p for p in parameters if kinds[p]]
     if len(numeric) > 1:
@@ -234,20 +251,58 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
                 value = matrix.loc[a, b]
                 if pd.notna(value) and value >= threshold:
                     out.append(Confounding(a, b, float(value), "Spearman ρ"))
+    # A category with fewer than two levels of MIN_LEVEL_UNITS units says nothing about moving together
+    # (one odd device differing in two settings would make them "confounded").
+    def spread(p: str) -> bool:
+        counts = units[p].dropna().astype(str).value_counts()
+        return kinds[p] or (counts >= MIN_LEVEL_UNITS).sum() >= 2
+
+    parameters = [p for p in parameters if spread(p)]
+    arrays: dict[str, np.ndarray] = {}
+    for p in parameters:
+        if kinds[p]:
+            arrays[p] = pd.to_numeric(units[p], errors="coerce").to_numpy(float)
+        else:
+            arrays[p] = pd.factorize(units[p].astype("string"), use_na_sentinel=True)[0]
+    present = {p: (~np.isnan(v) if kinds[p] else v >= 0) for p, v in arrays.items()}
     for i, a in enumerate(parameters):
         for b in parameters[i + 1:]:
             if kinds[a] and kinds[b]:
                 continue
-            found = _association(units[a], units[b], kinds[a], kinds[b])
-            if found and found[0] >= threshold:
-                out.append(Confounding(a, b, found[0], found[1]))
+            both = present[a] & present[b]
+            if both.sum() < 4:
+                continue
+            va, vb = arrays[a][both], arrays[b][both]
+            if len(np.unique(va)) < 2 or len(np.unique(vb)) < 2:
+                continue
+            if not kinds[a] and not kinds[b]:
+                value, measure = _cramers_v(np.unique(va, return_inverse=True)[1], np.unique(vb, return_inverse=True)[1]), "Cramér's V"
+            else:
+                num, cat = (va, vb) if kinds[a] else (vb, va)
+                value, measure = _kruskal_eta(num, np.unique(cat, return_inverse=True)[1]), "rank correlation ratio"
+            if value >= threshold:
+                out.append(Confounding(a, b, value, measure))
     return out
 
 
+def _per_run(x: pd.Series, y: pd.Series, runs: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """Units that share the parameter's run (devices from one precursor batch) are one observation
+    of that parameter: the run's value against the median of its units. None when no run is shared."""
+    if runs.isna().any() or runs.nunique() == len(runs):
+        return None
+    return x.groupby(runs, sort=False).first(), y.groupby(runs, sort=False).median()
+
+
 def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], unit: str = "device",
-            min_units: int = MIN_UNITS, confound_threshold: float = CONFOUND_THRESHOLD) -> DriverTable:
-    """Rank every (metric, parameter) pair of ``frame`` by the size of its effect (module docstring)."""
-    table = unit_table(frame, metrics=metrics, parameters=parameters, unit=unit)
+            clusters: dict[str, str] | None = None, min_units: int = MIN_UNITS,
+            confound_threshold: float = CONFOUND_THRESHOLD) -> DriverTable:
+    """Rank every (metric, parameter) pair of ``frame`` by the size of its effect (module docstring).
+
+    ``clusters`` maps a parameter to the column naming the run it came from (the precursor batch
+    a device was made with): units sharing a run count once for that parameter (their median),
+    so n is the number of runs and the interval is not narrowed by pseudo-replication."""
+    clusters = {p: c for p, c in (clusters or {}).items() if c in frame.columns}
+    table = unit_table(frame, metrics=metrics, parameters=parameters, unit=unit, extra=sorted(set(clusters.values())))
     units = table.units
     warnings = list(table.warnings)
     skipped: list[tuple[str, str]] = []
@@ -277,16 +332,25 @@ def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], u
         for p in usable:
             both = y_all.notna() & units[p].notna()
             x, y = units.loc[both, p], y_all[both].astype(float)
-            n_rows = int(table.n_rows[metric].reindex(x.index).sum())
-            if len(x) < min_units:
-                row = Driver(metric, p, "numeric" if kinds[p] else "categorical", n_units=len(x), n_rows=n_rows,
-                             warnings=[f"only {len(x)} unit(s) with both values (< {min_units}): no effect given"])
+            n_units, n_rows = len(x), int(table.n_rows[metric].reindex(x.index).sum())
+            shared = _per_run(x, y, units.loc[both, clusters[p]]) if p in clusters and len(x) else None
+            if shared is not None:
+                x, y = shared
+            n = len(x)
+            what = "run(s)" if shared is not None else "unit(s)"
+            if n < min_units:
+                row = Driver(metric, p, "numeric" if kinds[p] else "categorical", n_units=n_units, n_rows=n_rows,
+                             warnings=[f"only {n} {what} with both values (< {min_units}): no effect given"])
             elif kinds[p]:
                 row = _numeric(metric, p, x.astype(float), y, n_rows)
             else:
                 row = _categorical(metric, p, x, y, n_rows)
-            if row.effect is not None and len(x) < FEW_UNITS:
-                row.warnings.append(f"only {len(x)} units: a wide interval")
+            row.n_units = n_units
+            if shared is not None:
+                row.n_runs = n
+                row.warnings.insert(0, f"{n_units} units from {n} runs: n = {n}")
+            if row.effect is not None and n < FEW_UNITS:
+                row.warnings.append(f"only {n} {what}: a wide interval")
             if p in partners:
                 row.warnings.append("moves together with " + "; ".join(partners[p]) + ": their effects cannot be told apart")
             metric_rows.append(row)

@@ -13,6 +13,9 @@ from measurements.parsers import ParseError
 
 DRIP, DRIP_S, ANNEAL, PEAI = "film · 4.volume [µL]", "film · 4.time [s]", "film · 5.temperature [°C]", "precursor · 1.peai [mg]"
 VERSION, LOT, DATE = "film · version", "precursor · lot PEAI", "film · run date"
+FILM_RUN, PRECURSOR_RUN = "film · run", "precursor · run"
+# Each device has its own film run; a precursor batch serves two or three devices.
+CLUSTERS = {DRIP: FILM_RUN, DRIP_S: FILM_RUN, ANNEAL: FILM_RUN, VERSION: FILM_RUN, PEAI: PRECURSOR_RUN, LOT: PRECURSOR_RUN}
 KNOB_COLUMNS = {"drip_ul": DRIP, "drip_s": DRIP_S, "anneal_c": ANNEAL, "pea_pb": PEAI}
 
 
@@ -24,7 +27,8 @@ def analysed_rows(campaign: Campaign) -> pd.DataFrame:
         for px in dev.pixels:
             row = {"device": f"DEV-{dev.index + 1:02d}", "pixel": px.name, DRIP: dev.knobs.drip_ul, DRIP_S: dev.knobs.drip_s,
                    ANNEAL: dev.knobs.anneal_c, PEAI: pre.masses_mg["peai"], VERSION: f"v{dev.film_version}",
-                   LOT: pre.peai_lot, DATE: dev.day, "week": dev.week}
+                   LOT: pre.peai_lot, DATE: dev.day, "week": dev.week, FILM_RUN: f"film-{dev.index}",
+                   PRECURSOR_RUN: f"precursor-{pre.index}"}
             try:
                 metrics = run("jlv", {"jlv": [("jlv.csv", px.jlv)], "el": [("el.txt", px.el)]}, {"pixel_area_cm2": 0.09}).metrics
                 row.update({name: m.value for name, m in metrics.items()})
