@@ -35,10 +35,12 @@ run: demo
 
 test: install
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 screenshots: install
 	$(PY) -m pytest tests/browser -k screenshots --screenshots docs/screenshots -p no:xdist
@@ -46,6 +48,7 @@ screenshots: install
 bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
+	$(PY) bench/bench_insights.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
 # -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.

@@ -41,6 +41,7 @@ urlpatterns = [
     # Other teams' API views, before the router. samples.api_traveller_urls (PDFs) joins once its
     # views carry extend_schema(responses=…application/pdf…): the schema must stay warning-free.
     path("v1/", include("recipes.api_stoichiometry_urls")),
+    path("v1/insights/", include("insights.api.urls")),
     path("v1/", include("samples.api_traveller_urls")),  # before the router: runs/<pk>/traveller.pdf
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

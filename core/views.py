@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 
 from core.access import restrict
+from core.panels import home_panels
 from devices.models import Pixel
 from measurements.models import FileStatus, MeasurementFile
 from recipes.models import Chemical, Recipe
@@ -30,7 +31,8 @@ def home(request):
                .select_related("project", "produced_by__recipe_version__recipe").order_by("-created_at")[:15])
     failed = (restrict(MeasurementFile.objects.filter(status=FileStatus.FAILED, hidden=False), user)
               .select_related("sample", "pixel").order_by("-created_at")[:10])
-    return render(request, "core/home.html", {"runs": runs, "waiting": waiting, "failed": failed})
+    return render(request, "core/home.html", {"runs": runs, "waiting": waiting, "failed": failed,
+                                              "panels": home_panels(request)})
 
 
 def _local_path(text: str) -> str | None:

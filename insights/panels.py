@@ -24,3 +24,12 @@ def recipe_control_panel(request, recipe, version) -> str | None:
         "svg": charts.control_chart(current, ylabel=label, width=620, height=210) if current else "",
         "summary": [{"chart": c, "n_ooc": len(c.out_of_control)} for c in view.charts],
     }, request=request)
+
+
+def home_out_of_control_panel(request) -> str | None:
+    """Out-of-control points whose metrics arrived in the last two weeks (insights.selectors)."""
+    if request is None or not request.user.is_authenticated:
+        return None
+    points = selectors.new_out_of_control_points(request.user)
+    return render_to_string("insights/_home_panel.html", {"points": points, "days": selectors.NEW_POINT_DAYS},
+                            request=request)

@@ -245,7 +245,7 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
     numeric = [p for p in parameters if kinds[p]]
     if len(numeric) > 1:
         # Pairwise-complete Spearman over all numeric parameters in one go.
-        matrix = units[numeric].apply(pd.to_numeric, errors="coerce").corr(method="spearman", min_periods=4).abs()
+        matrix = units[numeric].apply(pd.to_numeric, errors="coerce").corr(method="spearman", min_periods=MIN_UNITS).abs()
         for i, a in enumerate(numeric):
             for b in numeric[i + 1:]:
                 value = matrix.loc[a, b]
@@ -270,7 +270,7 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
             if kinds[a] and kinds[b]:
                 continue
             both = present[a] & present[b]
-            if both.sum() < 4:
+            if both.sum() < MIN_UNITS:
                 continue
             va, vb = arrays[a][both], arrays[b][both]
             if len(np.unique(va)) < 2 or len(np.unique(vb)) < 2:
