@@ -29,9 +29,10 @@ def first_weeks(campaign, weeks: int):
 
 
 @pytest.fixture
-def loaded_campaign(db, demo, campaign):
+def loaded_campaign(db, demo, campaign, django_capture_on_commit_callbacks):
     """Weeks 1–4 of the campaign in the database (20 devices, film v1–v2, the bad lot), through
-    the real services and the measurement pipeline."""
+    the real services and the measurement pipeline (its analyses run on commit, as in load_demo)."""
     from insights.demo import load_campaign
 
-    return load_campaign(project=demo["project"], user=demo["user"], campaign=first_weeks(campaign, 4))
+    with django_capture_on_commit_callbacks(execute=True):
+        return load_campaign(project=demo["project"], user=demo["user"], campaign=first_weeks(campaign, 4))
