@@ -1,6 +1,6 @@
 """REST endpoints of the insights app (under /api/v1/insights/):
 
-    GET  drivers/   ?recipe=&project=&metric=…&format=json|csv|xlsx → the ranked drivers table
+    GET  drivers/   ?recipe=&project=&metric=…&download=csv|xlsx    → the ranked drivers table
     GET  control/   ?recipe=&project=&metric=&sigma=                  → I-MR charts, rule hits, lots
     POST suggest/   version, objective, batch, ranges/fixed            → proposals with predictions
     POST plan/      version, project, proposals                        → planned (draft) runs
@@ -59,7 +59,9 @@ class FamilyQuerySerializer(serializers.Serializer):
 class DriversQuerySerializer(FamilyQuerySerializer):
     metric = serializers.ListField(child=serializers.CharField(), required=False,
                                    help_text="Metric name(s), repeatable (default: eqe_max, luminance_max, t50 when measured)")
-    format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")
+    # Not "format": DRF reads ?format= as a renderer override.
+    download = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json",
+                                       help_text="csv or xlsx: the table as a file")
 
 
 class DriverSerializer(serializers.Serializer):
@@ -104,7 +106,7 @@ class DriversView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["insights"], parameters=[DriversQuerySerializer], responses={
-        200: OpenApiResponse(DriversResponseSerializer, description="JSON; with format=csv or xlsx, the table as a file"),
+        200: OpenApiResponse(DriversResponseSerializer, description="JSON; with download=csv or xlsx, the table as a file"),
         400: OpenApiResponse(description="unknown recipe, project or format")},
         summary="Which recipe parameter moved which metric (ranked, with confidence intervals)")
     def get(self, request: Request) -> Response | HttpResponse:
@@ -119,7 +121,7 @@ class DriversView(APIView):
                                               f"{', '.join(data.metrics) or 'nothing'}"]})
         metrics = wanted or [m for m in selectors.PREFERRED_METRICS if m in data.metrics][:3] or data.metrics[:3]
         table = selectors.drivers_for(data, metrics) if metrics else None
-        fmt = query.validated_data.get("format", "json")
+        fmt = query.validated_data.get("download", "json")
         if fmt in ("csv", "xlsx"):
             frame = selectors.drivers_export_frame(data, table) if table else None
             body = b"" if frame is None else (to_xlsx(frame) if fmt == "xlsx" else to_csv(frame))

@@ -109,7 +109,7 @@ def test_planning_outside_the_range_is_refused_whole(lead):
     response = lead.post("/insights/suggest/plan/", {"version": version.pk, "project": "qd-in-matrix",
                                                       "proposals": '[{"4.volume": 150}, {"4.volume": 250}]'}, follow=True)
     assert ProcessRun.objects.count() == before
-    assert "outside the recipe's range" in response.content.decode()
+    assert "is outside the recipe" in response.content.decode()
 
 
 def test_api_endpoints(lead):
@@ -117,7 +117,7 @@ def test_api_endpoints(lead):
     drivers = lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "metric": "eqe_max"}).json()
     assert drivers["metrics"] == ["eqe_max"] and drivers["rows"][0]["parameter"].endswith("4.volume [µL]")
     assert lead.get("/api/v1/insights/drivers/", {"metric": "nope"}).status_code == 400
-    assert lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "format": "csv"})["Content-Type"].startswith("text/csv")
+    assert lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "download": "csv"})["Content-Type"].startswith("text/csv")
     control = lead.get("/api/v1/insights/control/", {"recipe": recipe.pk, "metric": "t50"}).json()
     v2 = next(c for c in control["charts"] if c["version"] == "v2")
     assert {p["label"] for p in v2["points"] if 1 in p["rules"]} == {"DEV-0021", "DEV-0022", "DEV-0023"}
