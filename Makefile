@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt clients/ledger-client/pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
@@ -33,11 +33,14 @@ run: demo
 	@echo "LEDger at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# lint-imports first: an upward import between apps fails the run before the suite starts.
 test: install
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the import contracts (pyproject.toml [tool.importlinter]; README "Layout").
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -48,6 +51,8 @@ screenshots: install
 bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
+	$(PY) bench/bench_xrd.py
+	$(PY) bench/bench_client.py
 	$(PY) bench/bench_insights.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker

@@ -27,7 +27,8 @@ def recipe_control_panel(request, recipe, version) -> str | None:
 
 
 def home_out_of_control_panel(request) -> str | None:
-    """Out-of-control points whose metrics arrived in the last two weeks (insights.selectors)."""
+    """Out-of-control points whose metrics arrived in the last two weeks, for the home page (which
+    portal, above this app, renders)."""
     if request is None or not request.user.is_authenticated:
         return None
     points = selectors.new_out_of_control_points(request.user)

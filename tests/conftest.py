@@ -54,7 +54,7 @@ def demo(db):
     (tests/insights load it themselves)."""
     from unittest import mock
 
-    from core.demo import load_demo
+    from portal.demo import load_demo
 
     with (mock.patch("measurements.demo.load_demo_measurements", return_value=[]),
           mock.patch("insights.demo.load_campaign", return_value={"created": False})):

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def campaign_lab(transactional_db):
     from unittest import mock
 
-    from core.demo import DEMO_PASSWORD, load_demo
     from insights.demo import load_campaign
     from insights.science.campaign import generate
+    from portal.demo import DEMO_PASSWORD, load_demo
     from tests.insights.conftest import first_weeks
 
     with (mock.patch("measurements.demo.load_demo_measurements", return_value=[]),

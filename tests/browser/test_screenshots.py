@@ -61,7 +61,7 @@ def test_screenshots(new_page, out_dir, transactional_db):
 
 def test_insights_screenshots(new_page, out_dir, transactional_db):
     """The three insights pages and the recipe panel on the whole demo campaign (load_demo's)."""
-    from core.demo import DEMO_PASSWORD, DEMO_USER, load_demo
+    from portal.demo import DEMO_PASSWORD, DEMO_USER, load_demo
     from recipes.models import Recipe
 
     load_demo()

@@ -9,11 +9,14 @@ class Command(BaseCommand):
     help = ("Add the demo campaign (30 devices over three film-recipe versions, insights.science.campaign) to a "
             "database whose demo was loaded before it existed. load_demo includes it; safe to run twice.")
 
-    def handle(self, *args, **options):
-        from core.demo import DEMO_PROJECT, DEMO_USER
+    def add_arguments(self, parser):
+        # The demo's project and user (portal.demo, a layer above this app, names them).
+        parser.add_argument("--project", default="qd-in-matrix")
+        parser.add_argument("--user", default="demo")
 
-        project = Project.objects.filter(code=DEMO_PROJECT).first()
-        user = get_user_model().objects.filter(username=DEMO_USER).first()
+    def handle(self, *args, **options):
+        project = Project.objects.filter(code=options["project"]).first()
+        user = get_user_model().objects.filter(username=options["user"]).first()
         if project is None or user is None:
             raise CommandError("no demo data here: run `python manage.py load_demo` (it includes the campaign)")
         if campaign_loaded():

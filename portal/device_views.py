@@ -1,0 +1,60 @@
+"""Device list and detail: the stack as a cross-section, pixels with their key metrics (devices
+and measurements on one page, so the pages live in portal)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from core.access import restrict
+from devices.filtersets import DeviceFilterSet
+from devices.models import Device, Layer, Pixel
+from devices.stack import FUNCTION_COLOURS, MIN_H, stack_svg
+from measurements.models import DerivedMetric
+from samples.views import upload_url
+
+# (canonical name, column heading)
+KEY_METRICS = [("eqe_max", "EQE max"), ("eqe_at_100_ma_cm2", "EQE @100 mA/cm²"), ("luminance_max", "L max"),
+               ("current_efficiency_max", "CE max"), ("turn_on_voltage", "V on"), ("el_peak_wavelength", "EL peak"),
+               ("t50", "T50")]
+METRIC_NAMES = [name for name, _ in KEY_METRICS]
+
+
+@login_required
+def device_list(request):
+    fs = DeviceFilterSet(request.GET or None, queryset=restrict(Device.objects.all(), request.user))
+    qs = (fs.qs if fs.is_bound else fs.queryset).select_related("sample__project", "architecture__recipe").annotate(
+        n_pixels=Count("pixels", distinct=True), n_layers=Count("layers", distinct=True)).order_by("-sample__created_at")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    best = {m.device_id: m for m in restrict(DerivedMetric.objects.current().filter(
+        device__in=[d.pk for d in page], name="eqe_max", pixel__isnull=True, aggregate="best"), request.user)}
+    rows = [(d, best.get(d.pk)) for d in page]
+    return render(request, "devices/device_list.html", {"filter": fs, "page": page, "rows": rows, "query": query.urlencode()})
+
+
+@login_required
+def device_detail(request, label):
+    device = get_object_or_404(
+        restrict(Device.objects.select_related("sample__project", "architecture__recipe"), request.user)
+        .prefetch_related(Prefetch("layers", queryset=Layer.objects.select_related("source", "run").order_by("order"))),
+        sample__label=label)
+    pixels = list(restrict(Pixel.objects.filter(device=device), request.user).order_by("name"))
+    metrics = defaultdict(dict)
+    for m in restrict(DerivedMetric.objects.current().filter(pixel__device=device, name__in=METRIC_NAMES), request.user).order_by("-created_at"):
+        metrics[m.pixel_id].setdefault(m.name, m)
+    rows = [{"pixel": p, "metrics": [metrics[p.pk].get(name) for name in METRIC_NAMES]} for p in pixels]
+    scored = [(metrics[p.pk]["eqe_max"].value, p) for p in pixels if "eqe_max" in metrics[p.pk]]
+    hero = max(scored, key=lambda t: t[0])[1] if scored else None
+    layers = list(device.layers.all())
+    legend = sorted({(layer.function, FUNCTION_COLOURS.get(layer.function.lower(), "#e6e6e6")) for layer in layers if layer.function})
+    return render(request, "devices/device_detail.html", {
+        "device": device, "sample": device.sample, "layers": layers, "svg": stack_svg(layers), "legend": legend,
+        "rows": rows, "metric_names": KEY_METRICS, "hero": hero, "min_h": MIN_H,
+        "upload_url": upload_url(device.sample.label),
+    })

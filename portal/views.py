@@ -1,0 +1,75 @@
+"""Home page and the label search a USB QR scanner types into."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+
+from core.access import restrict
+from devices.models import Pixel
+from insights.panels import home_out_of_control_panel
+from measurements.models import FileStatus, MeasurementFile
+from recipes.models import Chemical, Recipe
+from samples.models import ProcessRun, Sample, SampleStatus
+
+
+@login_required
+def home(request):
+    user = request.user
+    runs = (restrict(ProcessRun.objects.filter(operator=user), user)
+            .select_related("recipe_version__recipe")
+            .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)))
+            .order_by("-created_at")[:10])
+    # "Waiting for the next step": alive and nothing made from it yet.
+    waiting = (restrict(Sample.objects.filter(status__in=[SampleStatus.WAITING, SampleStatus.ACTIVE],
+                                              child_links__isnull=True), user)
+               .select_related("project", "produced_by__recipe_version__recipe").order_by("-created_at")[:15])
+    failed = (restrict(MeasurementFile.objects.filter(status=FileStatus.FAILED, hidden=False), user)
+              .select_related("sample", "pixel").order_by("-created_at")[:10])
+    return render(request, "portal/home.html", {"runs": runs, "waiting": waiting, "failed": failed,
+                                                "out_of_control": home_out_of_control_panel(request)})
+
+
+def _local_path(text: str) -> str | None:
+    """A scanned QR code types the sample's full URL: keep only its path if it is one of ours."""
+    if not (text.startswith(("http://", "https://", "/"))):
+        return None
+    parts = urlsplit(text)
+    try:
+        resolve(parts.path)
+    except (Resolver404, Http404):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@login_required
+def search(request):
+    q = (request.GET.get("q") or "").strip()
+    user = request.user
+    if not q:
+        return render(request, "portal/search.html", {"q": q})
+    path = _local_path(q)
+    if path:
+        return redirect(path)
+    sample = restrict(Sample.objects.filter(label__iexact=q), user).first()
+    if sample:
+        return redirect(sample)
+    pixel = restrict(Pixel.objects.filter(label__iexact=q).select_related("device__sample"), user).first()
+    if pixel:
+        return redirect(pixel.device.sample)
+    run = restrict(ProcessRun.objects.filter(label__iexact=q), user).first()
+    if run:
+        return redirect(run)
+    samples = (restrict(Sample.objects.filter(Q(label__icontains=q) | Q(name__icontains=q)), user)
+               .select_related("project").order_by("-created_at")[:50])
+    runs = (restrict(ProcessRun.objects.filter(Q(label__icontains=q) | Q(recipe_version__recipe__name__icontains=q)), user)
+            .select_related("recipe_version__recipe").order_by("-created_at")[:20])
+    recipes = restrict(Recipe.objects.filter(name__icontains=q), user)[:20]
+    chemicals = restrict(Chemical.objects.filter(Q(name__icontains=q) | Q(abbreviation__icontains=q)), user)[:20]
+    return render(request, "portal/search.html", {"q": q, "samples": samples, "runs": runs, "recipes": recipes,
+                                                "chemicals": chemicals})
