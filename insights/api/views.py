@@ -14,6 +14,7 @@ import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -30,6 +31,8 @@ from samples.models import Project
 
 from .. import selectors, services
 from ..science.spc import RULES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _num(value):
@@ -106,8 +109,10 @@ class DriversView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["insights"], parameters=[DriversQuerySerializer], responses={
-        200: OpenApiResponse(DriversResponseSerializer, description="JSON; with download=csv or xlsx, the table as a file"),
-        400: OpenApiResponse(description="unknown recipe, project or format")},
+        (200, "application/json"): OpenApiResponse(DriversResponseSerializer, description="without download"),
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="download=csv"),
+        (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="download=xlsx"),
+        (400, "application/json"): OpenApiResponse(description="unknown recipe, project or metric")},
         summary="Which recipe parameter moved which metric (ranked, with confidence intervals)")
     def get(self, request: Request) -> Response | HttpResponse:
         query = DriversQuerySerializer(data={**request.query_params.dict(), "metric": request.query_params.getlist("metric")})
@@ -125,8 +130,7 @@ class DriversView(APIView):
         if fmt in ("csv", "xlsx"):
             frame = selectors.drivers_export_frame(data, table) if table else None
             body = b"" if frame is None else (to_xlsx(frame) if fmt == "xlsx" else to_csv(frame))
-            ctype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-                     else "text/csv; charset=utf-8")
+            ctype = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
             response = HttpResponse(body, content_type=ctype)
             response["Content-Disposition"] = f'attachment; filename="drivers.{fmt}"'
             return response
