@@ -37,7 +37,6 @@ run: demo
 test: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff, then the import contracts (pyproject.toml [tool.importlinter]; README "Layout").
