@@ -185,7 +185,7 @@ class LotSerializer(serializers.Serializer):
     lot = serializers.CharField()
     n = serializers.IntegerField()
     median = serializers.FloatField()
-    shift_sigma = serializers.FloatField(allow_null=True)
+    shift_sigma = serializers.FloatField(allow_null=True, help_text="(lot median − median of all points) / σ̂")
     p_value = serializers.FloatField(allow_null=True)
     n_out_of_control = serializers.IntegerField()
     flagged = serializers.BooleanField()

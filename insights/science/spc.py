@@ -24,9 +24,10 @@ A hit names the points that make the pattern. Fewer than ``MIN_POINTS`` points m
 (a warning says so): three devices say nothing about a process's spread.
 
 ``by_lot`` puts the same unit values beside the chemical lot they were made with: each lot
-against all the others (Mann–Whitney U, Holm-adjusted over the lots), its median shift in σ̂ and
-how many of its points broke a rule. A lot is flagged when it differs (adjusted p < 0.05) by at
-least one σ̂, or when most of its points broke a rule.
+against all the others (Mann–Whitney U, Holm-adjusted over the lots), its median's shift from the
+median of all points in σ̂, and how many of its points broke a rule. A lot is flagged when it
+differs (adjusted p < 0.05) and lies at least one σ̂ from the process median, or when most of its
+points broke a rule.
 """
 
 from __future__ import annotations
@@ -292,12 +293,15 @@ def by_lot(charts: list[Chart], lots: dict[str, str]) -> list[LotSummary]:
         others = np.array([p.value for p, _ in points if str(lots[p.label]) != lot])
         shift = None
         if pooled and others.size:
-            shift = float((np.median(values) - np.median(others)) / pooled)
+            # From the median of all points, not of the others: with two lots the comparison with
+            # "the others" is symmetric, and only the lot away from the process is suspect.
+            shift = float((np.median(values) - np.median([p.value for p, _ in points])) / pooled)
         n_ooc = sum(1 for p, _ in members if p.rules)
         p_adj = adjusted.get(lot)
         reasons = []
         if p_adj is not None and p_adj < 0.05 and shift is not None and abs(shift) >= 1:
-            reasons.append(f"median {shift:+.1f} σ from the other lots (Mann–Whitney, Holm-adjusted p = {p_adj:.2g})")
+            reasons.append(f"median {shift:+.1f} σ from the process median, unlike the other lots "
+                           f"(Mann–Whitney, Holm-adjusted p = {p_adj:.2g})")
         if values.size >= 2 and n_ooc > values.size / 2:
             reasons.append(f"{n_ooc} of {values.size} points broke a rule")
         out.append(LotSummary(lot=lot, n=int(values.size), median=float(np.median(values)), shift_sigma=shift,
