@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "stations",
     "webhooks",
     "portal",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -8,5 +8,6 @@ urlpatterns = [
     path("recipes/", include("recipes.urls")),
     path("samples/", include("samples.urls")),
     path("measurements/", include("measurements.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("portal.urls")),
 ]

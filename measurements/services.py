@@ -778,16 +778,20 @@ def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *, 
                 continue
             store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
                            subject=outcome.subject, calibrations=list(plan.calibrations.values()),
-                           inputs=outcome.signature)
+                           inputs=outcome.signature, plots=force or (mf.metadata or {}).get("plots", True) is not False)
     return True
 
 
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
-                   inputs: dict[str, Any] | None = None) -> Analysis:
+                   inputs: dict[str, Any] | None = None, plots: bool = True) -> Analysis:
     """Store an analysis, its metrics and plots; older current analyses of the same kind and
     subject on the same target, and their metrics and same-named current metrics, are marked
-    superseded first (never deleted). Call inside the target's lock (``_store_locked``)."""
+    superseded first (never deleted). Call inside the target's lock (``_store_locked``).
+
+    ``plots=False`` (an upload whose metadata says ``"plots": false``, e.g. a bulk import or the
+    demo campaign) stores no figures: rendering them is most of an analysis's time (≈ 1 s for a
+    J-L-V pair against ≈ 5 ms for the numbers). A forced re-analysis (``reanalyze``) renders them."""
     sources = [f for fs in files.values() for f in fs]
     older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
     older_ids = list(older.values_list("pk", flat=True))
@@ -819,7 +823,7 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     ])
     _store_per_file_metrics(result, files, analysis)
     spec = get_spec(kind)
-    if spec.plot is not None:
+    if spec.plot is not None and plots:
         for name, fig in spec.plot(result).items():
             title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else name.replace("_", " ")
             Plot.objects.create(analysis=analysis, name=name, title=title[:200], svg=render(fig, "svg").decode(),

@@ -356,4 +356,7 @@ def load_demo(*, media_dir: Path | None = None, stdout=None) -> dict:
     from measurements.demo import load_demo_measurements  # looked up per call: tests patch it to skip the files
 
     summary["measurements"] = load_demo_measurements(summary, user=user)
+    from insights.demo import load_campaign
+
+    summary["campaign"] = load_campaign(project=project, user=user)
     return summary

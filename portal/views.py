@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve
 
 from core.access import restrict
 from devices.models import Pixel
+from insights.panels import home_out_of_control_panel
 from measurements.models import FileStatus, MeasurementFile
 from recipes.models import Chemical, Recipe
 from samples.models import ProcessRun, Sample, SampleStatus
@@ -30,7 +31,8 @@ def home(request):
                .select_related("project", "produced_by__recipe_version__recipe").order_by("-created_at")[:15])
     failed = (restrict(MeasurementFile.objects.filter(status=FileStatus.FAILED, hidden=False), user)
               .select_related("sample", "pixel").order_by("-created_at")[:10])
-    return render(request, "portal/home.html", {"runs": runs, "waiting": waiting, "failed": failed})
+    return render(request, "portal/home.html", {"runs": runs, "waiting": waiting, "failed": failed,
+                                                "out_of_control": home_out_of_control_panel(request)})
 
 
 def _local_path(text: str) -> str | None:

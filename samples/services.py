@@ -24,10 +24,36 @@ def sample_label_for(kind: str) -> str:
     return next_label(LABEL_PREFIX.get(kind, "S"))
 
 
+def _planned_nominals(params: list[RecipeParameter], planned: dict[str, float]) -> dict[int, float]:
+    """Validate "<step order>.<key>" → value against the version's numeric parameters and ranges."""
+    by_path = {f"{p.step.order}.{p.key}": p for p in params}
+    out, errors = {}, []
+    for path, value in planned.items():
+        p = by_path.get(path)
+        if p is None or p.value_type != RecipeParameter.ValueType.NUMBER:
+            errors.append(f"{path}: not a numeric parameter of this version")
+            continue
+        if (p.min_value is not None and value < p.min_value) or (p.max_value is not None and value > p.max_value):
+            errors.append(f"{p.name} ({path}): {value:g} {p.unit} is outside the recipe's range "
+                          f"{p.min_value if p.min_value is not None else '…'}–{p.max_value if p.max_value is not None else '…'}")
+            continue
+        out[p.pk] = float(value)
+    if errors:
+        raise ValidationError({"planned": errors})
+    return out
+
+
 @transaction.atomic
 def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned_date=None,
-             batch_volume_ml: float | None = None, inputs: Iterable[Sample] = (), lots=(), notes: str = "") -> ProcessRun:
-    """Create a run from a recipe version: copy every planned value, freeze the version."""
+             batch_volume_ml: float | None = None, inputs: Iterable[Sample] = (), lots=(), notes: str = "",
+             planned: dict[str, float] | None = None) -> ProcessRun:
+    """Create a run from a recipe version: copy every planned value, freeze the version.
+
+    ``planned`` sets the planned value of some numeric parameters for this run ("<step order>.<key>"
+    → value, within the recipe's range), e.g. a batch the insights app proposed; the range stays
+    the recipe's, so the deviation check is unchanged."""
+    params = list(RecipeParameter.objects.filter(step__version=version).select_related("step"))
+    nominal_of = _planned_nominals(params, planned) if planned else {}
     run = ProcessRun(label=next_label("RUN"), recipe_version=version, project=project, operator=operator,
                      planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes)
     run.full_clean(exclude=["label"])
@@ -36,11 +62,10 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
         # Frozen from the first use on: later edits make a new version (recipes.services).
         RecipeVersion.objects.filter(pk=version.pk, frozen_at__isnull=True).update(frozen_at=timezone.now())
         version.refresh_from_db(fields=["frozen_at"])
-    params = RecipeParameter.objects.filter(step__version=version).select_related("step")
     # One insert for all planned values, with their history rows (a run's values are lab records).
     bulk_create_with_history([
-        RunValue(run=run, parameter=p, planned_nominal=p.nominal, planned_min=p.min_value, planned_max=p.max_value,
-                 planned_text=p.text_value, unit=p.unit)
+        RunValue(run=run, parameter=p, planned_nominal=nominal_of.get(p.pk, p.nominal), planned_min=p.min_value,
+                 planned_max=p.max_value, planned_text=p.text_value, unit=p.unit)
         for p in params
     ], RunValue)
     if inputs:
@@ -114,17 +139,20 @@ def sample_create(*, kind: str, project: Project, owner=None, produced_by: Proce
 
 @transaction.atomic
 def run_complete(run: ProcessRun, *, outputs: int = 1, output_kind: str | None = None, name: str = "",
-                 location: str = "", owner=None) -> list[Sample]:
+                 location: str = "", owner=None, started_at=None, finished_at=None) -> list[Sample]:
     """Finish a run and create its output sample(s), each with the run's inputs as parents
-    (a batch of N substrates is ``outputs=N``)."""
+    (a batch of N substrates is ``outputs=N``). ``started_at``/``finished_at`` record a run
+    logged after the fact (default: now)."""
     if outputs < 1:
         raise ValidationError({"outputs": "A run produces at least one sample."})
     kind = output_kind or run.recipe_version.recipe.output_kind
     if not kind:
         raise ValidationError({"output_kind": f"{run.recipe_version.recipe} does not say what it produces."})
+    if started_at and finished_at and finished_at < started_at:
+        raise ValidationError({"finished_at": "Finished before it started."})
     run.status = RunStatus.COMPLETED
-    run.finished_at = run.finished_at or timezone.now()
-    run.started_at = run.started_at or run.finished_at
+    run.finished_at = finished_at or run.finished_at or timezone.now()
+    run.started_at = started_at or run.started_at or run.finished_at
     run.save(update_fields=["status", "finished_at", "started_at", "updated_at"])
     parents = list(run.inputs.all())
     events.emit("run.completed", run_id=run.pk)  # on commit, with its outputs created

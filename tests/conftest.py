@@ -50,10 +50,12 @@ def _celery_in_process(request):
 @pytest.fixture
 def demo(db):
     """The PROCESS.md demo (chemicals, recipes, runs, lineage, devices) without measurements,
-    which tests of the measurement pipeline upload themselves."""
+    which tests of the measurement pipeline upload themselves, and without the insights campaign
+    (tests/insights load it themselves)."""
     from unittest import mock
 
     from portal.demo import load_demo
 
-    with mock.patch("measurements.demo.load_demo_measurements", return_value=[]):
+    with (mock.patch("measurements.demo.load_demo_measurements", return_value=[]),
+          mock.patch("insights.demo.load_campaign", return_value={"created": False})):
         return load_demo()

@@ -1,9 +1,9 @@
 """The group lead's table: one row per pixel, device or sample; one column per current metric
 and per recipe parameter of the sample's lineage (actual value where logged, else planned).
 
-Queries stay bounded whatever the number of rows: the metric rows (1), every target's lineage
-through ``Sample.ancestors()`` combined into one UNION (1 per 200 samples), what of it the user
-may see (1), and the RunValues of all those runs (1).
+Queries stay bounded whatever the number of rows: the metric rows (1), then the lineage join of
+``samples.selectors`` (shared with the insights app): every target's lineage in one UNION (1 per
+200 samples), what of it the user may see (1), and the RunValues of all those runs (1).
 """
 
 from __future__ import annotations
@@ -12,65 +12,20 @@ import io
 from collections import defaultdict
 
 import pandas as pd
-from django.db.models import IntegerField, QuerySet, Value
+from django.db.models import QuerySet
 
-from core.access import restrict
-from core.units import UnitError
 from measurements.models import Aggregate, DerivedMetric
-from samples.models import RunValue, Sample
+from samples.selectors import lineage_run_ids, run_parameter_columns
 
 ID_COLUMNS = ["target", "scope", "sample", "device", "pixel", "project", "sample_name"]
 # What a number's caveats are travel with it: each metric's flags and its analysis's warnings.
 CAVEAT_COLUMNS = ["flags", "warnings"]
-_UNION_CHUNK = 200  # SQLite allows 500 terms in one compound SELECT
 
 
 def _metric_column(row: DerivedMetric) -> str:
     unit = f" [{row.unit}]" if row.unit else ""
     agg = f" ({row.aggregate})" if row.aggregate != Aggregate.VALUE else ""
     return f"{row.name}{agg}{unit}"
-
-
-def _lineage_runs(sample_ids: list[int], user) -> dict[int, list[int]]:
-    """sample id -> ids of the runs that made it and its visible ancestors, nearest first."""
-    pairs: list[tuple[int, int]] = [(sid, sid) for sid in sample_ids]
-    for start in range(0, len(sample_ids), _UNION_CHUNK):
-        chunk = Sample.objects.filter(pk__in=sample_ids[start:start + _UNION_CHUNK])
-        parts = [s.ancestors().annotate(root=Value(s.pk, output_field=IntegerField())).values_list("root", "pk")
-                 .order_by() for s in chunk.only("pk")]
-        if parts:
-            pairs += list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
-    visible = dict(restrict(Sample.objects.filter(pk__in={a for _, a in pairs}), user)
-                   .values_list("pk", "produced_by_id"))
-    runs: dict[int, list[int]] = defaultdict(list)
-    for root, ancestor in sorted(pairs, key=lambda p: (p[0], p[1] != p[0], -p[1])):
-        run_id = visible.get(ancestor)
-        if run_id and run_id not in runs[root]:
-            runs[root].append(run_id)
-    return runs
-
-
-def _param_value(v: RunValue):
-    if v.actual_value is not None:
-        try:
-            return v.actual_in_planned_unit()
-        except UnitError:
-            return v.actual_value
-    if v.actual_text:
-        return v.actual_text
-    return v.planned_nominal if v.planned_nominal is not None else (v.planned_text or None)
-
-
-def _param_columns(run_ids: set[int]) -> dict[int, dict[str, object]]:
-    values = (RunValue.objects.filter(run_id__in=run_ids)
-              .select_related("parameter__step", "run__recipe_version__recipe").order_by("run_id", "parameter__step__order",
-                                                                                         "parameter__order", "pk"))
-    out: dict[int, dict[str, object]] = defaultdict(dict)
-    for v in values:
-        unit = f" [{v.unit}]" if v.unit else ""
-        column = f"{v.run.recipe_version.recipe.name} · {v.parameter.step.order}.{v.parameter.key}{unit}"
-        out[v.run_id][column] = _param_value(v)
-    return out
 
 
 def metrics_table(metrics: QuerySet, user) -> pd.DataFrame:
@@ -103,8 +58,8 @@ def metrics_table(metrics: QuerySet, user) -> pd.DataFrame:
         if column not in metric_columns:
             metric_columns.append(column)
     sample_ids = sorted({r["_sample_id"] for r in rows.values()})
-    runs_of = _lineage_runs(sample_ids, user)
-    params = _param_columns({r for ids in runs_of.values() for r in ids})
+    runs_of = lineage_run_ids(sample_ids, user)
+    params = run_parameter_columns({r for ids in runs_of.values() for r in ids})
     param_columns: list[str] = []
     for row in rows.values():
         for run_id in runs_of.get(row["_sample_id"], []):

@@ -57,3 +57,25 @@ def test_screenshots(new_page, out_dir, transactional_db):
         mf = dev2.measurement_files.order_by("pk").first()
         shot("measurement-detail", f"/measurements/{mf.pk}/")
     assert len(list(out_dir.glob("*.png"))) >= 15
+
+
+def test_insights_screenshots(new_page, out_dir, transactional_db):
+    """The three insights pages and the recipe panel on the whole demo campaign (load_demo's)."""
+    from portal.demo import DEMO_PASSWORD, DEMO_USER, load_demo
+    from recipes.models import Recipe
+
+    load_demo()
+    film = Recipe.objects.get(name="QD-in-matrix film (QD-ink drip)")
+    for width, suffix in ((1280, ""), (800, "-tablet")):
+        page = new_page(width)
+        login(page, DEMO_USER, DEMO_PASSWORD)
+        for name, url in (("insights-control", f"/insights/?recipe={film.pk}&metric=t50"),
+                          ("insights-drivers", f"/insights/drivers/?recipe={film.pk}"),
+                          ("insights-suggest", f"/insights/suggest/?version={film.versions.get(number=3).pk}"
+                                               "&objective=weighted&weight=0.5&batch=4&scope=recipe&seed=1"),
+                          ("recipe-insights-panel", f"/recipes/{film.pk}/"),
+                          ("home-out-of-control", "/")):
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out_dir / f"{name}{suffix}.png"), full_page=name != "insights-drivers")

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from measurements.analysis.base import AnalysisError
 from measurements.analysis.registry import run
 from measurements.models import FileStatus, MeasurementFile
 from measurements.parsers import ParseError

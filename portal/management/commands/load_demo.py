@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         summary = load_demo()
         if summary["created"]:
-            self.stdout.write(self.style.SUCCESS("Demo data loaded: chemicals, recipes, runs, lineage, two stacks."))
+            self.stdout.write(self.style.SUCCESS("Demo data loaded: chemicals, recipes, runs, lineage, two stacks, and a six-week campaign of 30 devices."))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
         self.stdout.write(f"Demo login: {DEMO_USER} / {DEMO_PASSWORD}")
