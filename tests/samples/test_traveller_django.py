@@ -17,7 +17,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 from pypdf import PdfReader
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from measurements.models import Aggregate, Analysis, DerivedMetric, MetricScope, Plot
@@ -34,6 +33,7 @@ from samples.travellers import (
     sheets_for_runs,
 )
 from tests.samples.test_traveller_pdf import MASSES, _decode_qr
+from tests.tokens import Token
 
 TRAVELLER_URLS = "tests.samples.traveller_urls"
 PDF_MAGIC = b"%PDF-"
