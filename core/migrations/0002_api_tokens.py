@@ -13,6 +13,9 @@ OLD_TABLE = "authtoken_token"
 
 def carry_over_plaintext_tokens(apps, schema_editor):
     import hashlib
+    from datetime import timezone as dt_timezone
+
+    from django.utils.dateparse import parse_datetime
 
     connection = schema_editor.connection
     if OLD_TABLE not in connection.introspection.table_names():
@@ -22,6 +25,10 @@ def carry_over_plaintext_tokens(apps, schema_editor):
         cursor.execute(f"SELECT key, user_id, created FROM {OLD_TABLE}")
         rows = cursor.fetchall()
     for key, user_id, created in rows:
+        if isinstance(created, str):  # SQLite hands back text (naive UTC, as Django stores it there)
+            created = parse_datetime(created)
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=dt_timezone.utc)
         token = ApiToken.objects.create(user_id=user_id, name="migrated token", prefix=key[:8],
                                         digest=hashlib.sha256(key.encode()).hexdigest())
         ApiToken.objects.filter(pk=token.pk).update(created_at=created)
