@@ -244,3 +244,53 @@ class OIDCProvider:
                 "OIDC_OP_JWKS_ENDPOINT": f"{self.base}/o/.well-known/jwks.json",
                 "LEDGER_OIDC_PROJECT_GROUPS": '{"qd-lab": ["alpha"], "blue-lab": ["beta"]}',
                 "LEDGER_OIDC_STAFF_GROUPS": "lab-managers"}
+
+
+# --- LEDger itself, as `make serve` runs it ------------------------------------------------------
+
+class LedgerServe:
+    """deploy/serve (supervisord: gunicorn + Celery worker + beat) against the test database."""
+
+    def __init__(self, workdir: Path, port: int, env: dict[str, str]):
+        self.workdir, self.port = workdir, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = workdir / "serve.log"
+        self.env = {**{k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTEST_XDIST_WORKER"}},
+                    "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_RUN_DIR": str(workdir / "run"), "LEDGER_HTTPS": "false",
+                    "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECRET_KEY": "serve-tests-" + "s" * 40,
+                    "LEDGER_ANALYSIS_TIMEOUT_S": "120", **env}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._out = open(self.log, "w")  # noqa: SIM115 — held for the server's life
+        self.proc = subprocess.Popen([str(ROOT / "deploy" / "serve")], cwd=ROOT, env=self.env,
+                                     stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for_port(self.port, self.proc, 120)
+
+    def supervisorctl(self, *args: str) -> str:
+        done = subprocess.run([str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", "deploy/supervisord.conf", *args],
+                              cwd=ROOT, env={**self.env, **self._supervisor_env()}, capture_output=True, text=True, timeout=300)
+        return done.stdout + done.stderr
+
+    def _supervisor_env(self) -> dict[str, str]:
+        # the variables deploy/serve exports and supervisord.conf interpolates
+        return {"LEDGER_ROOT": str(ROOT), "LEDGER_VENV": str(ROOT / ".venv"), "CELERY_QUEUE": self.env.get("CELERY_QUEUE", "ledger"),
+                "LEDGER_WORKER_CONCURRENCY": self.env.get("LEDGER_WORKER_CONCURRENCY", "2"), "LEDGER_CELERY_LOG_LEVEL": "info",
+                "LEDGER_STOP_WAIT_S": "150"}
+
+    def stop(self, timeout_s: float = 180) -> int:
+        """SIGTERM to supervisord (what Ctrl-C or systemd does) and wait; returns its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+            raise
+        finally:
+            self._out.close()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
