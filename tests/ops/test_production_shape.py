@@ -21,7 +21,7 @@ from measurements.models import FileStatus, MeasurementFile
 
 from .servers import LedgerServe, unavailable, worker_offset
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("serve")]
 
 
 def _require_services() -> None:

@@ -10,14 +10,19 @@ from django.contrib.auth import get_user_model
 
 from tests.api import factories as f
 
-from .servers import LDAP_BASE
+from .servers import LDAP_BASE, unavailable
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("ldap")]
 QD_LAB = f"cn=qd-lab,ou=groups,{LDAP_BASE}"
 
 
 @pytest.fixture
 def ldap_on(slapd, settings, monkeypatch, db):
+    try:
+        import django_auth_ldap  # noqa: F401
+        import ldap  # noqa: F401
+    except ImportError:
+        unavailable("django-auth-ldap/python-ldap not installed (apt-get install libldap2-dev libsasl2-dev; make install-ldap)")
     env = {"AUTH_LDAP_SERVER_URI": slapd.uri, "LEDGER_LDAP_USER_BASE": f"ou=people,{LDAP_BASE}",
            "LEDGER_LDAP_GROUP_BASE": f"ou=groups,{LDAP_BASE}",
            "LEDGER_LDAP_PROJECT_GROUPS": json.dumps({QD_LAB: ["alpha"], "blue-lab": ["beta"]}),
