@@ -55,9 +55,8 @@ def queue_depth(timeout_s: float = 2.0) -> int | None:
     """Messages waiting in the analysis queue on the broker (None without a broker: tasks run in-process)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
+    from celery import current_app as app  # the project app (config.celery), without importing upwards
     from kombu.exceptions import ChannelError
-
-    from config.celery import app
 
     with app.connection_for_read(connect_timeout=timeout_s) as conn:
         conn.ensure_connection(max_retries=1)
@@ -76,7 +75,7 @@ def workers_on_queue(timeout_s: float) -> list[str]:
 
     Asks for the first reply only (fast when a worker is up); waits the whole timeout only when
     that first worker serves other queues."""
-    from config.celery import app
+    from celery import current_app as app  # the project app (config.celery), without importing upwards
 
     queue = queue_name()
 
