@@ -41,12 +41,16 @@ run: demo
 	@echo "LEDger at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# lint-imports first: an upward import between apps fails the run before the suite starts.
 test: install
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the import contracts (pyproject.toml [tool.importlinter]; README "Layout").
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 screenshots: install
 	$(PY) -m pytest tests/browser -k screenshots --screenshots docs/screenshots -p no:xdist

@@ -10,9 +10,8 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("recipes/", include("recipes.urls")),
     path("samples/", include("samples.urls")),
-    path("devices/", include("devices.urls")),
     path("measurements/", include("measurements.urls")),
-    path("", include("core.urls")),
+    path("", include("portal.urls")),
 ]
 
 if settings.LEDGER_OIDC_ENABLED:

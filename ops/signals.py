@@ -27,7 +27,8 @@ def _set_request_id(task_id=None, task=None, **kwargs) -> None:
     # In eager mode the web process's own id is still set, so keep it when the message has none.
     request_id = getattr(task.request, TASK_HEADER, None) or request_id_var.get()
     _tokens[task_id] = (request_id_var.set(request_id or ""), task_id_var.set(task_id or ""))
-    log.info("task %s started", task.name, extra={"task_name": task.name, "task_args": repr(getattr(task.request, "args", ""))[:200]})
+    name = getattr(task, "name", "?")
+    log.info("task %s started", name, extra={"task_name": name, "task_args": repr(getattr(task.request, "args", ""))[:200]})
 
 
 @signals.task_postrun.connect
