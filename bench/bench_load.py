@@ -39,6 +39,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 PORT = 9750
 BASE = f"http://127.0.0.1:{PORT}"  # loopback only
 MAX_SECONDS = 900  # the whole run stops by itself
+ANALYSIS_WAIT_S = 240  # how long to watch the worker drain the uploads afterwards
 
 
 def sh(args, env, **kw) -> str:
@@ -115,6 +116,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops the servers (finally below)
     db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledger_bench")
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/7")
     if not db_url.startswith("postgres"):
@@ -175,15 +177,22 @@ def main() -> None:
                 rounds.append(summary(latencies, wall))
             report(name, rounds)
         uploads = 20 + args.rounds * args.requests
-        started = time.perf_counter()
-        while time.monotonic() < deadline:
-            r = requests.get(f"{BASE}/readyz", timeout=10).json()
-            files = r.get("files", {}).get("by_status", {})
+
+        def by_status():
+            return requests.get(f"{BASE}/readyz", timeout=30).json().get("files", {}).get("by_status", {})
+
+        first, started = by_status(), time.perf_counter()
+        files = first
+        while time.perf_counter() - started < ANALYSIS_WAIT_S and time.monotonic() < deadline:
+            files = by_status()
             if files.get("queued", 1) == 0 and files.get("running", 1) == 0:
                 break
-            time.sleep(1)
-        print(f"\nworker (-c 2): every upload analysed {time.perf_counter() - started:.1f} s after the last upload "
-              f"({uploads} PL files; status now {files})")
+            time.sleep(2)
+        waited = time.perf_counter() - started
+        analysed = files.get("done", 0) + files.get("failed", 0) - first.get("done", 0) - first.get("failed", 0)
+        left = files.get("queued", 0) + files.get("running", 0)
+        print(f"\nworker (-c 2, beside the web): {analysed} PL files analysed in {waited:.0f} s after the last upload "
+              f"({analysed / waited:.1f} files/s); {left} of {uploads} still waiting when the watch stopped")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
