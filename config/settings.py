@@ -244,8 +244,13 @@ AXES_COOLOFF_TIME = env_int("LEDGER_LOGIN_COOLOFF_MIN", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one person's typos never lock the whole lab out
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("LEDGER_BEHIND_PROXY", default=False) else 0
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: the proxy's X-Forwarded-For only behind one (else anyone could send a new
+# address with each guess and never be locked out).
+if env_bool("LEDGER_BEHIND_PROXY", default=False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # --- Sign-in: local accounts always (instruments), plus OIDC and/or LDAP when configured -----------
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend"]  # first: refuses while locked out

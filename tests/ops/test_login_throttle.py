@@ -64,3 +64,14 @@ def test_admin_login_is_throttled_too(client, axes_on):
         client.post("/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR="192.0.2.10")
     assert client.post("/admin/login/", {"username": "boss", "password": "pw-for-tests"},
                        REMOTE_ADDR="192.0.2.10").status_code == 429
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_lock(client, axes_on):
+    # Not behind a proxy (the default): X-Forwarded-For is the client's own say-so and is ignored.
+    f.user("alice")
+    for i in range(5):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="192.0.2.10",
+                    HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+    locked = client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests"}, REMOTE_ADDR="192.0.2.10",
+                         HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert locked.status_code == 429
