@@ -16,7 +16,8 @@ PROD = {"SECRET_KEY": "x9-" + "Qm4vT7rZ" * 7, "ALLOWED_HOSTS": "ledger.lab.examp
 
 def run(code_or_args, **env):
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "LEDGER_HTTPS", "DATABASE_URL",
-                                                              "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
+                                                              "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
+                                                              "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser tests' fixtures
     args = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [sys.executable, "-c", code_or_args]
     return subprocess.run(args, cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120)
 
