@@ -5,9 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
-# loadgroup: tests that share one real server (tests/ops: slapd, the OIDC provider, `make serve`)
-# stay on one xdist worker; everything else is spread as before.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# loadfile: a test module runs on one xdist worker, so a module's real server (tests/ops: slapd, the
+# OIDC provider, `make serve`) is started once, not once per worker.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 PORT   ?= 8000
 
 .PHONY: run test install install-ldap migrate demo lint screenshots bench bench-load worker serve clean-db ci

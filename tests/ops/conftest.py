@@ -21,3 +21,9 @@ def oidc_provider(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def in_process(settings):
+    """The embedded mode whatever CELERY_BROKER_URL says: tasks in-process, no broker or worker to ask."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True

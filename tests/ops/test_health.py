@@ -31,14 +31,14 @@ def test_healthz_is_up_without_the_database(client, django_db_blocker):
     assert response.json() == {"status": "ok"}
 
 
-def test_probes_answer_any_host_header(client, db):
+def test_probes_answer_any_host_header(client, db, in_process):
     # A load balancer probes the pod by IP, which is not in ALLOWED_HOSTS.
     assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200
     assert client.get("/readyz", HTTP_HOST="10.1.2.3:8000").status_code == 200
     assert client.get("/samples/", HTTP_HOST="10.1.2.3:8000").status_code == 400
 
 
-def test_readyz_reports_every_check_and_the_files(client, files):
+def test_readyz_reports_every_check_and_the_files(client, files, in_process):
     response = client.get("/readyz")
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -51,7 +51,7 @@ def test_readyz_reports_every_check_and_the_files(client, files):
     assert response["Cache-Control"] == "no-store"
 
 
-def test_readyz_not_ready_when_storage_is_not_writable(client, db, settings, tmp_path):
+def test_readyz_not_ready_when_storage_is_not_writable(client, db, settings, tmp_path, in_process):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     settings.MEDIA_ROOT = str(blocker / "media")  # root can write anywhere, but not under a file
@@ -67,12 +67,15 @@ def test_readyz_not_ready_when_the_broker_is_down(client, db, settings):
     from config.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:9799/0"  # nothing listens there (our port range)
+    keys = ("broker_url", "broker_read_url", "broker_write_url")
+    old = {key: app.conf.get(key) for key in keys}
+    for key in keys:
+        app.conf[key] = "redis://127.0.0.1:9799/0"  # nothing listens there (our port range)
     try:
         response = client.get("/readyz")
     finally:
-        app.conf.broker_url = old
+        for key, value in old.items():
+            app.conf[key] = value
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert not checks["broker"]["ok"]
@@ -80,7 +83,7 @@ def test_readyz_not_ready_when_the_broker_is_down(client, db, settings):
     assert checks["workers"]["detail"] == "broker unreachable"
 
 
-def test_readyz_not_ready_with_unapplied_migrations(client, db, monkeypatch):
+def test_readyz_not_ready_with_unapplied_migrations(client, db, monkeypatch, in_process):
     from django.db.migrations.executor import MigrationExecutor
 
     from ops import health

@@ -40,7 +40,7 @@ def finished_files(db):
     MeasurementFile.objects.filter(pk=waiting.pk).update(status=FileStatus.QUEUED, created_at=timezone.now() - timedelta(minutes=2))
 
 
-def test_ledger_metrics_from_the_database(client, finished_files):
+def test_ledger_metrics_from_the_database(client, finished_files, in_process):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
@@ -71,7 +71,7 @@ def test_request_and_database_metrics_are_exported(client, db):
     assert "django_http_requests_latency_seconds_by_view_method" in text
 
 
-def test_metrics_scrape_costs_a_handful_of_queries(client, finished_files, django_assert_max_num_queries):
+def test_metrics_scrape_costs_a_handful_of_queries(client, finished_files, django_assert_max_num_queries, in_process):
     with django_assert_max_num_queries(4):
         assert client.get("/metrics").status_code == 200
 

@@ -12,7 +12,7 @@ from tests.api import factories as f
 
 from .servers import LDAP_BASE, unavailable
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("ldap")]
+pytestmark = pytest.mark.django_db
 QD_LAB = f"cn=qd-lab,ou=groups,{LDAP_BASE}"
 
 

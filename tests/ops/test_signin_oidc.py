@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from tests.api import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("oidc")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
