@@ -16,7 +16,7 @@ $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt requirements-ldap.txt constraints.txt
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt requirements-ldap.txt constraints.txt clients/ledger-client/pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@# LDAP sign-in builds python-ldap against Debian's headers: installed when they are there (always in CI).
@@ -58,6 +58,8 @@ screenshots: install
 bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
+	$(PY) bench/bench_xrd.py
+	$(PY) bench/bench_client.py
 
 # The production shape on this machine: gunicorn (WEB_CONCURRENCY workers) + a Celery worker + beat
 # under supervisord, after migrate and collectstatic. Needs DATABASE_URL (PostgreSQL), CELERY_BROKER_URL

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 
 from ..parsers import ParsedData
-from .base import AnalysisError, AnalysisResult
+from .base import AnalysisError, AnalysisResult, unit_warnings
+from .pl import X_NOT_WAVELENGTH
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
-METHOD_VERSION = "1.0"
+METHOD_VERSION = "1.1"
 
 # CODATA 2018 exact constants; Km from the SI definition of the candela (683 lm/W).
 ELEMENTARY_CHARGE_C = 1.602176634e-19
@@ -47,6 +48,8 @@ TURN_ON_LUMINANCE_CD_M2 = 1.0  # DESIGN.md: turn-on = lowest V with L ≥ 1 cd/m
 ROLL_OFF_J_MA_CM2 = 100.0  # eqe_at_100_ma_cm2
 EMISSION_SNR_MIN = 10.0  # peak must stand 10 noise-σ above the dark level to count as emission
 DARK_VOLTAGE_MAX_V = 1.0  # photodiode dark level: points below 1 V (no perovskite LED emits there)
+VISIBLE_NM = (380.0, 780.0)  # CIE 1931's visible range
+MIN_VISIBLE_FRACTION = 0.5  # below this share of the emission in 380–780 nm: no CIE colour
 
 
 def _load_cie_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,6 +104,7 @@ class Spectrum:
 
     def __init__(self, wavelength_nm: np.ndarray, signal: np.ndarray, *, name: str = "spectrum",
                  calibration: ParsedData | None = None):
+        self.name = name
         order = np.argsort(wavelength_nm, kind="stable") if np.any(np.diff(wavelength_nm) < 0) else slice(None)
         self.wavelength_nm = np.asarray(wavelength_nm, float)[order]
         raw = np.asarray(signal, float)[order]
@@ -129,11 +133,16 @@ class Spectrum:
         self.integral_s = float(weighted.sum())
         self.integral_s_lambda_m = float(weighted @ self.wavelength_nm) * 1e-9  # ∫S·λ, λ in m
         self.integral_s_v, x_total, y_total, z_total = (float(v) for v in observer @ weighted)
-        if self.integral_s_v <= 0:
-            raise AnalysisError(f"{name}: the emission lies outside the visible range (∫S·V(λ) = 0), "
-                                "so luminance-based EQE is undefined")
+        visible = (self.wavelength_nm >= VISIBLE_NM[0]) & (self.wavelength_nm <= VISIBLE_NM[1])
+        positive = np.clip(self.power, 0, None) * weights
+        self.visible_fraction = float(positive[visible].sum() / positive.sum()) if positive.sum() > 0 else 0.0
         total = x_total + y_total + z_total
-        self.cie_x, self.cie_y = x_total / total, y_total / total
+        # Chromaticity of light the eye barely sees is meaningless (a near-infrared emitter's
+        # visible tail decides it): left out below MIN_VISIBLE_FRACTION, with a warning.
+        if self.visible_fraction >= MIN_VISIBLE_FRACTION and total > 0:
+            self.cie_x, self.cie_y = x_total / total, y_total / total
+        else:
+            self.cie_x = self.cie_y = None
         self._weights = weights
         self.peak_nm, self.fwhm_nm = peak_and_fwhm(self.wavelength_nm, self.power)
 
@@ -192,6 +201,10 @@ def peak_and_fwhm(wavelength_nm: np.ndarray, power: np.ndarray) -> tuple[float, 
 def _spectrum_from(parsed: ParsedData, calibration: ParsedData | None = None) -> Spectrum:
     data = parsed.data
     if "wavelength_nm" not in data.columns:
+        other = next((c for c in data.columns if c in X_NOT_WAVELENGTH), None)
+        if other:
+            raise AnalysisError(f"{parsed.label}: the x axis is {X_NOT_WAVELENGTH[other]} in cm⁻¹, not a wavelength: "
+                                "no EL peak, colour or EQE can be computed from it")
         raise AnalysisError(f"{parsed.source}: no wavelength column in the spectrum")
     value_column = "intensity_counts" if "intensity_counts" in data.columns else data.columns[1]
     return Spectrum(data["wavelength_nm"].to_numpy(float), data[value_column].to_numpy(float),
@@ -204,8 +217,14 @@ def _add_spectrum_metrics(result: AnalysisResult, spectrum: Spectrum) -> None:
         result.add("el_fwhm", spectrum.fwhm_nm, "nm")
     else:
         result.warnings.append("el_fwhm not computed: the emission runs off the end of the measured range")
-    result.add("cie_x", spectrum.cie_x, "")
-    result.add("cie_y", spectrum.cie_y, "")
+    if spectrum.cie_x is not None:
+        result.add("cie_x", spectrum.cie_x, "")
+        result.add("cie_y", spectrum.cie_y, "")
+    else:
+        result.warnings.append(f"{spectrum.name}: no CIE 1931 colour: only {100 * spectrum.visible_fraction:.0f} % of "
+                               f"the emission lies in the visible ({VISIBLE_NM[0]:.0f}–{VISIBLE_NM[1]:.0f} nm), so "
+                               "its chromaticity would be set by a faint visible tail (a near-infrared emitter?)")
+    result.parameters["visible_fraction"] = round(spectrum.visible_fraction, 4)
     result.arrays["wavelength_nm"] = spectrum.wavelength_nm
     result.arrays["el_power"] = spectrum.power
     result.parameters["dark_offset_counts"] = round(spectrum.dark_offset, 4)
@@ -305,6 +324,12 @@ def analyse_jlv(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> 
     if "voltage_v" not in jlv.data.columns:
         raise AnalysisError(f"{jlv.source}: no voltage column")
     spectrum = _spectrum_from(el, calibration)
+    if spectrum.integral_s_v <= 0:
+        raise AnalysisError(f"{el.label}: the emission lies outside the visible range (∫S·V(λ) = 0), "
+                            "so luminance-based EQE is undefined")
+    result.warnings.extend(unit_warnings(jlv) + unit_warnings(el, ("x",)))
+    if responsivity is not None:
+        result.warnings.extend(unit_warnings(responsivity, ("x",)))
     sweep = _forward_sweep(jlv, result.warnings)
     voltage_v = sweep["voltage_v"]
     pixel_area_m2 = pixel_area_cm2 * 1e-4
@@ -344,7 +369,15 @@ def analyse_jlv(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> 
         lit = forward
         result.warnings.append("luminance never reaches 1 cd/m²: maxima taken over all points with light")
     i_best = int(np.nanargmax(np.where(lit, eqe_percent, np.nan)))
-    result.add("eqe_max", eqe_percent[i_best], "%")
+    eqe_flags: tuple[str, ...] = ()
+    if spectrum.visible_fraction < MIN_VISIBLE_FRACTION and "luminance_source" not in result.parameters:
+        # A luminance meter sees only the visible tail of a near-infrared emitter: the EQE rests
+        # on that tail through ∫S·V, which the spectrum's noise and calibration dominate.
+        eqe_flags = ("mostly_outside_visible",)
+        result.warnings.append(f"{el.label}: only {100 * spectrum.visible_fraction:.0f} % of the emission is visible: "
+                               "an EQE from photopic luminance rests on the visible tail; measure the optical power "
+                               "(photodiode route) for a near-infrared LED")
+    result.add("eqe_max", eqe_percent[i_best], "%", flags=eqe_flags)
     result.add("j_at_eqe_max", current_density_ma_cm2[i_best], "mA/cm²")
     eqe_100 = None
     if forward.any():
@@ -356,7 +389,7 @@ def analyse_jlv(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> 
             e0, e1 = eqe_percent[forward][k - 1], eqe_percent[forward][k]
             eqe_100 = e0 + (np.log(ROLL_OFF_J_MA_CM2) - j0) / (j1 - j0) * (e1 - e0)
     if eqe_100 is not None:
-        result.add("eqe_at_100_ma_cm2", eqe_100, "%")
+        result.add("eqe_at_100_ma_cm2", eqe_100, "%", flags=eqe_flags)
     else:
         result.warnings.append("eqe_at_100_ma_cm2 not computed: the sweep does not cross 100 mA/cm²")
     result.add("luminance_max", float(np.nanmax(luminance_cd_m2)), "cd/m²")
@@ -382,6 +415,7 @@ def analyse_jlv(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> 
 def analyse_el(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> AnalysisResult:
     calibration = (inputs.get("calibration") or [None])[0]
     result = AnalysisResult(method="led.el_spectrum", version=METHOD_VERSION)
+    result.warnings.extend(unit_warnings(inputs["el"][0], ("x",)))
     _add_spectrum_metrics(result, _spectrum_from(inputs["el"][0], calibration))
     return result
 
@@ -412,13 +446,15 @@ def _plot_el(fig_dict: dict[str, Any], result: AnalysisResult) -> None:
     ax.set_ylabel("normalised EL")
     locus = _spectral_locus()
     ax_cie.plot(locus[:, 0], locus[:, 1], color="k", lw=0.8)
-    ax_cie.plot(result.metrics["cie_x"].value, result.metrics["cie_y"].value, "o", color="tab:red")
+    if "cie_x" in result.metrics:
+        ax_cie.plot(result.metrics["cie_x"].value, result.metrics["cie_y"].value, "o", color="tab:red")
     ax_cie.set_xlim(0, 0.8)
     ax_cie.set_ylim(0, 0.9)
     ax_cie.set_aspect("equal")
     ax_cie.set_xlabel("CIE x")
     ax_cie.set_ylabel("CIE y")
-    ax_cie.set_title(f"({result.metrics['cie_x'].value:.3f}, {result.metrics['cie_y'].value:.3f})", fontsize=9)
+    ax_cie.set_title(f"({result.metrics['cie_x'].value:.3f}, {result.metrics['cie_y'].value:.3f})"
+                     if "cie_x" in result.metrics else "no CIE colour (emission mostly outside the visible)", fontsize=9)
     fig_dict["el_spectrum"] = fig
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from ..parsers import ParsedData
-from .base import AnalysisError, AnalysisResult, Metric
+from .base import AnalysisError, AnalysisResult, Metric, unit_warnings
 from .registry import AnalysisSpec, Role, register_analysis
 
 METHOD_VERSION = "1.0"
@@ -110,6 +110,8 @@ def analyse_one(parsed: ParsedData) -> tuple[AnalysisResult, dict[str, np.ndarra
                             f"L0 = {l0:.4g} cd/m² over {time_h[-1]:.4g} h); no lifetime can be read "
                             "from a run that does not reach 95 %")
     result = AnalysisResult(method="led.lifetime", version=METHOD_VERSION)
+    # A time column without a unit is read as hours (what lifetime racks log most): said, not hidden.
+    result.warnings.extend(unit_warnings(parsed, ("time_h", "luminance_cd_m2")))
     result.add("initial_luminance", l0, "cd/m²")
     fit: tuple[float, float] | None = None
     for metric, level in LEVELS:

@@ -30,11 +30,11 @@ from scipy.optimize import least_squares
 from scipy.signal import find_peaks
 from scipy.special import erfc, erfcx
 
-from .base import AnalysisError, AnalysisResult
+from .base import AnalysisError, AnalysisResult, unit_warnings
 from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
-METHOD, VERSION = "ta.bleach", "1.0"
+METHOD, VERSION = "ta.bleach", "1.1"
 
 
 def irf_exp(t: np.ndarray, tau: float, t0: float, sigma: float) -> np.ndarray:
@@ -186,7 +186,9 @@ def ta(inputs, params) -> AnalysisResult:
     bleach = -values if kind == "delta_a" else values  # bleach positive in both conventions
     result = analyse_matrix(frame.index.to_numpy(dtype=float), np.asarray(frame.columns, dtype=float), bleach,
                             band_halfwidth_nm=params.get("band_halfwidth_nm") or 2.0)
+    result.warnings[:0] = unit_warnings(parsed, ("x",))
     result.parameters["signal"] = kind
+    result.parameters["delay_unit_in_file"] = parsed.metadata.get("delay_unit_in_file") or "not stated"
     result.per_file = [{"file": parsed.source, "metrics": result.metrics_json()}]
     return result
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .base import AnalysisError, AnalysisResult
+from .base import AnalysisError, AnalysisResult, analyse_samples, unit_warnings
 from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
@@ -329,11 +329,18 @@ def trpl(inputs, params) -> AnalysisResult:
     if len(files) != 1:
         raise AnalysisError(f"trpl analyses one decay at a time, got {len(files)} files")
     parsed = files[0]
-    df = parsed.data
-    result = analyse_decay(df["time_ns"].to_numpy(), df["counts"].to_numpy(),
-                           n_exp=params.get("n_exp"), background_counts=params.get("background_counts"))
-    result.per_file = [{"file": parsed.source, "metrics": result.metrics_json()}]
-    return result
+
+    def one(decay) -> AnalysisResult:
+        df = decay.data
+        result = analyse_decay(df["time_ns"].to_numpy(), df["counts"].to_numpy(),
+                               n_exp=params.get("n_exp"), background_counts=params.get("background_counts"))
+        result.warnings[:0] = unit_warnings(decay, ("x",))
+        result.per_file = [{"file": decay.source, "metrics": result.metrics_json()}]
+        return result
+
+    if parsed.samples:  # several decays in one file (Becker & Hickl blocks): one result each
+        return analyse_samples(parsed, one, method=METHOD, version=VERSION)
+    return one(parsed)
 
 
 def plot(result: AnalysisResult) -> dict:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import register
-from .base import ParsedData, ParseError, Parser
+from .base import SHAPE_NAMES, ParsedData, ParseError, Parser, axis, kind_hint
 
 # ---------------------------------------------------------------------------------------------
 # Units: factor to the canonical unit of each quantity.
@@ -55,9 +55,25 @@ _TIME_TO_H = {"s": 1 / 3600, "sec": 1 / 3600, "secs": 1 / 3600, "seconds": 1 / 3
 _VOLTAGE_TO_V = {"v": 1.0, "mv": 1e-3}
 _WAVELENGTH_TO_NM = {"nm": 1.0, "um": 1e3, "µm": 1e3, "a": 0.1, "å": 0.1}
 
+_WAVENUMBER_UNITS = {"cm-1", "1/cm", "cm^-1", "cm-¹", "cm⁻¹", "rel.1/cm", "rel1/cm", "wavenumbers", "wavenumber"}
+_TIME_TO_NS = {"ns": 1.0, "ps": 1e-3, "fs": 1e-6, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9}
+
 CANONICAL = ("voltage_v", "current_a", "current_density_ma_cm2", "luminance_cd_m2",
-             "photodiode_current_a", "photodiode_voltage_v", "time_h", "wavelength_nm")
+             "photodiode_current_a", "photodiode_voltage_v", "time_h", "wavelength_nm",
+             # spectra, absorbance and decays (header words, or an explicit column map)
+             "intensity_counts", "absorbance", "transmittance_percent", "raman_shift_cm1", "wavenumber_cm1",
+             "time_ns", "counts")
 LIGHT_COLUMNS = ("luminance_cd_m2", "photodiode_current_a", "photodiode_voltage_v")
+X_NOT_NM = ("raman_shift_cm1", "wavenumber_cm1")
+# What the canonical columns are, for axis records and messages.
+QUANTITY = {"wavelength_nm": ("wavelength", "nm"), "raman_shift_cm1": ("raman_shift", "cm-1"),
+            "wavenumber_cm1": ("wavenumber", "cm-1"), "intensity_counts": ("intensity", "counts"),
+            "absorbance": ("absorbance", "A"), "transmittance_percent": ("transmittance", "A"),
+            "time_ns": ("time", "ns"), "counts": ("counts", "counts"), "time_h": ("time", "h"),
+            "voltage_v": ("voltage", "V"), "current_a": ("current", "A"),
+            "current_density_ma_cm2": ("current density", "mA/cm2"), "luminance_cd_m2": ("luminance", "cd/m2"),
+            "photodiode_current_a": ("photodiode current", "A"), "photodiode_voltage_v": ("photodiode voltage", "V")}
+MIN_SPECTRUM_ROWS = 10  # fewer rows are no spectrum, decay or pattern (analyses need ≥ 10 as well)
 
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\)\]]*)[\)\]]\s*$")
 _UNIT_AFTER_SLASH = re.compile(r"^(?P<name>[A-Za-z _]+?)\s*/\s*(?P<unit>[A-Za-zµμ]+[A-Za-z0-9/^\-µμ ]*)$")
@@ -78,10 +94,20 @@ class Column:
     canonical: str | None  # canonical name, or None (kept under a sanitised name)
     factor: float = 1.0  # multiply file values by this to get the canonical unit
     assumed: bool = False  # unit not given, assumed from the name
+    option: bool = False  # named by the user's column map
+    note: str = ""  # where the unit was read when not in the header (the preamble)
+
+
+# LEDger's own canonical names carry their unit after an underscore: wavelength_nm, time_ns.
+_CANONICAL_SUFFIX = re.compile(r"^(?P<name>[A-Za-z]+(?:_[A-Za-z]+)*?)_(?P<unit>nm|ns|ps|v|a|ma|h|counts|cd_m2|ma_cm2)$")
 
 
 def _split_name_unit(header: str) -> tuple[str, str]:
     header = header.strip().strip('"').strip("'")
+    m = _CANONICAL_SUFFIX.match(header)
+    if m and header in CANONICAL:
+        unit = {"cd_m2": "cd/m2", "ma_cm2": "mA/cm2"}.get(m["unit"], m["unit"])
+        return m["name"], unit
     m = _UNIT_IN_NAME.match(header)
     if m:
         return m["name"].strip(), m["unit"].strip()
@@ -98,6 +124,15 @@ def classify(header: str, unit: str = "") -> Column:
     u = _norm_unit(unit.strip("[]() "))
     lname = name.lower()
     is_pd = bool(_PHOTODIODE.search(name))
+    compact = lname.replace(" ", "")
+    # Optical quantities first: "Absorbance (A)" is not a current, "%T" is not a bare number.
+    if "absorb" in lname or compact in ("abs", "abs.", "od", "opticaldensity") or u in ("abs", "od"):
+        return Column(header, unit or "A", "absorbance")
+    if "%t" in compact or compact.startswith("transmitt") or u == "%t" or (compact == "t" and u == "%"):
+        return Column(header, unit or "%", "transmittance_percent", assumed=not (u or "%" in compact))
+    if u in _WAVENUMBER_UNITS or "raman" in lname or "wavenumber" in lname:
+        target = "raman_shift_cm1" if ("raman" in lname or "shift" in lname) else "wavenumber_cm1"
+        return Column(header, unit or "cm-1", target, assumed=u not in _WAVENUMBER_UNITS)
     if u in _DENSITY_TO_MA_CM2:
         return Column(header, unit, "current_density_ma_cm2", _DENSITY_TO_MA_CM2[u])
     if u in _LUMINANCE_UNITS:
@@ -108,9 +143,14 @@ def classify(header: str, unit: str = "") -> Column:
         return Column(header, unit, "photodiode_voltage_v" if is_pd else "voltage_v", _VOLTAGE_TO_V[u])
     if u in _TIME_TO_H:
         return Column(header, unit, "time_h", _TIME_TO_H[u])
+    if u in _TIME_TO_NS and ("time" in lname or "delay" in lname or lname in ("t", "bins", "bin")):
+        return Column(header, unit, "time_ns", _TIME_TO_NS[u])
     if u in _WAVELENGTH_TO_NM and ("wave" in lname or "lambda" in lname or u == "nm"):
         return Column(header, unit, "wavelength_nm", _WAVELENGTH_TO_NM[u])
     if u:
+        words = re.sub(r"[^a-z]+", " ", lname).split()
+        if words and words[0] in ("intensity", "counts", "count", "cps", "signal", "int", "pl", "el", "emission"):
+            return Column(header, unit, "intensity_counts")
         return Column(header, unit, None)
     # No unit written: recognise by name only and record the assumption.
     words = re.sub(r"[^a-z]+", " ", lname).split()
@@ -132,6 +172,8 @@ def classify(header: str, unit: str = "") -> Column:
         return Column(header, "h", "time_h", assumed=True)
     if "wavelength" in lname or "lambda" in lname:
         return Column(header, "nm", "wavelength_nm", assumed=True)
+    if first in ("intensity", "counts", "count", "cps", "signal", "int", "pl", "el", "emission"):
+        return Column(header, unit or "counts", "intensity_counts", assumed=not unit)
     return Column(header, "", None)
 
 
@@ -143,14 +185,18 @@ def column_for_target(header: str, target: str, unit: str) -> Column:
     tables = {"voltage_v": _VOLTAGE_TO_V, "photodiode_voltage_v": _VOLTAGE_TO_V,
               "current_a": _CURRENT_TO_A, "photodiode_current_a": _CURRENT_TO_A,
               "current_density_ma_cm2": _DENSITY_TO_MA_CM2, "time_h": _TIME_TO_H,
-              "wavelength_nm": _WAVELENGTH_TO_NM, "luminance_cd_m2": dict.fromkeys(_LUMINANCE_UNITS, 1.0)}
-    table = tables[target]
+              "wavelength_nm": _WAVELENGTH_TO_NM, "luminance_cd_m2": dict.fromkeys(_LUMINANCE_UNITS, 1.0),
+              "time_ns": _TIME_TO_NS, "raman_shift_cm1": dict.fromkeys(_WAVENUMBER_UNITS, 1.0),
+              "wavenumber_cm1": dict.fromkeys(_WAVENUMBER_UNITS, 1.0)}
+    table = tables.get(target)
+    if table is None:  # counts, intensity, absorbance, %T: no unit conversion
+        return Column(header, unit, target, 1.0, option=True)
     if not u:
-        return Column(header, "", target, 1.0, assumed=True)
+        return Column(header, "", target, 1.0, assumed=True, option=True)
     if u not in table:
         raise ParseError(f"column mapping: unit {unit!r} does not fit {target} "
                          f"(expected one of {', '.join(sorted(table))})")
-    return Column(header, unit, target, table[u])
+    return Column(header, unit, target, table[u], option=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +289,17 @@ def _remaining_rows(lines: list[str], start: int) -> int:
     if start < 0:
         return 0
     return sum(1 for line in lines[start:] if line.strip() and not _is_comment(line))
+
+
+def _has_rows(text: str, start: int, wanted: int) -> bool:
+    """At least ``wanted`` data lines from line ``start`` on (stops counting there: sniffs are hot)."""
+    count = 0
+    for i, line in enumerate(text.splitlines()):
+        if i >= start and line.strip() and not _is_comment(line):
+            count += 1
+            if count >= wanted:
+                return True
+    return False
 
 
 def _looks_like_units(parts: list[str]) -> bool:
@@ -352,7 +409,14 @@ def _decide_shape(columns: list[Column], values: np.ndarray | None = None) -> tu
         return "jlv", 0.85, ""
     if has_v and has_i:
         return "jv", 0.8, "no luminance or photodiode column"
-    if found == {"wavelength_nm"} or (len(columns) == 2 and "wavelength_nm" in found):
+    has_wl = "wavelength_nm" in found
+    if has_wl and found & {"absorbance", "transmittance_percent"}:
+        return "absorbance", 0.7, ""
+    if found & set(X_NOT_NM) and not has_wl:
+        return "spectrum", 0.6, ""  # a Raman/IR spectrum: the analyses refuse its cm⁻¹ axis
+    if "time_ns" in found and "counts" in found:
+        return "decay", 0.6, ""
+    if found == {"wavelength_nm"} or (len(columns) == 2 and has_wl) or found == {"wavelength_nm", "intensity_counts"}:
         return "spectrum", 0.4, ""
     return None, 0.0, "no recognised columns"
 
@@ -401,12 +465,60 @@ def _inspect(text: str, options_key: str = "") -> tuple[list[str], Table | None]
     header = _header_names(lines, layout)
     names, units = header if header else (None, [""] * layout.n_columns)
     columns = _apply_overrides(names, units, layout.n_columns, options)
+    if columns is None or not any(c.canonical for c in columns):
+        # No usable header: the preamble may still name the axes ("#AxisUnit[1]=1/cm", "Y Mode %T").
+        from_preamble = _preamble_columns(layout, names)
+        if from_preamble is not None:
+            columns = from_preamble
     if columns is None:
         # No header: only a two-column wavelength-like table means anything on its own.
         columns = [Column(str(i), "", None) for i in range(layout.n_columns)]
         return lines, Table(layout, columns, None, 0.0, "no header row")
     shape, confidence, reason = _decide_shape(columns)
     return lines, Table(layout, columns, shape, confidence, reason)
+
+
+_PREAMBLE_X = re.compile(r"(?:^|[#\s])(?:x[\s_]*(?:units?|mode|axis)|axisunit\[1\])\s*[:=\t ]\s*(?P<unit>[^\t;,]+)", re.I)
+_PREAMBLE_Y = re.compile(r"(?:^|[#\s])(?:y[\s_]*(?:units?|mode|axis)|axisunit\[0\])\s*[:=\t ]\s*(?P<unit>[^\t;,]+)", re.I)
+
+
+def _preamble_columns(layout: Layout, names: list[str] | None) -> list[Column] | None:
+    """Two columns whose units only the preamble states: 'X Mode Nanometers' / 'Y Mode %T',
+    '#AxisUnit[1]=1/cm', a Raman range in cm-¹. None when the preamble says nothing."""
+    if layout.n_columns != 2:
+        return None
+    text = "\n".join(layout.preamble)
+    x_word = y_word = ""
+    for line in layout.preamble:
+        mx, my = _PREAMBLE_X.search(line), _PREAMBLE_Y.search(line)
+        if mx and not x_word:
+            x_word = mx["unit"].strip()
+        if my and not y_word:
+            y_word = my["unit"].strip()
+    if not x_word and re.search(r"cm-[1¹]|1/cm|cm\^-1|raman\s*shift", text, re.I):
+        x_word = "cm-1"
+    if not x_word and not y_word:
+        return None
+    headers = names or ["0", "1"]
+    xu = _norm_unit(x_word)
+    if xu in _WAVENUMBER_UNITS or "1/cm" in xu or "cm-1" in xu:
+        raman = bool(re.search(r"raman|laser|grating|shift", text, re.I))
+        x = Column(headers[0], x_word, "raman_shift_cm1" if raman else "wavenumber_cm1")
+    elif xu in ("nm", "nanometers", "nanometer", "wavelength(nm)"):
+        x = Column(headers[0], x_word, "wavelength_nm")
+    else:
+        return None
+    yu = _norm_unit(y_word)
+    if yu in ("%t", "t%", "transmittance", "%transmittance"):
+        y = Column(headers[1], y_word, "transmittance_percent")
+    elif yu in ("abs", "a", "absorbance", "od"):
+        y = Column(headers[1], y_word, "absorbance")
+    else:
+        y = Column(headers[1], y_word, "intensity_counts", assumed=not y_word)
+    x.note = f"preamble states the x unit {x_word!r}"
+    if y_word:
+        y.note = f"preamble states the y unit {y_word!r}"
+    return [x, y]
 
 
 def _options_key(options: dict | None) -> str:
@@ -453,7 +565,9 @@ class _DelimitedBase(Parser):
         if table.shape == self.shape:
             return table.confidence
         if table.shape is None and self.shape == "spectrum" and table.layout.n_columns == 2:
-            return 0.2  # plain two columns: maybe a spectrum; checked again in parse
+            # Plain two columns: maybe a spectrum (checked again in parse); a tiny table is still
+            # answered (faintly) so its reason is "3 points: too few", not "unknown format".
+            return 0.2 if _has_rows(text, table.layout.data_start, MIN_SPECTRUM_ROWS) else 0.05
         if table.shape is None and table.reason == "no recognised columns" and self.shape in ("jlv", "lifetime"):
             # A table with a header nobody recognises: answer faintly, so that a column mapping
             # given with the upload can still reach parse(), and without one the reason is
@@ -474,21 +588,31 @@ class _DelimitedBase(Parser):
         layout = table.layout
         values = _read_block(lines, layout)
         columns = table.columns
+        header_line = (layout.header_lines[0] + 1) if layout.header_lines else layout.data_start + 1
         shape, _, reason = _decide_shape(columns, values) if table.shape else (None, 0, table.reason)
+        if shape in (None, "spectrum", "absorbance", "decay") and values.shape[0] < MIN_SPECTRUM_ROWS:
+            raise ParseError(f"{values.shape[0]} points: too few to analyse — a spectrum, decay or "
+                             f"diffraction pattern needs at least {MIN_SPECTRUM_ROWS} rows "
+                             "(is the export truncated?)", line=layout.data_start + 1)
         if shape is None and layout.n_columns == 2 and _looks_like_wavelengths(values[:, 0]):
             columns = [Column(columns[0].header, "nm", "wavelength_nm", assumed=not columns[0].unit),
-                       Column(columns[1].header, columns[1].unit, None)]
+                       Column(columns[1].header, columns[1].unit, None, assumed=not columns[1].unit)]
             shape = "spectrum"
         if shape is None:
+            if self.shape in ("spectrum", "absorbance", "decay"):
+                wanted = {"spectrum": "the wavelength (nm) and the intensity",
+                          "absorbance": "the wavelength (nm) and the absorbance or %T",
+                          "decay": "the time and the counts"}[self.shape]
+                raise ParseError(f"{reason}: cannot tell which columns are {wanted}; name them in a "
+                                 "header or pass a column map", line=header_line)
             raise ParseError(f"{reason}: cannot tell which column is voltage, current, luminance or "
-                             "time; give units in the header or pass a column mapping",
-                             line=(layout.header_lines[0] + 1) if layout.header_lines else layout.data_start + 1)
+                             "time; give units in the header or pass a column mapping", line=header_line)
         if shape != self.shape:
             if self.shape == "jlv" and shape == "jv":
                 raise ParseError("no luminance or photodiode column: this looks like a solar-cell "
                                  "J-V file (voltage and current only)",
                                  line=(layout.header_lines[0] + 1) if layout.header_lines else None)
-            raise ParseError(f"read as {shape}, not {self.shape}")
+            raise ParseError(f"this is {SHAPE_NAMES[shape]}, not {SHAPE_NAMES[self.shape]}")
         return _to_parsed(self.name, shape, values, columns, layout, lines)
 
 
@@ -524,6 +648,43 @@ def _to_parsed(fmt: str, shape: str, values: np.ndarray, columns: list[Column], 
     }
     if assumed:
         metadata["assumed_units"] = assumed
+    parsed = ParsedData(format=fmt, shape=shape, data=frame, metadata=metadata)
+    axes = {}
+    for col, key in zip(columns, data, strict=True):
+        if not col.canonical:
+            continue
+        quantity, unit = QUANTITY.get(col.canonical, (col.canonical, col.unit))
+        source = "option" if col.option else "assumed" if col.assumed else "read"
+        where = "column map" if col.option else f"column {col.header!r}"
+        evidence = col.note or (where + (f", unit {col.unit!r}" if col.unit and not col.assumed else
+                                         ", no unit given" if col.assumed else ""))
+        axes[key] = axis(quantity, unit, source=source, written=col.unit or "", evidence=evidence)
+    parsed.set_axes(**axes)
+    if shape in ("spectrum", "absorbance", "decay"):
+        keys = list(data)
+        x_key = next((k for k in keys if k in ("wavelength_nm", "time_ns") + X_NOT_NM), keys[0])
+        y_key = next((k for k in keys if k != x_key), keys[-1])
+        if x_key in axes:
+            parsed.set_axes(x=axes[x_key])
+        y_col = columns[keys.index(y_key)]
+        if y_key in axes:
+            parsed.set_axes(y=axes[y_key])
+        elif shape == "spectrum":
+            parsed.set_axes(y=axis("intensity", y_col.unit or "counts", source="read" if y_col.unit else "assumed",
+                                   written=y_col.unit, evidence=f"column {y_col.header!r}" +
+                                   ("" if y_col.unit else ", no unit given")))
+    if shape == "absorbance":
+        return _absorbance_frame(parsed, frame)
+    if shape == "spectrum":
+        x_not_nm = [k for k in data if k in X_NOT_NM]
+        if x_not_nm:
+            q = QUANTITY[x_not_nm[0]][0].replace("_", " ")
+            metadata["kind_hint"] = kind_hint([], 0.8, f"x axis {q} in cm-1",
+                                              reason=f"a {q} spectrum (cm⁻¹), e.g. Raman: no LEDger analysis reads it")
+        else:
+            headed = any(c.canonical == "intensity_counts" for c in columns) or not columns[0].assumed
+            metadata["kind_hint"] = kind_hint(["pl", "el"], 0.35 if headed else 0.2,
+                                              "wavelength and intensity columns" if headed else "two bare columns")
     if shape in ("jlv", "jv"):
         segments = _sweep_segments(frame["voltage_v"].to_numpy())
         metadata["sweeps"] = int(segments.max() + 1)
@@ -533,7 +694,35 @@ def _to_parsed(fmt: str, shape: str, values: np.ndarray, columns: list[Column], 
         extra_j = [k for k in frame.columns if k.startswith(("current_density_ma_cm2_", "current_a_"))]
         if extra_j:
             metadata["sweep_columns"] = [k for k in frame.columns if k.startswith(("current_density_ma_cm2", "current_a"))]
-    return ParsedData(format=fmt, shape=shape, data=frame, metadata=metadata)
+    return parsed
+
+
+def _absorbance_frame(parsed: ParsedData, frame: pd.DataFrame) -> ParsedData:
+    """wavelength_nm, absorbance (from %T when that is the column), saturated."""
+    from .uvvis import CARY_SATURATION_ABS, to_absorbance
+
+    if "absorbance" in frame:
+        values = frame["absorbance"].to_numpy(float)
+        absorbance, saturated, _ = to_absorbance(values, "absorbance")
+        saturated = values == CARY_SATURATION_ABS
+        absorbance = np.where(saturated, np.nan, absorbance)
+        y = parsed.axes.get("absorbance")
+    else:
+        absorbance, saturated, conversion = to_absorbance(frame["transmittance_percent"].to_numpy(float), "percent_t")
+        y = dict(parsed.axes["transmittance_percent"], converted=conversion, written="%T")
+    parsed.data = pd.DataFrame({"wavelength_nm": frame["wavelength_nm"].to_numpy(float), "absorbance": absorbance,
+                                "saturated": saturated}).sort_values("wavelength_nm", ignore_index=True)
+    parsed.set_axes(x=parsed.axes["wavelength_nm"], y=y)
+    parsed.metadata["saturated_points"] = int(saturated.sum())
+    parsed.metadata["kind_hint"] = kind_hint(["absorbance"], 0.7, f"column {y['evidence']}")
+    return parsed
+
+
+def shape_for_columns(targets: list[str]) -> str | None:
+    """The shape an explicit column map describes (None: let the table decide)."""
+    found = set(targets)
+    shape, _, _ = _decide_shape([Column(t, "", t) for t in found])
+    return shape
 
 
 @register
@@ -558,7 +747,22 @@ class DelimitedJV(_DelimitedBase):
 
 
 @register
+class DelimitedAbsorbance(_DelimitedBase):
+    name = "delimited_absorbance"
+    shape = "absorbance"
+    description = "Wavelength and absorbance (or %T) columns named in a header, a preamble or a column map"
+
+
+@register
+class DelimitedDecay(_DelimitedBase):
+    name = "delimited_decay"
+    shape = "decay"
+    description = "Time and counts columns of a decay, named in a column map (other TCSPC exports have their own readers)"
+
+
+@register
 class DelimitedSpectrum(_DelimitedBase):
     name = "delimited_spectrum"
     shape = "spectrum"
-    description = "Two plain numeric columns, wavelength (nm) and a value (counts, A/W, sensitivity)"
+    description = ("Two numeric columns, wavelength (nm) and a value (counts, A/W, sensitivity); "
+                   "wavenumber/Raman-shift (cm⁻¹) spectra are read but no emission analysis takes them")

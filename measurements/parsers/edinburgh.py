@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import register
-from .base import ParsedData, ParseError, Parser
+from .base import ParsedData, ParseError, Parser, axis, kind_hint
 
 # Header keys whose presence together identifies an FLS export.
 _SIGNATURE_KEYS = ("labels", "type", "xaxis", "yaxis")
@@ -113,7 +113,27 @@ class EdinburghFLSParser(Parser):
             "n_points": len(frames[0]),
         }
         extra = {label: frame for label, frame in zip(labels[1:], frames[1:], strict=True)}
-        return ParsedData(format=self.name, shape=self.shape, data=frames[0], metadata=metadata, extra=extra)
+        x_axis = axis("wavelength", "nm", source="read", evidence="Xaxis,Wavelength (FLS scans are in nm)")
+        y_axis = axis("intensity", "counts", source="read" if metadata["y_axis"] else "format",
+                      written=metadata["y_axis"] or "", evidence=f"Yaxis,{metadata['y_axis']}")
+        hint = kind_hint(["pl"] if "emission" in str(metadata["scan_type"]).lower() else [],
+                         0.8, f"Type {metadata['scan_type']}",
+                         reason="" if "emission" in str(metadata["scan_type"]).lower()
+                         else f"an FLS {metadata['scan_type']} (not an emission spectrum)")
+        samples = []
+        if len(frames) > 1:  # several traces: each is its own sample (analysed one by one)
+            for label, frame in zip(labels, frames, strict=True):
+                one = ParsedData(format=self.name, shape=self.shape, data=frame,
+                                 metadata={**metadata, "label": label, "sample": label, "samples": labels})
+                one.set_axes(x=x_axis, y=y_axis)
+                one.metadata["kind_hint"] = hint
+                samples.append(one)
+            metadata = {**metadata, "sample": labels[0], "samples": labels}
+        parsed = ParsedData(format=self.name, shape=self.shape, data=frames[0], metadata=metadata, extra=extra,
+                            samples=samples)
+        parsed.set_axes(x=x_axis, y=y_axis)
+        parsed.metadata["kind_hint"] = hint
+        return parsed
 
 
 def _to_float(value: str | None) -> float | None:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import register
-from .base import ParsedData, ParseError, Parser
+from .base import ParsedData, ParseError, Parser, axis, kind_hint
 
 _KEY_VALUE = re.compile(r"^\s*([^:]{1,80}?)\s*:\s*(.*?)\s*$")
 _TRAILING_SERIAL = re.compile(r"\s*\(([^)]*)\)\s*$")  # SpectraSuite: "100000 (QEP01234)"
@@ -162,7 +162,12 @@ class _OceanOpticsBase(Parser):
         if self.end_marker:
             meta["end_marker_present"] = end < len(lines)
         values = _read_rows(lines[start:end], start + 1, filename)
-        data = {"wavelength_nm": values[:, 0], "intensity_counts": values[:, 1]}
+        mode = str(meta.get("x_axis_mode", "")).lower()
+        if "pixel" in mode:
+            raise ParseError(f"XAxis mode {meta['x_axis_mode']!r}: the x axis is pixel numbers, not wavelengths; "
+                             "export with XAxis mode Wavelengths")
+        x_key = "raman_shift_cm1" if "raman" in mode else "wavelength_nm"
+        data = {x_key: values[:, 0], "intensity_counts": values[:, 1]}
         for j in range(2, values.shape[1]):
             data[f"column_{j + 1}"] = values[:, j]
         frame = pd.DataFrame(data)
@@ -170,7 +175,17 @@ class _OceanOpticsBase(Parser):
         if "pixel_count" in meta and meta["pixel_count"] != meta["pixels_read"]:
             meta["warning"] = (f"header declares {meta['pixel_count']} pixels, "
                                f"{meta['pixels_read']} rows read")
-        return ParsedData(format=self.name, shape="spectrum", data=frame, metadata=meta)
+        parsed = ParsedData(format=self.name, shape="spectrum", data=frame, metadata=meta)
+        if x_key == "raman_shift_cm1":
+            x_axis = axis("raman_shift", "cm-1", source="read", evidence=f"XAxis mode: {meta['x_axis_mode']}")
+            parsed.metadata["kind_hint"] = kind_hint([], 0.9, f"XAxis mode {meta['x_axis_mode']}",
+                                                     reason="a Raman spectrum: no LEDger analysis reads it")
+        elif mode:
+            x_axis = axis("wavelength", "nm", source="read", evidence=f"XAxis mode: {meta['x_axis_mode']} (nm)")
+        else:
+            x_axis = axis("wavelength", "nm", source="format", evidence=f"{self.name} writes wavelengths in nm")
+        parsed.set_axes(x=x_axis, y=axis("intensity", "counts", source="format", evidence=f"{self.name} counts"))
+        return parsed
 
 
 @register

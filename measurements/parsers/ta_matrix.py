@@ -5,7 +5,10 @@ The transposed layout (first column wavelengths, first row delays, as some Surfa
 versions write it) is recognised from the axes' values. Trailing non-numeric lines (Surface
 Xplorer appends a block of acquisition notes) end the matrix.
 
-Shape ``ta_matrix``: DataFrame with index ``delay_ps`` and float wavelength columns (nm).
+Shape ``ta_matrix``: DataFrame with index ``delay_ps`` and float wavelength columns (nm). The
+delay unit comes from the corner cell (``Time (ns)``, ``delay [s]``, ``ps``) and is converted to
+ps; a matrix in s or ns is never taken as ps. Without a unit in the file, delays all below 1 µs
+are seconds; anything else is assumed ps and the analysis warns (``metadata["axes"]["x"]``).
 ``metadata["signal"]`` is "delta_a" or "delta_t_over_t" (from a text label in the corner cell or
 the file name when present, else "delta_a"); the analysis can override it.
 """
@@ -18,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import register
-from .base import ParsedData, ParseError, Parser
+from .base import ParsedData, ParseError, Parser, axis, kind_hint
 
 
 def _cells(line: str) -> list[str]:
@@ -103,6 +106,7 @@ class SurfaceXplorerParser(Parser):
         if not _is_wavelength_axis(wavelengths):
             raise ParseError(f"wavelength axis {wavelengths[0]:g}…{wavelengths[-1]:g} is not in nm "
                              "(expected increasing or decreasing values between 150 and 5000)", line=start + 1)
+        delays, delay_axis = _delays_in_ps(delays, first[0], filename)
         order_w = np.argsort(wavelengths)
         order_d = np.argsort(delays)
         if np.any(np.diff(delays[order_d]) == 0):
@@ -112,5 +116,36 @@ class SurfaceXplorerParser(Parser):
         corner = (first[0] + " " + (filename or "")).lower()
         signal = "delta_t_over_t" if re.search(r"dt/?t|δt/t|delta\s*t", corner) else "delta_a"
         metadata = {"signal": signal, "orientation": "wavelength_rows" if transposed else "wavelength_columns",
-                    "delay_unit": "ps", "n_delays": int(frame.shape[0]), "n_wavelengths": int(frame.shape[1])}
-        return ParsedData(format=self.name, shape=self.shape, data=frame, metadata=metadata)
+                    "delay_unit": "ps", "delay_unit_in_file": delay_axis["written"],
+                    "n_delays": int(frame.shape[0]), "n_wavelengths": int(frame.shape[1])}
+        parsed = ParsedData(format=self.name, shape=self.shape, data=frame, metadata=metadata)
+        parsed.set_axes(x=delay_axis, y=axis("wavelength", "nm", source="read",
+                                             evidence="axis values 150–5000 (nm)"))
+        parsed.metadata["kind_hint"] = kind_hint(["ta"], 0.85, "delay × wavelength matrix")
+        return parsed
+
+
+_TIME_UNIT = re.compile(r"(?<![a-zµμ])(fs|ps|ns|us|µs|μs|ms|s)(?![a-z])", re.I)
+_TO_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "µs": 1e6, "μs": 1e6, "ms": 1e9, "s": 1e12}
+
+
+def _delays_in_ps(delays: np.ndarray, corner: str, filename: str | None) -> tuple[np.ndarray, dict]:
+    """Delays converted to ps from the unit in the corner cell ("Time (ns)", "delay/s").
+
+    Without a stated unit: delays all below 1 µs in magnitude cannot be picoseconds of a TA
+    scan (that would be sub-femtosecond steps), so they are seconds; otherwise Surface
+    Xplorer's ps is assumed and the analysis warns."""
+    text = re.sub(r"\bnm\b|wavelength|wave|lambda", " ", corner, flags=re.I)
+    m = _TIME_UNIT.search(text)
+    if m:
+        unit = m.group(1).lower().replace("μ", "µ")
+        return delays * _TO_PS[unit], axis("delay", "ps", source="read", written=unit,
+                                           evidence=f"corner cell {corner.strip()!r}",
+                                           converted="" if unit == "ps" else f"{unit} → ps")
+    finite = delays[np.isfinite(delays)]
+    if finite.size and np.max(np.abs(finite)) < 1e-6:
+        return delays * 1e12, axis("delay", "ps", source="assumed", written="s",
+                                   evidence=f"no unit in the corner cell; delays up to {np.max(np.abs(finite)):.3g} "
+                                            "can only be seconds", converted="s → ps")
+    return delays, axis("delay", "ps", source="assumed", written="",
+                        evidence="no unit in the corner cell; Surface Xplorer's ps assumed")

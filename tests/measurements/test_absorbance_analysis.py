@@ -53,16 +53,21 @@ def test_optical_density_at_500_nm_by_default_and_at_a_chosen_wavelength():
     assert result.metrics["optical_density"].value == pytest.approx(expected, abs=1e-5)
 
 
-def test_od_wavelength_outside_the_spectrum_is_refused():
-    with pytest.raises(AnalysisError, match="outside the recorded range 350–800 nm"):
-        run("absorbance", {"files": [("edge.csv", absorbance_csv(direct_gap_spectrum(2.3)))]},
-            {"od_wavelength_nm": 900})
+def test_od_wavelength_outside_the_spectrum_is_a_missing_metric_naming_the_parameter():
+    result = run("absorbance", {"files": [("edge.csv", absorbance_csv(direct_gap_spectrum(2.3)))]},
+                 {"od_wavelength_nm": 900})
+    assert "optical_density" not in result.metrics
+    assert any("od_wavelength_nm = 900 nm is outside the recorded range 350–800 nm" in w for w in result.warnings)
+    assert result.metrics["optical_gap"].value == pytest.approx(2.30, abs=0.005)  # the rest is still computed
 
 
 def test_first_exciton_peak_of_quantum_dots_from_cary_file():
     # Fixture: 0.3 OD Gaussian exciton at 620 nm (σ 12 nm) on a continuum rising below 560 nm.
     path = DIALECTS / "cary_absorbance.csv"
-    result = run("absorbance", {"files": [(path.name, path.read_bytes())]})
+    whole = run("absorbance", {"files": [(path.name, path.read_bytes())]})
+    # two samples in the file: one result each, named by the column title; none at the top level
+    assert [s.sample for s in whole.samples] == ["CsPbI3 QD film", "toluene blank"] and not whole.metrics
+    result = whole.samples[0]
     exciton = result.metrics["first_exciton_peak_wavelength"]
     assert exciton.value == pytest.approx(620, abs=1.0)
     assert exciton.extra["method"] == "local maximum"

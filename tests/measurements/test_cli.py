@@ -22,7 +22,7 @@ def test_led_pair(data_dir, answers):
     result = analyze("--kind", "led", "--jlv", str(data_dir / "public" / "jlv_sweep.csv"),
                      "--spectrum", str(data_dir / "public" / "el_spectrum.txt"), "--pixel-area", "0.09")
     m = result["metrics"]
-    assert (result["method"], result["version"]) == ("led.jlv_el", "1.0")
+    assert (result["method"], result["version"]) == ("led.jlv_el", "1.1")
     assert m["eqe_max"] == {"value": pytest.approx(led["eqe_max_percent"], rel=tol["eqe_rel"]), "unit": "%"}
     assert m["j_at_eqe_max"]["value"] == pytest.approx(led["j_at_eqe_max_mA_cm2"], rel=0.02)
     assert m["j_at_eqe_max"]["unit"] == "mA/cm²"

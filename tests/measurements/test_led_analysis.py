@@ -39,7 +39,7 @@ def test_public_pair_matches_answers(data_dir, answers):
     expected = answers["led"]
     result = run("jlv", _files(data_dir), {"pixel_area_cm2": expected["pixel_area_cm2"]})
     _assert_led_answers(result.metrics, expected)
-    assert (result.method, result.version) == ("led.jlv_el", "1.0")
+    assert (result.method, result.version) == ("led.jlv_el", "1.1")
     assert result.metrics["eqe_max"].unit == "%"
     assert result.metrics["j_at_eqe_max"].unit == "mA/cm²"
     assert result.parameters["pixel_area_cm2"] == 0.09

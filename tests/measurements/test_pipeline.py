@@ -64,7 +64,7 @@ def test_jlv_and_el_pair_gives_the_reference_led_metrics(data_dir, answers, pixe
     analysis = Analysis.objects.get(pixel=pixel, superseded=False, kind="jlv")
     assert set(analysis.sources.values_list("original_name", flat=True)) == {"jlv_sweep.csv", "el_spectrum.txt"}
     assert analysis.parameters["pixel_area_cm2"] == 0.09
-    assert (analysis.method, analysis.version) == ("led.jlv_el", "1.0")
+    assert (analysis.method, analysis.version) == ("led.jlv_el", "1.1")
     assert Plot.objects.filter(analysis=analysis).count() >= 2
     assert Plot.objects.filter(analysis=analysis).first().svg.lstrip().startswith("<?xml")
 

@@ -3,6 +3,10 @@
     python manage.py analyze --kind led --jlv jlv.csv --spectrum el.txt --pixel-area 0.09 --json
     python manage.py analyze --kind lifetime lifetime_*.csv --json
     python manage.py analyze --kind xrd pattern.xy --wavelength 1.5406
+    python manage.py analyze --kind absorbance cary_many_samples.csv --json   # one result per sample
+
+A file holding several samples (a Cary CSV with many column pairs) prints one result per sample
+(JSON: ``"samples": [{"sample": title, "metrics": …, "warnings": …, "error": …}, …]``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", type=Path, help="input files for kinds with one file role")
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--column-map", default=None,
-                            help='explicit column mapping for odd files, e.g. \'{"Vsrc": "voltage_v", "Ipd": "photodiode_current_a"}\'')
+                            help='explicit column mapping for odd files (J-L-V, spectra, absorbance, decays), e.g. '
+                                 '\'{"Vsrc": "voltage_v", "Ipd": "photodiode_current_a"}\' or '
+                                 '\'{"columns": {"0": "wavelength_nm", "1": "absorbance"}, "units": {"0": "nm"}}\'')
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="any analysis parameter")
         roles, params = {}, {}
         for spec in all_specs.values():
@@ -78,7 +84,11 @@ class Command(BaseCommand):
                 mapping = json.loads(options["column_map"])
             except json.JSONDecodeError as exc:
                 raise CommandError(f"--column-map is not valid JSON: {exc}") from None
-            parse_options = {role: {"columns": mapping} for role in files}
+            if not isinstance(mapping, dict):
+                raise CommandError("--column-map must be a JSON object")
+            # {"Vsrc": "voltage_v", …} or {"columns": {…}, "units": {"0": "cm-1", …}}
+            column_options = mapping if set(mapping) <= {"columns", "units"} and mapping else {"columns": mapping}
+            parse_options = {role: column_options for role in files}
         from measurements.analysis.registry import run
 
         try:
@@ -101,7 +111,14 @@ class Command(BaseCommand):
             self.stdout.write(f"  {entry['file']}:")
             for name, m in entry["metrics"].items():
                 self.stdout.write(f"    {name:26s} {m['value']:.6g} {m.get('unit', '')}")
-        for warning in payload["warnings"]:
+        warnings = list(payload["warnings"])
+        for entry in payload.get("samples", []):  # one result per sample of a multi-sample file
+            self.stdout.write(f"  sample {entry['sample']!r}:" + (f" no number ({entry['error']})" if entry["error"] else ""))
+            for name, m in entry["metrics"].items():
+                flags = f"  [{', '.join(m['flags'])}]" if m.get("flags") else ""
+                self.stdout.write(f"    {name:26s} {m['value']:.6g} {m.get('unit', '')}{flags}")
+            warnings.extend(entry["warnings"])
+        for warning in warnings:
             self.stderr.write(f"warning: {warning}")
 
     @staticmethod
