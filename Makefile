@@ -5,21 +5,29 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
-PYTEST_ARGS ?= -n 2
+# loadfile: a test module runs on one xdist worker, so a module's real server (tests/ops: slapd, the
+# OIDC provider, `make serve`) is started once, not once per worker.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 PORT   ?= 8000
 
-.PHONY: run test install migrate demo lint screenshots bench worker clean-db ci
+.PHONY: run test install install-ldap migrate demo lint screenshots bench bench-load worker serve clean-db ci
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt clients/ledger-client/pyproject.toml
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt requirements-ldap.txt constraints.txt clients/ledger-client/pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
+	@# LDAP sign-in builds python-ldap against Debian's headers: installed when they are there (always in CI).
+	@if [ -e /usr/include/lber.h ] || [ "$$CI" = true ]; then $(PIP) install --quiet -r requirements-ldap.txt -c constraints.txt; \
+	 else echo "note: LDAP sign-in not installed (apt-get install libldap2-dev libsasl2-dev, then make install-ldap)"; fi
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+install-ldap: $(STAMP)
+	$(PIP) install --quiet -r requirements-ldap.txt -c constraints.txt
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -53,6 +61,16 @@ bench: install
 	$(PY) bench/bench_xrd.py
 	$(PY) bench/bench_client.py
 	$(PY) bench/bench_insights.py
+
+# The production shape on this machine: gunicorn (WEB_CONCURRENCY workers) + a Celery worker + beat
+# under supervisord, after migrate and collectstatic. Needs DATABASE_URL (PostgreSQL), CELERY_BROKER_URL
+# and SECRET_KEY; Ctrl-C or SIGTERM stops it cleanly. README "Running it for a lab".
+serve: install
+	exec deploy/serve
+
+# Load test through gunicorn with 4 workers (loopback; needs PostgreSQL and Redis; its own database).
+bench-load: install
+	$(PY) bench/bench_load.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
 # -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.

@@ -1,7 +1,6 @@
 import os
 
-from celery import Celery
-from celery.signals import worker_process_init
+from celery import Celery, signals
 
 # One analysis per worker process; parallelism comes from processes. OpenBLAS threads spinning
 # on small fits (TRPL) cost more CPU than they save on a 2-core box.
@@ -14,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_process_init.connect
+@signals.worker_process_init.connect
 def _cap_memory(**_kwargs) -> None:
     """The last line against a file that makes an analysis allocate without bound: each pool
     process gets an address-space cap, so numpy raises MemoryError (the file fails with that
@@ -30,3 +29,13 @@ def _cap_memory(**_kwargs) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**kwargs):
+    """Workers log like the web: Django's LOGGING (JSON lines with the request id), not Celery's format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

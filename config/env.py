@@ -51,3 +51,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_json_groups(name: str) -> dict[str, list[str]]:
+    """A JSON object mapping a directory/IdP group to the LEDger project codes it grants,
+    e.g. ``{"qd-lab": ["qd-in-matrix"], "cn=leds,ou=groups,dc=uni,dc=edu": ["qd-in-matrix", "blue"]}``."""
+    import json
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name}: not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict) or not all(
+            isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in value.values()):
+        raise ImproperlyConfigured(f'{name}: expected {{"group": ["project-code", …]}}, got {raw[:80]!r}')
+    return value

@@ -13,11 +13,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
+# Only for the embedded/dev mode and the tests. The web process refuses to start with it unless
+# DEBUG (config/wsgi.py), `check --deploy` reports it (ledger.E001); LEDGER_REQUIRE_SECRET_KEY=true
+# refuses it for every command too.
+LEDGER_DEV_SECRET_KEY = "ledger-insecure-dev-key-change-me"  # noqa: S105
 if not SECRET_KEY:
     if not DEBUG and env_bool("LEDGER_REQUIRE_SECRET_KEY", default=False):
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Only for the embedded/dev mode; production sets SECRET_KEY (README).
-    SECRET_KEY = "ledger-insecure-dev-key-change-me"  # noqa: S105
+    SECRET_KEY = LEDGER_DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # printed in QR codes
@@ -31,7 +34,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -203,7 +205,7 @@ LEDGER_WEBHOOK_TIMEOUT_S = env_float("LEDGER_WEBHOOK_TIMEOUT_S", 10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.HashedTokenAuthentication",  # hashed, named, revocable (core.tokens)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -247,3 +249,81 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "matplotlib": {"level": "WARNING"}},
 }
+
+# =================================================================================================
+# Production (issue 18, and the safe-defaults bullet of issue 13). One block so merges touch one
+# place; README "Running it for a lab" documents every variable read here.
+# =================================================================================================
+INSTALLED_APPS += ["axes", "django_prometheus", "ops"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.ProbeMiddleware",  # /healthz, /readyz: before host checks and the HTTPS redirect
+    *MIDDLEWARE,
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lock-out page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Every query counted and timed (django_db_execute_total, django_db_query_duration_seconds) on
+# PostgreSQL, the production database. SQLite (dev, the default test run) keeps Django's own engine
+# name, which pytest-django needs to give each xdist worker its in-memory database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+
+# --- HTTPS (check --deploy: 0 issues with SECRET_KEY and ALLOWED_HOSTS set) -----------------------
+# On unless DEBUG: redirect to https, HSTS, cookies only over https. LEDGER_HTTPS=false for a plain
+# HTTP listener on loopback (CI, the load benchmark). Tests turn it off in tests/conftest.py.
+LEDGER_HTTPS = env_bool("LEDGER_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = LEDGER_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LEDGER_HTTPS
+SECURE_HSTS_SECONDS = env_int("LEDGER_HSTS_SECONDS", 31_536_000) if LEDGER_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEDGER_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# The preload directive does nothing until someone submits the domain to the browsers' list.
+SECURE_HSTS_PRELOAD = env_bool("LEDGER_HSTS_PRELOAD", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics$"]  # probes and scrapers speak plain HTTP inside
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto (only then — a client could send it).
+if env_bool("LEDGER_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_AGE = env_int("LEDGER_SESSION_HOURS", 12) * 3600
+
+# --- Login throttling (django-axes): per username + IP, with a lock-out page -----------------------
+AXES_FAILURE_LIMIT = env_int("LEDGER_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LEDGER_LOGIN_COOLOFF_MIN", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one person's typos never lock the whole lab out
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# The client's address: the proxy's X-Forwarded-For only behind one (else anyone could send a new
+# address with each guess and never be locked out).
+if env_bool("LEDGER_BEHIND_PROXY", default=False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- Sign-in: local accounts always (instruments), plus OIDC and/or LDAP when configured -----------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend"]  # first: refuses while locked out
+from .signin import configure_signin  # noqa: E402 — reads LEDGER_OIDC_* / LEDGER_LDAP_* from the environment
+
+globals().update(configure_signin(AUTHENTICATION_BACKENDS))
+
+# --- Probes and metrics ---------------------------------------------------------------------------
+LEDGER_READYZ_TIMEOUT_S = float(env_int("LEDGER_READYZ_TIMEOUT_MS", 1000)) / 1000  # broker and worker answers
+LEDGER_METRICS_TOKEN = env_str("LEDGER_METRICS_TOKEN")  # unset: /metrics answers loopback only
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /readyz reports migrations; no DB query at import time
+if env_str("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn workers share counters through files here
+    Path(env_str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+
+# --- Logs: one JSON object per line (text with DEBUG), every line with the request id --------------
+LEDGER_LOG_FORMAT = env_str("LEDGER_LOG_FORMAT", "text" if DEBUG else "json")
+if LEDGER_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LEDGER_LOG_FORMAT={LEDGER_LOG_FORMAT!r}: expected json or text")
+LOGGING["filters"] = {"request_id": {"()": "ops.request_id.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+}
+LOGGING["handlers"]["console"].update(filters=["request_id"], formatter=LEDGER_LOG_FORMAT)
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # its start-up banner on every command
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("ops.context_processors.signin")  # SSO button on the login page
+INSTALLED_APPS += ["mozilla_django_oidc"]

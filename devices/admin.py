@@ -6,14 +6,16 @@ from recipes.admin import NoDeleteMixin
 from .models import Device, Layer, Pixel
 
 
-class LayerInline(admin.TabularInline):
+class LayerInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = Layer
     extra = 0
     fields = ("order", "material", "function", "nominal_thickness_nm", "thickness_nm", "method", "run", "source")
     autocomplete_fields = ("run", "source")
 
 
-class PixelInline(admin.TabularInline):
+class PixelInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = Pixel
     extra = 0
     fields = ("name", "label", "area_cm2", "notes")

@@ -88,12 +88,12 @@ class MeasurementFileAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("sample", "pixel", "instrument")
 
 
-class MetricInline(admin.TabularInline):
+class MetricInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = DerivedMetric
     extra = 0
     fields = ("name", "value", "unit", "scope", "pixel", "superseded")
     readonly_fields = fields
-    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False

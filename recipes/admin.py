@@ -12,7 +12,8 @@ class NoDeleteMixin:
         return False
 
 
-class LotInline(admin.TabularInline):
+class LotInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = ChemicalLot
     extra = 0
     fields = ("supplier", "lot_number", "received_on", "expires_on", "location", "amount_left", "amount_unit", "is_active")
@@ -36,7 +37,8 @@ class ChemicalLotAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("chemical",)
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = RecipeVersion
     extra = 0
     fields = ("number", "notes", "created_by", "frozen_at")
@@ -52,7 +54,8 @@ class RecipeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     inlines = [VersionInline]
 
 
-class StepInline(admin.TabularInline):
+class StepInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = RecipeStep
     extra = 0
     fields = ("order", "name", "action", "instructions")
@@ -90,7 +93,8 @@ class RecipeVersionAdmin(NoDeleteMixin, FrozenGuard, SimpleHistoryAdmin):
         return obj
 
 
-class ParameterInline(admin.TabularInline):
+class ParameterInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = RecipeParameter
     extra = 0
     fields = ("order", "key", "name", "role", "value_type", "nominal", "min_value", "max_value", "unit", "text_value", "chemical", "stock_mg_ml")

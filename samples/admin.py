@@ -13,12 +13,12 @@ class ProjectAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     filter_horizontal = ("members",)
 
 
-class RunValueInline(admin.TabularInline):
+class RunValueInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = RunValue
     extra = 0
     fields = ("parameter", "planned_nominal", "planned_min", "planned_max", "unit", "actual_value", "actual_unit", "actual_text", "is_deviation", "note")
     readonly_fields = ("parameter", "planned_nominal", "planned_min", "planned_max", "unit", "is_deviation")
-    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -43,7 +43,8 @@ class ProcessRunAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         formset.save_m2m()
 
 
-class ParentInline(admin.TabularInline):
+class ParentInline(NoDeleteMixin, admin.TabularInline):
+    can_delete = False  # no hard delete of lab records, not even a row of an inline (issue 13)
     model = SampleParent
     fk_name = "child"
     extra = 0

@@ -16,6 +16,15 @@ def pytest_configure(config):
 
         # The demo user's password hash is a third of the demo fixture's time; tests don't need PBKDF2.
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # The test client and live server speak plain HTTP: no HTTPS redirect or secure-only cookies
+        # (tests/ops/test_deploy_settings.py checks the production defaults in a subprocess).
+        settings.SECURE_SSL_REDIRECT = settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+        settings.SECURE_HSTS_SECONDS = 0
+        # Client.login() passes no request, which django-axes needs; tests/ops/test_login_throttle.py
+        # turns axes back on for the lock-out tests.
+        settings.AXES_ENABLED = False
+        # Not the development key: config.wsgi (schemathesis loads it) refuses that one without DEBUG.
+        settings.SECRET_KEY = "ledger-tests-only-" + "k" * 8 + "-not-the-dev-key-0123456789abcdef"
 
 
 @pytest.fixture

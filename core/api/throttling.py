@@ -1,5 +1,6 @@
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
+
+from core.models import ApiToken
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -11,7 +12,7 @@ class TokenRateThrottle(SimpleRateThrottle):
     scope = "user"
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, Token):
+        if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"

@@ -11,13 +11,14 @@ import json
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
 from core.access import restrict
+from core.api.authentication import HashedTokenAuthentication
 from portal.travellers import sheet_for_sample, sheets_for_runs
 from samples.models import ProcessRun, Sample
 from samples.traveller import LABEL_LAYOUTS, render_labels, render_travellers
@@ -72,7 +73,7 @@ def _pdf_schema(*params: OpenApiParameter, summary: str):
 
 class _PDFView(APIView):
     # Token first, so an anonymous client gets 401 with a WWW-Authenticate header rather than 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [HashedTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer, PDFRenderer]
 

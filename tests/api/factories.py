@@ -6,7 +6,6 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from core.api.permissions import INSTRUMENT_GROUP
 from devices.services import LayerSpec, device_create
@@ -16,6 +15,7 @@ from recipes.models import ChemicalLot, StepType
 from recipes.services import ParamSpec, StepSpec, chemical_get_or_create, recipe_create
 from samples.models import Project, SampleKind
 from samples.services import run_complete, run_plan, run_value_set_actual, sample_create
+from tests.tokens import key_for
 
 _seq = itertools.count(1)
 
@@ -30,7 +30,7 @@ def user(username: str, *, instrument: bool = False, projects=()):
 
 
 def token(account) -> str:
-    return Token.objects.get_or_create(user=account)[0].key
+    return key_for(account)
 
 
 def project(code: str) -> Project:

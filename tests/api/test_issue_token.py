@@ -6,10 +6,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.api.permissions import is_instrument
+from tests.tokens import Token
 
 
 def issue(*args) -> str:

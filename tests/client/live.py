@@ -68,6 +68,10 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
         "LEDGER_THROTTLE_USER": "100000/min",
         "LOG_LEVEL": "WARNING",
         "OPENBLAS_NUM_THREADS": "1",
+        # Production defaults: a real key (the web process refuses the dev one without DEBUG) and
+        # plain HTTP on loopback (else every request is redirected to https).
+        "SECRET_KEY": "client-live-tests-" + "c" * 40,
+        "LEDGER_HTTPS": "false",
         **extra,
     })
     return env

@@ -17,7 +17,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 from pypdf import PdfReader
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from measurements.models import Aggregate, Analysis, DerivedMetric, MetricScope, Plot
@@ -28,6 +27,7 @@ from samples.traveller import render_labels, render_travellers
 from samples.traveller.pdf import fmt_quantity, fmt_range
 from samples.travellers import labels_for_samples, run_url, sample_url
 from tests.samples.test_traveller_pdf import MASSES, _decode_qr
+from tests.tokens import Token
 
 TRAVELLER_URLS = "tests.samples.traveller_urls"
 PDF_MAGIC = b"%PDF-"
