@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "samples",
     "devices",
     "measurements",
+    "exchange",
 ]
 
 MIDDLEWARE = [
