@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -24,7 +25,7 @@ from devices.models import Pixel
 from devices.services import LayerSpec, device_create
 from measurements.models import Instrument, MeasurementKind
 from measurements.services import IngestError, measurement_file_ingest
-from samples.models import LABEL_PREFIX, Project, Sample, SampleKind, SampleStatus
+from samples.models import LABEL_PREFIX, ProcessRun, Project, Sample, SampleKind, SampleStatus
 from samples.services import sample_add_parent, sample_create
 
 from .eln import LEDGER_RECORD, ElnArchive, ElnDataset, ElnError, ElnFile, read_eln
@@ -274,6 +275,30 @@ def eln_import(content: bytes, *, project_code: str, user=None) -> ImportResult:
 
 
 # --- label printing ----------------------------------------------------------------------------
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def sample_label_content(sample: Sample) -> tuple[str, str, list[str]]:
+    """Title, QR URL and small lines of a sample's vial label (as the PDF labels print it)."""
+    facts = " · ".join(x for x in (sample.get_kind_display(), sample.created_at.date().isoformat() if sample.created_at else "") if x)
+    return sample.label, f"{settings.SITE_URL}{sample.get_absolute_url()}", [facts, sample.name or _who(sample.owner)]
+
+
+def run_label_content(run: ProcessRun) -> tuple[str, str, list[str]]:
+    when = run.planned_date or (run.created_at.date() if run.created_at else None)
+    return run.label, f"{settings.SITE_URL}{run.get_absolute_url()}", [
+        run.recipe_version.recipe.name, " · ".join(x for x in (when.isoformat() if when else "", _who(run.operator)) if x)]
+
+
+def print_label(*, printer: Printer, sample: Sample | None = None, run: ProcessRun | None = None, user=None) -> PrintJob:
+    """Queue the label of a sample or a run on ``printer``; the Celery task sends it on commit."""
+    if (sample is None) == (run is None):
+        raise ValidationError("Print the label of one sample or one run.")
+    title, url, lines = sample_label_content(sample) if sample is not None else run_label_content(run)
+    return print_job_create(printer=printer, title=title, url=url, lines=lines, sample=sample, run=run, user=user)
+
 
 def print_job_create(*, printer: Printer, title: str, url: str, lines=(), sample=None, run=None, user=None) -> PrintJob:
     if not printer.enabled:
