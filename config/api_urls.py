@@ -42,6 +42,7 @@ urlpatterns = [
     # views carry extend_schema(responses=…application/pdf…): the schema must stay warning-free.
     path("v1/", include("recipes.api_stoichiometry_urls")),
     path("v1/", include("samples.api_traveller_urls")),  # before the router: runs/<pk>/traveller.pdf
+    path("v1/", include("exchange.api_urls")),  # .eln, PeLED table, printers and print jobs
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -9,5 +9,6 @@ urlpatterns = [
     path("samples/", include("samples.urls")),
     path("devices/", include("devices.urls")),
     path("measurements/", include("measurements.urls")),
+    path("exchange/", include("exchange.urls")),
     path("", include("core.urls")),
 ]
