@@ -17,14 +17,19 @@ from exchange.peled_selectors import peled_table, to_csv, to_xlsx
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+_TABLE: list = []  # the demo with its measurements takes ~30 s to load: built once per worker, then plain data
+
+
 @pytest.fixture
 def table():
-    from core.demo import load_demo
+    if not _TABLE:
+        from core.demo import load_demo
 
-    load_demo()
-    user = get_user_model().objects.get(username="demo")
-    frame = peled_table(Device.objects.all(), user)
-    return {row["Ref_ID"]: row for row in frame.to_dict("records")}, frame
+        load_demo()
+        user = get_user_model().objects.get(username="demo")
+        frame = peled_table(Device.objects.all(), user)
+        _TABLE.append(({row["Ref_ID"]: row for row in frame.to_dict("records")}, frame))
+    return _TABLE[0]
 
 
 def numbers(text: str) -> list[float]:
