@@ -30,6 +30,7 @@ from .peled_selectors import peled_devices_for, peled_table, to_csv, to_xlsx
 from .selectors import project_archive, samples_archive
 
 MAX_SAMPLES = 200
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # the reader's own limit on what an archive expands to
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -132,6 +133,9 @@ class ElnImportView(_View):
             raise ValidationError(errors)
         if not re.fullmatch(r"[-a-zA-Z0-9_]{1,32}", code):
             raise ValidationError({"project": ["A project code has up to 32 letters, digits, '-' and '_'."]})
+        if upload.size > MAX_ARCHIVE_BYTES:
+            raise ValidationError({"file": [f"{upload.size / 1e6:.0f} MB is over the {MAX_ARCHIVE_BYTES / 1e6:.0f} MB an import takes; "
+                                            "use manage.py import_eln on the server"]})
         try:
             result = services.eln_import(upload.read(), project_code=code, user=request.user)
         except services.ImportRefused as exc:

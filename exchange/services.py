@@ -28,7 +28,7 @@ from measurements.services import IngestError, measurement_file_ingest
 from samples.models import LABEL_PREFIX, ProcessRun, Project, Sample, SampleKind, SampleStatus
 from samples.services import sample_add_parent, sample_create
 
-from .eln import LEDGER_RECORD, ElnArchive, ElnDataset, ElnError, ElnFile, read_eln
+from .eln import LEDGER_RECORD, ElnArchive, ElnDataset, ElnError, ElnFile, Limits, read_eln
 from .models import Printer, PrintJob, PrintJobStatus
 from .selectors import RECORD_FORMAT
 
@@ -262,7 +262,8 @@ def _import_foreign(archive: ElnArchive, project: Project, user, result: ImportR
 def eln_import(content: bytes, *, project_code: str, user=None) -> ImportResult:
     """Import an .eln archive into ``project_code`` (created if missing). All or nothing."""
     try:
-        archive = read_eln(content)
+        # One file of the archive may be as large as one upload may be.
+        archive = read_eln(content, limits=Limits(max_member_bytes=settings.LEDGER_MAX_UPLOAD_BYTES))
     except ElnError as exc:
         raise ImportRefused(str(exc)) from None
     project = _project(project_code, user)
