@@ -33,12 +33,16 @@ run: demo
 	@echo "LEDger at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# lint-imports first: an upward import between apps fails the run before the suite starts.
 test: install
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the import contracts (pyproject.toml [tool.importlinter]; README "Layout").
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 screenshots: install
 	$(PY) -m pytest tests/browser -k screenshots --screenshots docs/screenshots -p no:xdist
@@ -46,6 +50,7 @@ screenshots: install
 bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
+	$(PY) bench/bench_xrd.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
 # -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.

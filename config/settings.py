@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "devices",
     "measurements",
     "exchange",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -7,8 +7,7 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("recipes/", include("recipes.urls")),
     path("samples/", include("samples.urls")),
-    path("devices/", include("devices.urls")),
     path("measurements/", include("measurements.urls")),
     path("exchange/", include("exchange.urls")),
-    path("", include("core.urls")),
+    path("", include("portal.urls")),
 ]

@@ -13,11 +13,13 @@ from django.db.models import QuerySet
 from core.access import restrict
 from devices.models import Device
 from measurements.models import Aggregate, DerivedMetric, MetricScope
-from recipes.stoichiometry import library_from_db, run_composition
+from recipes.stoichiometry import library_from_db
 from samples.models import Sample, SampleKind
+from samples.stoichiometry import run_composition
 
 from .peled import COLUMNS, DeviceFacts, LayerFacts, StepFacts, build_row
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HERO_METRICS = ("eqe_max", "j_at_eqe_max", "eqe_at_100_ma_cm2", "luminance_max", "turn_on_voltage",
                 "current_efficiency_max", "power_efficacy_max", "el_peak_wavelength", "el_fwhm", "cie_x", "cie_y")
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.access import restrict
@@ -19,6 +19,7 @@ from measurements.models import DerivedMetric, MeasurementFile
 from samples.models import ProcessRun, Project, RunValue, Sample, SampleParent
 
 from .eln import LEDGER_RECORD, ElnArchive, ElnDataset, ElnFile, Person, Property, safe_name
+from .models import PrintJob
 
 RECORD_FORMAT = "ledger-sample/1"
 # Text formats LEDger reads have no registered media type; their parser name says what they are.
@@ -225,3 +226,10 @@ def samples_archive(samples: QuerySet, user) -> ElnArchive:
     return eln_archive(exported, user, title=f"{head} with lineage (LEDger export)",
                        root=f"ledger-{safe_name(labels[0]) if len(labels) == 1 else 'samples'}-{stamp}",
                        description="Samples " + ", ".join(labels) + " and the samples they were made from.")
+
+
+def visible_print_jobs(user) -> QuerySet:
+    """Print jobs of the samples and runs the user may see."""
+    samples = restrict(Sample.objects.all(), user)
+    runs = restrict(ProcessRun.objects.all(), user)
+    return PrintJob.objects.filter(Q(sample__in=samples) | Q(run__in=runs)).select_related("printer", "sample", "run")

@@ -306,9 +306,11 @@ def print_job_create(*, printer: Printer, title: str, url: str, lines=(), sample
         raise ValidationError({"printer": f"{printer} is disabled."})
     job = PrintJob.objects.create(printer=printer, title=title[:64], url=url[:300], lines=[str(x)[:120] for x in lines if x],
                                   sample=sample, run=run, requested_by=user)
-    from .tasks import send_print_job
+    # By name, so services never import tasks (ExchangeConfig.ready registers the task in every process).
+    from celery import current_app
 
-    transaction.on_commit(lambda: send_print_job.delay(job.pk))
+    task = current_app.tasks["exchange.tasks.send_print_job"]
+    transaction.on_commit(lambda: task.delay(job.pk))
     return job
 
 

@@ -14,11 +14,10 @@ from core.access import restrict
 from samples.models import ProcessRun, Project, Sample
 
 from . import services
-from .api import XLSX, visible_jobs
 from .eln import MEDIA_TYPE, write_eln
 from .models import Printer, PrintJobStatus
-from .peled_selectors import peled_devices_for, peled_table, to_csv, to_xlsx
-from .selectors import project_archive, samples_archive
+from .peled_selectors import XLSX, peled_devices_for, peled_table, to_csv, to_xlsx
+from .selectors import project_archive, samples_archive, visible_print_jobs
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -32,7 +31,7 @@ def exchange_home(request):
     projects = restrict(Project.objects.all(), request.user).order_by("code")
     return render(request, "exchange/home.html", {
         "projects": projects, "printers": Printer.objects.all(),
-        "jobs": visible_jobs(request.user).order_by("-created_at", "-id")[:20],
+        "jobs": visible_print_jobs(request.user).order_by("-created_at", "-id")[:20],
     })
 
 
@@ -104,13 +103,13 @@ def print_label(request, kind: str, key: str):
                 messages.error(request, "; ".join(exc.messages))
             else:
                 return redirect("print-job", pk=job.pk)
-    jobs = visible_jobs(request.user).filter(**({"sample": sample} if sample else {"run": run})).order_by("-created_at")[:10]
+    jobs = visible_print_jobs(request.user).filter(**({"sample": sample} if sample else {"run": run})).order_by("-created_at")[:10]
     return render(request, "exchange/print.html", {"target": target, "kind": kind, "printers": printers, "jobs": jobs,
                                                    "back": target.get_absolute_url()})
 
 
 @login_required
 def print_job(request, pk: int):
-    job = get_object_or_404(visible_jobs(request.user), pk=pk)
+    job = get_object_or_404(visible_print_jobs(request.user), pk=pk)
     target = job.sample or job.run
     return render(request, "exchange/job.html", {"job": job, "target": target, "refresh": job.status == PrintJobStatus.QUEUED})

@@ -1,4 +1,5 @@
 import django_filters as filters
+from django.db.models import Exists, OuterRef
 
 from core.filters import DateTimeFilter
 
@@ -33,3 +34,23 @@ class DerivedMetricFilterSet(filters.FilterSet):
     class Meta:
         model = DerivedMetric
         fields = ["name", "project", "sample", "device", "pixel", "method", "version", "scope", "aggregate", "superseded"]
+
+
+# Samples by a metric range, ?metric=eqe_max&metric_min=10: added to samples' SampleFilterSet by
+# MeasurementsConfig.ready (samples sits below measurements and cannot import it).
+SAMPLE_METRIC_FILTERS = {
+    "metric": filters.CharFilter(method="filter_noop", label="Metric name (e.g. eqe_max)"),
+    "metric_min": filters.NumberFilter(method="filter_noop", label="Metric ≥"),
+    "metric_max": filters.NumberFilter(method="filter_noop", label="Metric ≤"),
+}
+
+
+def samples_with_metric(queryset, data):
+    if not data.get("metric"):
+        return queryset
+    rows = DerivedMetric.objects.filter(sample=OuterRef("pk"), name=data["metric"], superseded=False)
+    if data.get("metric_min") is not None:
+        rows = rows.filter(value__gte=data["metric_min"])
+    if data.get("metric_max") is not None:
+        rows = rows.filter(value__lte=data["metric_max"])
+    return queryset.filter(Exists(rows))

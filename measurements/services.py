@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.access import can_see
+from core.errors import DomainError
 from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
@@ -57,7 +58,7 @@ SHAPE_TO_KIND = {"jlv": "jlv", "lifetime": "lifetime", "decay": "trpl", "xrd": "
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")
 
 
-class IngestError(ValueError):
+class IngestError(DomainError):
     """Refused upload; ``code`` lets the API pick the HTTP status."""
 
     def __init__(self, message: str, code: str = "invalid", field: str | None = None):
@@ -154,9 +155,12 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
 
 
 def enqueue(file_id: int) -> None:
-    from .tasks import analyze_measurement_file
+    # By name through the Celery app, so services never import tasks (tasks import services);
+    # MeasurementsConfig.ready imports tasks, so the name is registered in every process.
+    from celery import current_app
 
-    transaction.on_commit(lambda: analyze_measurement_file.delay(file_id))
+    task = current_app.tasks["measurements.tasks.analyze_measurement_file"]
+    transaction.on_commit(lambda: task.delay(file_id))
 
 
 # --- processing ------------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """Selectors that put the stoichiometry engine (recipes.chemistry) behind recipe and run pages.
 
     version_composition(version, volume_ml=None)  → "what is in it" + "what to weigh" for a recipe
-    run_composition(run, volume_ml=None)          → the same, planned beside actual, for a run
+    samples.stoichiometry.run_composition(run)    → the same, planned beside actual, for a run
+
+Runs live a layer above recipes, so the run level is in ``samples.stoichiometry``: it reads the
+run's values into lines (``lines_from_values``) and calls ``describe`` here, which knows no run
+beyond its ``batch_volume_ml``.
 
 Both return one plain dict (shape in ``_new_result``) that the ``composition_tables`` template
 tag, the traveller sheet and views can read without knowing the engine; ``None`` when the recipe
@@ -19,7 +23,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
@@ -42,10 +46,7 @@ from .chemistry import (
 from .chemistry.composition import format_count
 from .chemistry.ions import COUNTER, LATTICE_ROLES
 from .chemistry.reagents import Reagent
-from .models import Chemical, RecipeParameter, RecipeStep, RecipeVersion, StepType
-
-if TYPE_CHECKING:
-    from samples.models import ProcessRun, RunValue
+from .models import Chemical, RecipeParameter, RecipeVersion, StepType
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class _Line:
         return self.actual is not None
 
 
-def _nominal(nominal: float | None, lo: float | None, hi: float | None) -> float | None:
+def nominal_value(nominal: float | None, lo: float | None, hi: float | None) -> float | None:
     """The value to compute with: the nominal, else the middle of a range (0.8–0.9 mL → 0.85)."""
     if nominal is not None:
         return nominal
@@ -197,14 +198,13 @@ def _nominal(nominal: float | None, lo: float | None, hi: float | None) -> float
 def _version_lines(version: RecipeVersion) -> list[_Line]:
     params = (RecipeParameter.objects.filter(step__version=version, role__in=(COMPONENT, SOLVENT))
               .select_related("step", "chemical").order_by("step__order", "order", "id"))
-    return [_Line(p, _nominal(p.nominal, p.min_value, p.max_value), p.unit) for p in params]
+    return [_Line(p, nominal_value(p.nominal, p.min_value, p.max_value), p.unit) for p in params]
 
 
-def _run_lines(run: ProcessRun) -> list[_Line]:
-    values: Iterable[RunValue] = (run.values.filter(parameter__role__in=(COMPONENT, SOLVENT))
-                                  .select_related("parameter__step", "parameter__chemical")
-                                  .order_by("parameter__step__order", "parameter__order", "parameter_id"))
-    return [_Line(v.parameter, _nominal(v.planned_nominal, v.planned_min, v.planned_max), v.unit,
+def lines_from_values(values: Iterable[Any]) -> list[_Line]:
+    """A run's component and solvent values (samples' RunValue rows, with their parameter, step and
+    chemical loaded, in step order) as engine input: planned and actual side by side."""
+    return [_Line(v.parameter, nominal_value(v.planned_nominal, v.planned_min, v.planned_max), v.unit,
                   v.actual_value, v.actual_unit or v.unit) for v in values]
 
 
@@ -317,7 +317,7 @@ def _delta_percent(planned: Any, actual: Any) -> float | None:
 _Quantity = tuple[str, str, str, Any]
 
 
-def _merge_rows(planned: list[_Quantity], actual: list[_Quantity] | None) -> list[dict[str, Any]]:
+def merge_rows(planned: list[_Quantity], actual: list[_Quantity] | None) -> list[dict[str, Any]]:
     """Planned and actual quantities side by side, matched by key (an ion present in only one of
     them still gets its row)."""
     actual_by_key = {q[0]: q for q in actual or []}
@@ -368,7 +368,7 @@ def _weigh_row(line: _Line, part: Component, actual: Component | None = None,
 
 # --- the result --------------------------------------------------------------------------------------
 
-def _new_result(kind: str, version: RecipeVersion, run: ProcessRun | None) -> dict[str, Any]:
+def _new_result(kind: str, version: RecipeVersion, run: Any) -> dict[str, Any]:
     """The dict every caller reads. Keys:
 
     kind          "solution" | "cs_oleate" | "hot_injection" | "ligand_treatment"
@@ -419,20 +419,38 @@ def version_composition(version: RecipeVersion, volume_ml: float | str | None = 
                         library: ReagentLibrary | None = None) -> dict[str, Any] | None:
     """What is in ``version``'s product and what to weigh for ``volume_ml`` (default: the recipe's
     own solvent volume). None when the recipe has no components (a spin-coating recipe)."""
-    return _describe(version, _version_lines(version), volume_ml, library, run=None)
+    return describe(version, _version_lines(version), volume_ml, library, run=None)
 
 
-def run_composition(run: ProcessRun, volume_ml: float | str | None = None, *,
-                    library: ReagentLibrary | None = None) -> dict[str, Any] | None:
-    """Planned vs actual for a run. The planned weigh table is for ``volume_ml`` (default: the
-    run's ``batch_volume_ml``, else the recipe's volume); the actual columns are the amounts the
-    run logged, in the units they were logged in, and the actual composition is computed from
-    them (components not logged are taken as planned, with a warning)."""
-    return _describe(run.recipe_version, _run_lines(run), volume_ml, library, run=run)
+# Objects of the layers above (samples: a ProcessRun) describe themselves through a function they
+# register here, so the {% composition_tables %} tag shows a run without recipes importing samples.
+_DESCRIBERS: dict[type, Callable[..., dict[str, Any] | None]] = {}
 
 
-def _describe(version: RecipeVersion, lines: list[_Line], volume_ml: Any, library: ReagentLibrary | None,
-              run: ProcessRun | None) -> dict[str, Any] | None:
+def register_composition(model: type, describer: Callable[..., dict[str, Any] | None]) -> None:
+    """``describer(obj, volume_ml, *, library)`` answers ``composition_of`` for instances of ``model``
+    (SamplesConfig.ready registers ProcessRun → samples.stoichiometry.run_composition)."""
+    _DESCRIBERS[model] = describer
+
+
+def composition_of(obj: Any, volume_ml: float | str | None = None, *,
+                   library: ReagentLibrary | None = None) -> dict[str, Any] | None:
+    """``version_composition`` for a RecipeVersion, else the registered describer of obj's class."""
+    if isinstance(obj, RecipeVersion):
+        return version_composition(obj, volume_ml, library=library)
+    for model, describer in _DESCRIBERS.items():
+        if isinstance(obj, model):
+            return describer(obj, volume_ml, library=library)
+    raise TypeError(f"no composition for a {type(obj).__name__}: register one with recipes.stoichiometry.register_composition")
+
+
+def describe(version: RecipeVersion, lines: list[_Line], volume_ml: Any, library: ReagentLibrary | None,
+             run: Any = None, *, extend: Callable[[dict[str, Any], ReagentLibrary], None] | None = None,
+             ) -> dict[str, Any] | None:
+    """The result dict for ``lines`` of ``version``; ``run`` (a ProcessRun, for samples.stoichiometry)
+    gives the batch volume and makes the actual columns meaningful. ``extend(result, library)`` adds
+    what only the run level knows (the Cs injected from an input's own run); a ChemistryError it
+    raises lands in ``result["error"]`` like the engine's own."""
     components = [line for line in lines if line.param.role == COMPONENT]
     if not components:
         return None
@@ -447,43 +465,11 @@ def _describe(version: RecipeVersion, lines: list[_Line], volume_ml: Any, librar
     try:
         library = library if library is not None else library_from_db()
         _BUILDERS[kind](result, components, [line for line in lines if line.param.role == SOLVENT], library, requested)
-        if kind == HOT_INJECTION and run is not None:
-            _add_cs_injection(result, run, library)
+        if extend is not None:
+            extend(result, library)
     except ChemistryError as exc:
         result["error"] = str(exc)
     return result
-
-
-def _add_cs_injection(result: dict[str, Any], run: ProcessRun, library: ReagentLibrary) -> None:
-    """Cs delivered by the injection and the flask's Cs:Pb, from the Cs-oleate that went into the run
-    (PROCESS.md §2: 0.85 mL of the 0.4185 M stock → 0.356 mmol Cs; with 0.4338 mmol Pb, Cs:Pb ≈ 0.82).
-    The stock's [Cs] is its own run's actual value when logged. Nothing is added without both."""
-    source = next((s for s in run.inputs.all() if s.kind == "cs_oleate" and s.produced_by_id), None)
-    inject = (run.values.filter(parameter__step__action=RecipeStep.Action.INJECT, unit__in=("mL", "µL"))
-              .select_related("parameter__step").first())
-    if source is None or inject is None:
-        return
-    from samples.models import ProcessRun
-
-    stock_run = ProcessRun.objects.select_related("recipe_version__recipe").get(pk=source.produced_by_id)
-    stock = run_composition(stock_run, library=library) or {}
-    details = stock.get("details", {})
-    molarity_m = (details.get("actual") or details.get("planned") or {}).get("cs_molarity_m")
-    if not molarity_m:
-        return
-    planned_ml = convert(_nominal(inject.planned_nominal, inject.planned_min, inject.planned_max), inject.unit, "mL")
-    pb_planned = result["details"]["planned"]["pb_mmol"]
-    pb_actual = result["details"].get("actual", {}).get("pb_mmol", pb_planned)
-
-    def quantities(volume_ml: float, pb_mmol: float) -> list[_Quantity]:
-        cs_mmol = molarity_m * volume_ml
-        return [("cs_injected", f"Cs injected ({source.label}, {format_value(molarity_m)} M)", "mmol", cs_mmol),
-                ("ratio:Cs", "Cs:Pb", RATIO_UNIT, cs_mmol / pb_mmol)]
-
-    actual = None
-    if inject.actual_value is not None:
-        actual = quantities(convert(inject.actual_value, inject.actual_unit or inject.unit, "mL"), pb_actual)
-    result["contents"] += _merge_rows(quantities(planned_ml, pb_planned), actual)
 
 
 # --- builders, one per kind --------------------------------------------------------------------------
@@ -530,7 +516,7 @@ def _fill_solution(result: dict[str, Any], components: list[_Line], solvents: li
         actual_comp = composition(filled, actual_ml, library=library)
         result["actual_composition"] = actual_comp.to_dict()
         result["warnings"].extend(f"actual: {w}" for w in actual_comp.warnings)
-    result["contents"] = _merge_rows(_solution_quantities(planned_comp, library),
+    result["contents"] = merge_rows(_solution_quantities(planned_comp, library),
                                      _solution_quantities(actual_comp, library) if actual_comp else None)
     result["weigh"] = [_weigh_row(line, part, actual, p.scaled(run_scale), p.given_as)
                        for line, part, actual, p in zip(components, shown, actual_parts, planned, strict=True)]
@@ -612,7 +598,7 @@ def _fill_cs_oleate(result: dict[str, Any], components: list[_Line], solvents: l
         actual_q = quantities(actual_stock, 1.0)
         result["details"]["actual"] = asdict(actual_stock)
     result["details"]["planned"] = asdict(planned_stock)
-    result["contents"] = _merge_rows(quantities(planned_stock, scale), actual_q)
+    result["contents"] = merge_rows(quantities(planned_stock, scale), actual_q)
     result["weigh"] = [_weigh_row(line, planned.scaled(scale), actual, planned.scaled(run_scale), planned.given_as)]
 
 
@@ -633,7 +619,7 @@ def _fill_hot_injection(result: dict[str, Any], components: list[_Line], solvent
         actual_ratios = hot_injection_ratios(filled, library=library)
         actual_q = _hot_injection_quantities(actual_ratios, library)
         result["details"]["actual"] = actual_ratios.to_dict()
-    result["contents"] = _merge_rows(_hot_injection_quantities(planned_ratios, library), actual_q)
+    result["contents"] = merge_rows(_hot_injection_quantities(planned_ratios, library), actual_q)
     result["weigh"] = [_weigh_row(line, part, actual)
                        for line, part, actual in zip(components, planned, actual_parts, strict=True)]
 
@@ -688,7 +674,7 @@ def _fill_ligand_treatment(result: dict[str, Any], components: list[_Line], solv
         {"step": line.param.step.order, "step_name": line.param.step.name, "reagent": part.reagent.name,
          "mg": part.mass_mg, "mmol": part.amount_mmol, "given_as": part.given_as}
         for line, part in zip(components, planned, strict=True)]
-    result["contents"] = _merge_rows(quantities(planned), quantities(actual_parts) if result["has_actual"] else None)
+    result["contents"] = merge_rows(quantities(planned), quantities(actual_parts) if result["has_actual"] else None)
     result["weigh"] = [_weigh_row(line, part, actual)
                        for line, part, actual in zip(components, planned, actual_parts, strict=True)]
 

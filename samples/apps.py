@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class SamplesConfig(AppConfig):
     name = "samples"
     verbose_name = "Samples, runs and projects"
+
+    def ready(self):
+        # Run pages use recipes' {% composition_tables %}; recipes sits below samples, so samples
+        # tells it how to describe a run (planned vs actual) instead of recipes importing samples.
+        from recipes.stoichiometry import register_composition
+
+        from .models import ProcessRun
+        from .stoichiometry import run_composition
+
+        register_composition(ProcessRun, run_composition)

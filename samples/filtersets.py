@@ -1,6 +1,14 @@
-"""One FilterSet per model, shared by the HTML list pages and the API (as NetBox does)."""
+"""One FilterSet per model, shared by the HTML list pages and the API (as NetBox does).
+
+The apps above samples add sample filters on what they own (measurements: ``?metric=eqe_max&
+metric_min=10``) with ``register_sample_filters`` from their AppConfig.ready, so samples imports
+none of them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
@@ -30,10 +38,6 @@ class SampleFilterSet(filters.FilterSet):
     param = filters.CharFilter(method="filter_noop", label="Recipe parameter key (e.g. volume)")
     param_min = filters.NumberFilter(method="filter_noop", label="Parameter ≥")
     param_max = filters.NumberFilter(method="filter_noop", label="Parameter ≤")
-    # Metric range: ?metric=eqe_max&metric_min=10
-    metric = filters.CharFilter(method="filter_noop", label="Metric name (e.g. eqe_max)")
-    metric_min = filters.NumberFilter(method="filter_noop", label="Metric ≥")
-    metric_max = filters.NumberFilter(method="filter_noop", label="Metric ≤")
 
     class Meta:
         model = Sample
@@ -60,16 +64,25 @@ class SampleFilterSet(filters.FilterSet):
             if hi is not None:
                 cond &= Q(actual_value__lte=hi) | Q(actual_value__isnull=True, planned_nominal__lte=hi)
             queryset = queryset.filter(Exists(values.filter(cond)))
-        if data.get("metric"):
-            from measurements.models import DerivedMetric
-
-            rows = DerivedMetric.objects.filter(sample=OuterRef("pk"), name=data["metric"], superseded=False)
-            if data.get("metric_min") is not None:
-                rows = rows.filter(value__gte=data["metric_min"])
-            if data.get("metric_max") is not None:
-                rows = rows.filter(value__lte=data["metric_max"])
-            queryset = queryset.filter(Exists(rows))
+        for apply in _EXTRA_SAMPLE_FILTERS:
+            queryset = apply(queryset, data)
         return queryset
+
+
+# (queryset, cleaned data) → queryset, run after the declared filters; see register_sample_filters.
+SampleQuery = Callable[[Any, Mapping[str, Any]], Any]
+_EXTRA_SAMPLE_FILTERS: list[SampleQuery] = []
+
+
+def register_sample_filters(declared: Mapping[str, filters.Filter], apply: SampleQuery) -> None:
+    """Add ``declared`` filters to SampleFilterSet (the list page's form, the API and its schema
+    alike), combined by ``apply(queryset, cleaned_data)``. Give them ``method="filter_noop"`` when
+    ``apply`` reads several at once. Call from an AppConfig.ready; a second call changes nothing."""
+    for name, filter_ in declared.items():
+        filter_.field_name = filter_.field_name or name  # what the class statement would have set
+        SampleFilterSet.base_filters[name] = filter_
+    if apply not in _EXTRA_SAMPLE_FILTERS:
+        _EXTRA_SAMPLE_FILTERS.append(apply)
 
 
 class ProcessRunFilterSet(filters.FilterSet):

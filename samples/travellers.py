@@ -1,19 +1,23 @@
 """Selectors that turn runs and samples into traveller sheets and vial labels.
 
-The renderer (``samples.traveller``) knows nothing of Django; this module is the only place that
-reads models for it. Every entry point fetches what it needs with a fixed number of queries, plus
-one per run that has something to weigh (the stoichiometry engine reads that run's amounts itself).
+The renderer (``samples.traveller``) knows nothing of Django; this module and ``portal.travellers``
+are the only places that read models for it. Every entry point fetches what it needs with a fixed
+number of queries, plus one per run that has something to weigh (the stoichiometry engine reads
+that run's amounts itself).
 
     sheets_for_runs(runs)        → [TravellerSheet], one per run, in the order given
     sheet_for_run(run)           → TravellerSheet
-    sheet_for_sample(sample)     → the producing run's sheet headed by the sample, plus results
+    sheet_for_sample(sample)     → the producing run's sheet headed by the sample
     labels_for_samples(samples)  → [LabelData]
+
+Results (metrics, plots) are measurements', a layer above: a caller that prints them passes
+``results_for`` (``portal.travellers`` does, and is what the API and the command call).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -24,13 +28,11 @@ from django.urls import NoReverseMatch
 
 from core.access import restrict
 from core.units import UnitError
-from measurements.models import Aggregate, DerivedMetric, MetricScope
-from measurements.models import Plot as PlotRow
-from measurements.selectors import metric_sort_key
 from recipes.models import RecipeParameter, RecipeStep
-from recipes.stoichiometry import format_value, library_from_db, run_composition
+from recipes.stoichiometry import format_value, library_from_db
 
 from .models import ProcessRun, RunStatus, RunValue, Sample, SampleKind
+from .stoichiometry import run_composition
 from .traveller import (
     ChemicalRow,
     Condition,
@@ -45,19 +47,9 @@ from .traveller import (
     WeighTable,
 )
 
-# Headline metrics a sample's sheet prints (canonical names, DESIGN.md), in METRIC_ORDER.
-RESULT_METRICS = (
-    "eqe_max", "eqe_at_100_ma_cm2", "luminance_max", "current_efficiency_max", "turn_on_voltage",
-    "el_peak_wavelength", "el_fwhm", "t50", "t50_at_100_cd", "pl_peak_wavelength", "pl_fwhm", "plqy", "tau_avg",
-)
-# Plot names stored by measurements.analysis (led.plot_jlv / plot_el, lifetime.plot_lifetime) → caption.
-RESULT_PLOTS = {"eqe_j": "EQE–J", "el_spectrum": "EL spectrum", "lifetime_decay": "L(t)"}
-# Which row stands for a sample when a device has several: its best pixel, else the median, else
-# a sample-level value, else any pixel's.
-_METRIC_PREFERENCE = [
-    (MetricScope.DEVICE, Aggregate.BEST), (MetricScope.DEVICE, Aggregate.MEDIAN),
-    (MetricScope.SAMPLE, Aggregate.VALUE), (MetricScope.DEVICE, Aggregate.VALUE), (MetricScope.PIXEL, Aggregate.VALUE),
-]
+# Sample pk → (headline metrics, small plots), for several samples at once (portal.travellers.results_for).
+Results = dict[int, tuple[list[MetricRow], list[Plot]]]
+ResultsFor = Callable[[list[Sample]], Results]
 
 
 # --- URLs --------------------------------------------------------------------------------------
@@ -268,61 +260,28 @@ def _sheet(run: ProcessRun, library, user=None, results=None) -> TravellerSheet:
     )
 
 
-def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None) -> list[TravellerSheet]:
+def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None, results_for: ResultsFor | None = None,
+                    ) -> list[TravellerSheet]:
     """One sheet per run, in the order given. ``user`` hides inputs from other projects; the
-    caller has already checked the runs themselves (``restrict``)."""
+    caller has already checked the runs themselves (``restrict``). A completed run prints its
+    outputs' results when ``results_for`` is given."""
     ids = [r.pk if isinstance(r, ProcessRun) else int(r) for r in runs]
     by_id = {run.pk: run for run in _runs_queryset().filter(pk__in=ids)}
     library = library_from_db()  # once per batch, not per run
-    outputs = [o for run in by_id.values() if run.status == RunStatus.COMPLETED for o in run.outputs.all()]
-    results = _results_for(outputs)  # two queries for the whole batch
+    results = None
+    if results_for is not None:
+        outputs = [o for run in by_id.values() if run.status == RunStatus.COMPLETED for o in run.outputs.all()]
+        results = results_for(outputs)  # one call for the whole batch
     return [_sheet(by_id[pk], library, user, results) for pk in ids if pk in by_id]
 
 
-def sheet_for_run(run: ProcessRun, *, request=None) -> TravellerSheet:
-    return sheets_for_runs([run], user=getattr(request, "user", None))[0]
+def sheet_for_run(run: ProcessRun, *, request=None, results_for: ResultsFor | None = None) -> TravellerSheet:
+    return sheets_for_runs([run], user=getattr(request, "user", None), results_for=results_for)[0]
 
 
 # --- samples -----------------------------------------------------------------------------------
 
-def _results_for(samples: list[Sample]) -> dict[int, tuple[list[MetricRow], list[Plot]]]:
-    """Headline metrics and small plots of several samples in two queries (batch printing)."""
-    ids = [s.pk for s in samples]
-    rank = {key: i for i, key in enumerate(_METRIC_PREFERENCE)}
-    chosen: dict[int, dict[str, DerivedMetric]] = {pk: {} for pk in ids}
-    for m in DerivedMetric.objects.current().filter(sample_id__in=ids, name__in=RESULT_METRICS).select_related("pixel"):
-        mine = chosen[m.sample_id]
-        best = mine.get(m.name)
-        if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
-            mine[m.name] = m
-    plots_qs = (PlotRow.objects.filter(analysis__sample_id__in=ids, analysis__superseded=False, name__in=RESULT_PLOTS)
-                .select_related("analysis__pixel").defer("svg").order_by("-analysis__created_at", "-analysis_id"))
-    picked: dict[int, dict[str, PlotRow]] = {pk: {} for pk in ids}
-    for plot in plots_qs:
-        sample_id = plot.analysis.sample_id
-        # Plots of the pixel the headline EQE came from, so numbers and curves describe one pixel.
-        eqe = chosen[sample_id].get("eqe_max")
-        best_pixel = (eqe.extra or {}).get("pixel") if eqe else None
-        on_best = best_pixel is not None and plot.analysis.pixel is not None and plot.analysis.pixel.label == best_pixel
-        mine = picked[sample_id]
-        if plot.name not in mine or (on_best and not getattr(mine[plot.name], "_on_best", False)):
-            plot._on_best = on_best
-            mine[plot.name] = plot
-    out = {}
-    for pk in ids:
-        # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
-        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit)
-                   for name in sorted(chosen[pk], key=metric_sort_key)]
-        plots = [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png)) for name in RESULT_PLOTS if name in picked[pk]]
-        out[pk] = (metrics, plots)
-    return out
-
-
-def _results(sample: Sample) -> tuple[list[MetricRow], list[Plot]]:
-    return _results_for([sample])[sample.pk]
-
-
-def _run_results(run: ProcessRun, results: dict[int, tuple[list[MetricRow], list[Plot]]]) -> tuple[list[MetricRow], list[Plot]]:
+def _run_results(run: ProcessRun, results: Results) -> tuple[list[MetricRow], list[Plot]]:
     """A completed run prints what its outputs measured: one output's metrics and plots, or for a
     batch each output's metrics under its label (plots would not say which sample they show)."""
     outputs = list(run.outputs.all())
@@ -332,16 +291,17 @@ def _run_results(run: ProcessRun, results: dict[int, tuple[list[MetricRow], list
     return rows, []
 
 
-def sheet_for_sample(sample: Sample, *, request=None) -> TravellerSheet:
-    """The producing run's sheet headed by the sample's label and QR, plus its results."""
-    metrics, plots = _results(sample)
+def sheet_for_sample(sample: Sample, *, request=None, results_for: ResultsFor | None = None) -> TravellerSheet:
+    """The producing run's sheet headed by the sample's label and QR, plus its results when
+    ``results_for`` is given."""
+    metrics, plots = results_for([sample])[sample.pk] if results_for is not None else ([], [])
     head = dict(label=sample.label, url=sample_url(sample), kind=sample.get_kind_display(), results=metrics, plots=plots)
     if sample.produced_by_id is None:  # bought or made outside LEDger: no steps to print
         parents = list(sample.parents.all())
         return TravellerSheet(title=sample.name, project=sample.project.name,
                               status="completed", parents=[ParentRef(p.label, p.get_kind_display(), sample_url(p)) for p in parents],
                               notes=sample.notes, **head)
-    sheet = sheets_for_runs([sample.produced_by_id], user=getattr(request, "user", None))[0]
+    sheet = sheets_for_runs([sample.produced_by_id], user=getattr(request, "user", None), results_for=results_for)[0]
     title = f"{sample.name} · {sheet.label}" if sample.name else f"from {sheet.label}"
     return replace(sheet, title=title, **head)
 

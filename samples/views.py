@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
-from measurements.models import DerivedMetric, FileStatus, MeasurementFile, Plot
 from recipes.models import RecipeVersion
 
 from . import services
@@ -23,6 +22,7 @@ from .filtersets import ProcessRunFilterSet, SampleFilterSet
 from .forms import RunForm, rows_from_run, rows_from_version
 from .lineage import sample_lineage
 from .models import ProcessRun, RunStatus, RunValue, Sample
+from .panels import sample_panels_context
 
 PAGE_SIZE = 25
 
@@ -92,13 +92,6 @@ def sample_detail(request, label):
                  .select_related("recipe_version__recipe", "operator")
                  .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)))
                  .order_by("finished_at", "created_at").distinct())
-    files = (restrict(MeasurementFile.objects.filter(sample=sample, hidden=False), request.user)
-             .select_related("pixel", "instrument", "uploaded_by"))
-    plots = (restrict(Plot.objects.filter(analysis__sample=sample, analysis__superseded=False), request.user)
-             .select_related("analysis__pixel").defer("png").order_by("analysis__pixel__label", "analysis__kind", "id"))
-    metrics = (restrict(DerivedMetric.objects.filter(sample=sample).current(), request.user)
-               .select_related("pixel").order_by("name", "pixel__label", "-created_at"))
-    metric_rows = _metric_rows(metrics)
     history = list(sample.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
     audit = []
     for newer, older in zip(history, [*history[1:], None], strict=True):
@@ -108,27 +101,12 @@ def sample_detail(request, label):
         audit.append({"record": newer, "changes": changes})
     device = getattr(sample, "device", None) if sample.kind == "device" else None
     return render(request, "samples/sample_detail.html", {
-        "sample": sample, "lineage": lineage, "processes": processes, "files": files, "plots": plots,
-        "metrics": metric_rows, "audit": audit, "device": device, "upload_url": upload_url(sample.label),
+        "sample": sample, "lineage": lineage, "processes": processes,
+        "audit": audit, "device": device, "upload_url": upload_url(sample.label),
         "sample_url": request.build_absolute_uri(sample.get_absolute_url()),
-        "FAILED": FileStatus.FAILED,
+        # The measurement panel (files, plots, metrics) comes from the layer above: portal.panels.
+        **sample_panels_context(request, sample),
     })
-
-
-def _metric_rows(metrics) -> list[dict]:
-    """One row per metric name: the sample/device value, best and median pixel roll-ups, and the
-    per-pixel values, so a device with four pixels reads as one line per metric."""
-    rows: dict[str, dict] = {}
-    for m in metrics:
-        row = rows.setdefault(m.name, {"name": m.name, "unit": m.unit, "value": None, "best": None, "median": None,
-                                       "pixels": []})
-        if m.pixel_id:
-            row["pixels"].append(m)
-        elif m.aggregate in ("best", "median"):
-            row[m.aggregate] = row[m.aggregate] or m
-        else:
-            row["value"] = row["value"] or m
-    return list(rows.values())
 
 
 # --- runs ---------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def demo(db):
     which tests of the measurement pipeline upload themselves."""
     from unittest import mock
 
-    from core.demo import load_demo
+    from portal.demo import load_demo
 
     with mock.patch("measurements.demo.load_demo_measurements", return_value=[]):
         return load_demo()

@@ -1,8 +1,9 @@
 """One JSON error shape for every 4xx: ``{"error": {"code", "message", "fields"}}``.
 
 Registered as REST_FRAMEWORK["EXCEPTION_HANDLER"]. Besides DRF's own exceptions it maps the
-domain errors the services raise (Django ``ValidationError``, ``IngestError``) so a view can
-simply call a service and let a refusal become a 4xx — never a 500 for bad input.
+domain errors the services raise (Django ``ValidationError``, ``core.errors.DomainError`` and its
+subclasses such as measurements' ``IngestError``) so a view can simply call a service and let a
+refusal become a 4xx — never a 500 for bad input.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from measurements.services import IngestError
+from core.errors import DomainError
 
-# IngestError.code -> HTTP status
-INGEST_STATUS = {
+# DomainError.code -> HTTP status
+DOMAIN_STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
     "unsupported": status.HTTP_400_BAD_REQUEST,  # recognised content, kind not guessable: give `kind`
     "not_found": status.HTTP_400_BAD_REQUEST,  # a label in the body, not the URL: a field error
@@ -84,10 +85,10 @@ def _to_api_exception(exc: Exception) -> exceptions.APIException | None:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, IngestError):
-        code = exc.code if exc.code in INGEST_STATUS else "invalid"
+    if isinstance(exc, DomainError):
+        code = exc.code if exc.code in DOMAIN_STATUS else "invalid"
         fields = {exc.field: [str(exc)]} if exc.field else {}
-        return Response(error_body(code, str(exc), fields), status=INGEST_STATUS.get(exc.code, 400))
+        return Response(error_body(code, str(exc), fields), status=DOMAIN_STATUS.get(exc.code, 400))
     exc = _to_api_exception(exc) or exc
     response = drf_exception_handler(exc, context)
     if response is None:

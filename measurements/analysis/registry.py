@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..parsers import ParsedData, parse_bytes
+from ..parsers import SHAPE_NAMES, ParsedData, parse_bytes
 from .base import AnalysisError, AnalysisResult
 
 
@@ -128,8 +128,9 @@ def run(kind: str, files: dict[str, list[tuple[str, bytes]]], params: dict[str, 
             # error can say what the file looked like instead of "unknown format".
             data = parse_bytes(content, filename=name, options=opts, shape=role.shapes[0] if len(role.shapes) == 1 else None)
             if data.shape not in role.shapes:
-                raise AnalysisError(f"{name}: read as {data.shape} ({data.format}), but {kind} needs "
-                                    f"{' or '.join(role.shapes)} for its {role.name} input")
+                wanted = " or ".join(SHAPE_NAMES[s] for s in role.shapes)
+                raise AnalysisError(f"{name}: this is {SHAPE_NAMES[data.shape]} (read as {data.format}), "
+                                    f"not {wanted}: {kind} needs {wanted} for its {role.name} input")
             parsed.append(data)
         inputs[role.name] = parsed
     result = spec.func(inputs, resolved)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -13,10 +13,11 @@ from rest_framework.response import Response
 
 from core.access import restrict
 from core.api.errors import Conflict, PayloadTooLarge
-from core.api.viewsets import CreateReadViewSet, ReadOnlyViewSet
+from core.api.viewsets import CreateReadViewSet, LabelLookupMixin, ReadOnlyViewSet, RestrictedMixin
 from measurements.filtersets import DerivedMetricFilterSet, MeasurementFileFilterSet
 from measurements.models import DerivedMetric, Instrument, MeasurementFile
 from measurements.services import measurement_file_ingest, resolve_target
+from samples.models import Sample
 
 from . import export
 from . import serializers as s
@@ -160,3 +161,20 @@ class MetricViewSet(ReadOnlyViewSet):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
+
+
+class SampleMetricsViewSet(LabelLookupMixin, RestrictedMixin, viewsets.GenericViewSet):
+    """``samples/<label or id>/metrics/``: routed beside samples' SampleViewSet (same prefix, only
+    this action), here because metrics sit a layer above samples."""
+
+    queryset = Sample.objects.select_related("project")
+
+    @extend_schema(responses=s.MetricSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def metrics(self, request, pk=None):
+        """Current (non-superseded) metrics of the sample, its device and pixels: every metric row
+        of a device or pixel carries the device's sample, so one filter covers all three."""
+        sample = self.get_object()
+        rows = restrict(DerivedMetric.objects.current().filter(sample=sample), request.user)
+        rows = rows.select_related("sample", "device__sample", "pixel").order_by("scope", "pixel__label", "name", "aggregate")
+        return Response(s.MetricSerializer(rows, many=True).data)

@@ -1,5 +1,6 @@
 """``{% composition_tables version_or_run volume_ml %}``: the "what is in it" and "what to weigh"
-tables of recipes.stoichiometry, for recipe pages (a RecipeVersion) and run pages (a ProcessRun).
+tables of recipes.stoichiometry, for recipe pages (a RecipeVersion) and run pages (a ProcessRun:
+samples registers its run-level composition, see recipes.stoichiometry.register_composition).
 
     {% load stoichiometry %}
     {% composition_tables version request.GET.volume_ml %}
@@ -12,7 +13,7 @@ from typing import Any
 
 from django import template
 
-from recipes.stoichiometry import library_from_db, run_composition, version_composition
+from recipes.stoichiometry import composition_of, library_from_db
 
 register = template.Library()
 
@@ -29,13 +30,9 @@ def _library(context: template.Context):
 
 @register.inclusion_tag("recipes/_composition.html", takes_context=True)
 def composition_tables(context: template.Context, version_or_run: Any, volume_ml: Any = None) -> dict[str, Any]:
-    """Render the tables for a RecipeVersion or a ProcessRun (anything with ``recipe_version``)."""
+    """Render the tables for a RecipeVersion or a ProcessRun."""
     request = context.get("request")
     if volume_ml in (None, "") and request is not None:
         volume_ml = request.GET.get("volume_ml")
-    library = _library(context)
-    if hasattr(version_or_run, "recipe_version"):
-        result = run_composition(version_or_run, volume_ml, library=library)
-    else:
-        result = version_composition(version_or_run, volume_ml, library=library)
+    result = composition_of(version_or_run, volume_ml, library=_library(context))
     return {"comp": result, "request": request}

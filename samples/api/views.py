@@ -11,8 +11,6 @@ from rest_framework.response import Response
 from core.access import restrict
 from core.api.errors import Conflict
 from core.api.viewsets import CreateReadViewSet, LabelLookupMixin
-from measurements.api.serializers import MetricSerializer
-from measurements.models import DerivedMetric
 from samples.filtersets import ProcessRunFilterSet, SampleFilterSet
 from samples.models import ProcessRun, RunStatus, RunValue, Sample, SampleParent
 from samples.services import run_complete, run_plan, run_value_set_actual, sample_add_parent, sample_create
@@ -22,6 +20,9 @@ from . import serializers as s
 
 class SampleViewSet(LabelLookupMixin, CreateReadViewSet):
     """Samples by label or id. Lineage: ``ancestors``/``descendants``; numbers: ``metrics``."""
+
+    # (The docstring is the API's description.) samples/<pk>/metrics/ is measurements'
+    # SampleMetricsViewSet, on the same prefix: metrics sit a layer above samples.
 
     queryset = Sample.objects.select_related("project")
     serializer_class = s.SampleSerializer
@@ -66,16 +67,6 @@ class SampleViewSet(LabelLookupMixin, CreateReadViewSet):
         data.is_valid(raise_exception=True)
         sample_add_parent(sample, data.validated_data["parent"], data.validated_data["role"])
         return Response(s.SampleSerializer(self.get_queryset().get(pk=sample.pk)).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses=MetricSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def metrics(self, request, pk=None):
-        """Current (non-superseded) metrics of the sample, its device and pixels: every metric row
-        of a device or pixel carries the device's sample, so one filter covers all three."""
-        sample = self.get_object()
-        rows = restrict(DerivedMetric.objects.current().filter(sample=sample), request.user)
-        rows = rows.select_related("sample", "device__sample", "pixel").order_by("scope", "pixel__label", "name", "aggregate")
-        return Response(MetricSerializer(rows, many=True).data)
 
 
 class ProcessRunViewSet(LabelLookupMixin, CreateReadViewSet):

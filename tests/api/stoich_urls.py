@@ -3,5 +3,5 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("api/v1/", include("recipes.api_stoichiometry_urls")),
+    path("api/v1/", include("recipes.api.urls")),
 ]

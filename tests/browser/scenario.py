@@ -9,10 +9,10 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from core.demo import _chemicals, _recipes
 from devices.services import LayerSpec, device_create
 from measurements.models import Instrument
 from measurements.services import measurement_file_ingest
+from portal.demo import _chemicals, _recipes
 from samples.models import Project
 from samples.services import run_complete, run_plan, run_record_actuals
 

@@ -89,7 +89,7 @@ def check_second_import(content: bytes) -> None:
 
 
 def test_round_trip_into_an_empty_instance(settings):
-    from core.demo import load_demo
+    from portal.demo import load_demo
 
     demo = load_demo()  # ~30 s with its measurements: one load for the whole round trip
     before = snapshot()

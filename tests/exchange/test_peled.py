@@ -23,7 +23,7 @@ _TABLE: list = []  # the demo with its measurements takes ~30 s to load: built o
 @pytest.fixture
 def table():
     if not _TABLE:
-        from core.demo import load_demo
+        from portal.demo import load_demo
 
         load_demo()
         user = get_user_model().objects.get(username="demo")

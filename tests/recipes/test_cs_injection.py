@@ -2,7 +2,7 @@
 
 import pytest
 
-from recipes.stoichiometry import run_composition
+from samples.stoichiometry import run_composition
 
 pytestmark = pytest.mark.django_db
 

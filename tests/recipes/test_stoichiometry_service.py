@@ -7,14 +7,15 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from core.demo import _chemicals, _recipes
+from portal.demo import _chemicals, _recipes
 from recipes.chemistry import ChemistryError
 from recipes.chemistry_bridge import molar_mass_from_formula
 from recipes.models import Chemical
 from recipes.services import recipe_parameter_update
-from recipes.stoichiometry import library_from_db, run_composition, version_composition
+from recipes.stoichiometry import library_from_db, version_composition
 from samples.models import Project
 from samples.services import run_plan, run_record_actuals
+from samples.stoichiometry import run_composition
 
 REL = 1e-3  # PROCESS.md tolerance
 SECTION_4_MG = {"PbBr2": 146.80, "PbI2": 92.20, "CsI": 83.14, "MAI": 12.72, "PEAI": 99.64}

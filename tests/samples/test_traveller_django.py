@@ -21,18 +21,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from measurements.models import Aggregate, Analysis, DerivedMetric, MetricScope, Plot
+from portal.travellers import sheet_for_run, sheet_for_sample, sheets_for_runs
 from samples.models import ProcessRun, Project, Sample
 from samples.services import run_record_actuals
 from samples.traveller import render_labels, render_travellers
 from samples.traveller.pdf import fmt_quantity, fmt_range
-from samples.travellers import (
-    labels_for_samples,
-    run_url,
-    sample_url,
-    sheet_for_run,
-    sheet_for_sample,
-    sheets_for_runs,
-)
+from samples.travellers import labels_for_samples, run_url, sample_url
 from tests.samples.test_traveller_pdf import MASSES, _decode_qr
 
 TRAVELLER_URLS = "tests.samples.traveller_urls"

@@ -3,4 +3,4 @@ HTML pages (whose URL names the sheets fall back from)."""
 
 from django.urls import include, path
 
-urlpatterns = [path("api/v1/", include("samples.api_traveller_urls"))]
+urlpatterns = [path("api/v1/", include("portal.api.urls"))]

@@ -30,7 +30,7 @@ def home(request):
                .select_related("project", "produced_by__recipe_version__recipe").order_by("-created_at")[:15])
     failed = (restrict(MeasurementFile.objects.filter(status=FileStatus.FAILED, hidden=False), user)
               .select_related("sample", "pixel").order_by("-created_at")[:10])
-    return render(request, "core/home.html", {"runs": runs, "waiting": waiting, "failed": failed})
+    return render(request, "portal/home.html", {"runs": runs, "waiting": waiting, "failed": failed})
 
 
 def _local_path(text: str) -> str | None:
@@ -50,7 +50,7 @@ def search(request):
     q = (request.GET.get("q") or "").strip()
     user = request.user
     if not q:
-        return render(request, "core/search.html", {"q": q})
+        return render(request, "portal/search.html", {"q": q})
     path = _local_path(q)
     if path:
         return redirect(path)
@@ -69,5 +69,5 @@ def search(request):
             .select_related("recipe_version__recipe").order_by("-created_at")[:20])
     recipes = restrict(Recipe.objects.filter(name__icontains=q), user)[:20]
     chemicals = restrict(Chemical.objects.filter(Q(name__icontains=q) | Q(abbreviation__icontains=q)), user)[:20]
-    return render(request, "core/search.html", {"q": q, "samples": samples, "runs": runs, "recipes": recipes,
+    return render(request, "portal/search.html", {"q": q, "samples": samples, "runs": runs, "recipes": recipes,
                                                 "chemicals": chemicals})

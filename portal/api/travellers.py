@@ -1,4 +1,4 @@
-"""PDF endpoints for traveller sheets and vial labels (under /api/v1/, see api_traveller_urls).
+"""PDF endpoints for traveller sheets and vial labels (under /api/v1/, see portal.api.urls).
 
 Thin views: restrict to the user's projects → call the travellers selectors → render. Objects the
 user may not see answer 404, as if they did not exist (the same rule as every other API view).
@@ -18,11 +18,11 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
 from core.access import restrict
-
-from .models import ProcessRun, Sample
-from .traveller import LABEL_LAYOUTS, render_labels, render_travellers
-from .traveller.pdf import PAGE_SIZES
-from .travellers import labels_for_samples, sheet_for_sample, sheets_for_runs
+from portal.travellers import sheet_for_sample, sheets_for_runs
+from samples.models import ProcessRun, Sample
+from samples.traveller import LABEL_LAYOUTS, render_labels, render_travellers
+from samples.traveller.pdf import PAGE_SIZES
+from samples.travellers import labels_for_samples
 
 MAX_PK = 2**63 - 1  # BigAutoField; a larger id cannot exist and `pk__in` would overflow the driver (500)
 MAX_BATCH = 200  # sheets or labels per request; a bigger print job belongs to the management command

@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .chemistry import ChemistryError, components_from_dicts, composition, normalize_unit, solve
-from .stoichiometry import library_from_db
+from ..chemistry import ChemistryError, components_from_dicts, composition, normalize_unit, solve
+from ..stoichiometry import library_from_db
 
 # --- request serializers -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""Exchange and printer endpoints; included under ``api/v1/`` (before the router) by config.api_urls."""
+"""Exchange and printer endpoints; listed in config.api_urls.APP_APIS (under api/v1/)."""
 
 from django.urls import path
 
-from . import api
+from . import views as api
 
 urlpatterns = [
     path("exchange/projects/<slug:code>/eln/", api.ProjectElnView.as_view(), name="exchange-project-eln"),

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.demo import DEMO_PASSWORD, DEMO_USER, load_demo
+from portal.demo import DEMO_PASSWORD, DEMO_USER, load_demo
 
 
 class Command(BaseCommand):

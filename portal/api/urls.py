@@ -1,8 +1,9 @@
-"""Traveller and label PDFs; included under ``api/v1/`` (before the router) by config.api_urls."""
+"""portal's API: traveller and label PDFs (sheets print samples' results, so they compose across
+domains). Included under ``api/v1/`` by config.api_urls, before the apps' routers."""
 
 from django.urls import path
 
-from . import api_traveller as views
+from . import travellers as views
 
 urlpatterns = [
     path("runs/<int:pk>/traveller.pdf", views.RunTravellerView.as_view(), name="run-traveller"),

@@ -1,4 +1,5 @@
-"""Device list and detail: the stack as a cross-section, pixels with their key metrics."""
+"""Device list and detail: the stack as a cross-section, pixels with their key metrics (devices
+and measurements on one page, so the pages live in portal)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from core.access import restrict
+from devices.filtersets import DeviceFilterSet
+from devices.models import Device, Layer, Pixel
+from devices.stack import FUNCTION_COLOURS, MIN_H, stack_svg
 from measurements.models import DerivedMetric
 from samples.views import upload_url
-
-from .filtersets import DeviceFilterSet
-from .models import Device, Layer, Pixel
-from .stack import FUNCTION_COLOURS, MIN_H, stack_svg
 
 # (canonical name, column heading)
 KEY_METRICS = [("eqe_max", "EQE max"), ("eqe_at_100_ma_cm2", "EQE @100 mA/cm²"), ("luminance_max", "L max"),

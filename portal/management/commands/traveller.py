@@ -11,10 +11,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.travellers import sheet_for_sample, sheets_for_runs
 from samples.models import ProcessRun, Sample
 from samples.traveller import LABEL_LAYOUTS, render_labels, render_travellers
 from samples.traveller.pdf import PAGE_SIZES
-from samples.travellers import labels_for_samples, sheet_for_sample, sheets_for_runs
+from samples.travellers import labels_for_samples
 
 
 class Command(BaseCommand):

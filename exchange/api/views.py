@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -23,15 +22,14 @@ from core.access import restrict
 from core.api.permissions import is_instrument
 from samples.models import ProcessRun, Project, Sample
 
-from . import services
-from .eln import MEDIA_TYPE, write_eln
-from .models import Printer, PrintJob
-from .peled_selectors import peled_devices_for, peled_table, to_csv, to_xlsx
-from .selectors import project_archive, samples_archive
+from .. import services
+from ..eln import MEDIA_TYPE, write_eln
+from ..models import Printer, PrintJob
+from ..peled_selectors import XLSX, peled_devices_for, peled_table, to_csv, to_xlsx
+from ..selectors import project_archive, samples_archive, visible_print_jobs
 
 MAX_SAMPLES = 200
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # the reader's own limit on what an archive expands to
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _BinaryRenderer(BaseRenderer):
@@ -220,19 +218,13 @@ class PrintJobCreateView(_View):
         return Response(PrintJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-def visible_jobs(user):
-    samples = restrict(Sample.objects.all(), user)
-    runs = restrict(ProcessRun.objects.all(), user)
-    return PrintJob.objects.filter(Q(sample__in=samples) | Q(run__in=runs)).select_related("printer", "sample", "run")
-
-
 class PrintJobDetailView(_View):
     @extend_schema(summary="A print job and its status (queued, sent, failed with the reason)", tags=["printers"],
                    responses={200: PrintJobSerializer})
     def get(self, request, pk: int):
         if pk > 2**63 - 1:
             raise NotFound("no such print job")
-        job = visible_jobs(request.user).filter(pk=pk).first()
+        job = visible_print_jobs(request.user).filter(pk=pk).first()
         if job is None:
             raise NotFound("no such print job")
         return Response(PrintJobSerializer(job).data)

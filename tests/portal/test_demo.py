@@ -1,7 +1,7 @@
 import pytest
 from django.apps import apps
 
-from core.demo import load_demo
+from portal.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 

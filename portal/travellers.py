@@ -1,0 +1,88 @@
+"""Traveller sheets that print results: samples' sheet selectors (``samples.travellers``) plus
+the headline metrics and small plots measurements stored for the samples on them.
+
+    sheets_for_runs(runs)        → [TravellerSheet], a completed run's with its outputs' results
+    sheet_for_run(run)           → TravellerSheet
+    sheet_for_sample(sample)     → the producing run's sheet headed by the sample, plus its results
+    results_for(samples)         → {sample pk: ([MetricRow], [Plot])} in two queries
+
+The API (``portal.api.travellers``) and ``manage.py traveller`` call these; vial labels carry no
+results and come straight from ``samples.travellers.labels_for_samples``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from measurements.models import Aggregate, DerivedMetric, MetricScope
+from measurements.models import Plot as PlotRow
+from measurements.selectors import metric_sort_key
+from recipes.stoichiometry import format_value
+from samples import travellers
+from samples.models import ProcessRun, Sample
+from samples.traveller import MetricRow, Plot, TravellerSheet
+from samples.travellers import Results
+
+# Headline metrics a sample's sheet prints (canonical names, DESIGN.md), in METRIC_ORDER.
+RESULT_METRICS = (
+    "eqe_max", "eqe_at_100_ma_cm2", "luminance_max", "current_efficiency_max", "turn_on_voltage",
+    "el_peak_wavelength", "el_fwhm", "t50", "t50_at_100_cd", "pl_peak_wavelength", "pl_fwhm", "plqy", "tau_avg",
+)
+# Plot names stored by measurements.analysis (led.plot_jlv / plot_el, lifetime.plot_lifetime) → caption.
+RESULT_PLOTS = {"eqe_j": "EQE–J", "el_spectrum": "EL spectrum", "lifetime_decay": "L(t)"}
+# Which row stands for a sample when a device has several: its best pixel, else the median, else
+# a sample-level value, else any pixel's.
+_METRIC_PREFERENCE = [
+    (MetricScope.DEVICE, Aggregate.BEST), (MetricScope.DEVICE, Aggregate.MEDIAN),
+    (MetricScope.SAMPLE, Aggregate.VALUE), (MetricScope.DEVICE, Aggregate.VALUE), (MetricScope.PIXEL, Aggregate.VALUE),
+]
+
+
+def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None) -> list[TravellerSheet]:
+    """One sheet per run, in the order given; ``user`` hides inputs from other projects (see
+    samples.travellers.sheets_for_runs)."""
+    return travellers.sheets_for_runs(runs, user=user, results_for=results_for)
+
+
+def sheet_for_run(run: ProcessRun, *, request=None) -> TravellerSheet:
+    return travellers.sheet_for_run(run, request=request, results_for=results_for)
+
+
+def sheet_for_sample(sample: Sample, *, request=None) -> TravellerSheet:
+    """The producing run's sheet headed by the sample's label and QR, plus its results."""
+    return travellers.sheet_for_sample(sample, request=request, results_for=results_for)
+
+
+# --- results -----------------------------------------------------------------------------------
+
+def results_for(samples: list[Sample]) -> Results:
+    """Headline metrics and small plots of several samples in two queries (batch printing)."""
+    ids = [s.pk for s in samples]
+    rank = {key: i for i, key in enumerate(_METRIC_PREFERENCE)}
+    chosen: dict[int, dict[str, DerivedMetric]] = {pk: {} for pk in ids}
+    for m in DerivedMetric.objects.current().filter(sample_id__in=ids, name__in=RESULT_METRICS).select_related("pixel"):
+        mine = chosen[m.sample_id]
+        best = mine.get(m.name)
+        if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
+            mine[m.name] = m
+    plots_qs = (PlotRow.objects.filter(analysis__sample_id__in=ids, analysis__superseded=False, name__in=RESULT_PLOTS)
+                .select_related("analysis__pixel").defer("svg").order_by("-analysis__created_at", "-analysis_id"))
+    picked: dict[int, dict[str, PlotRow]] = {pk: {} for pk in ids}
+    for plot in plots_qs:
+        sample_id = plot.analysis.sample_id
+        # Plots of the pixel the headline EQE came from, so numbers and curves describe one pixel.
+        eqe = chosen[sample_id].get("eqe_max")
+        best_pixel = (eqe.extra or {}).get("pixel") if eqe else None
+        on_best = best_pixel is not None and plot.analysis.pixel is not None and plot.analysis.pixel.label == best_pixel
+        mine = picked[sample_id]
+        if plot.name not in mine or (on_best and not getattr(mine[plot.name], "_on_best", False)):
+            plot._on_best = on_best
+            mine[plot.name] = plot
+    out = {}
+    for pk in ids:
+        # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
+        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit)
+                   for name in sorted(chosen[pk], key=metric_sort_key)]
+        plots = [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png)) for name in RESULT_PLOTS if name in picked[pk]]
+        out[pk] = (metrics, plots)
+    return out
