@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
 	$(PY) bench/bench_xrd.py
+	$(PY) bench/bench_exchange.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
 # -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.
