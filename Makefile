@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt clients/ledger-client/pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
@@ -52,6 +52,7 @@ bench: install
 	$(PY) bench/bench_traveller.py
 	$(PY) bench/bench_xrd.py
 	$(PY) bench/bench_exchange.py
+	$(PY) bench/bench_client.py
 
 # A real Celery worker on Redis (production shape): CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
 # -B runs the beat schedule (stale-file clean-up) in this worker; run it on one host only.

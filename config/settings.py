@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "devices",
     "measurements",
     "exchange",
+    "stations",
+    "webhooks",
     "portal",
 ]
 
@@ -156,7 +158,16 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "ledger")
 # Celery beat (make worker runs it embedded): files stuck "running" after a hard worker death are failed.
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-measurement-files": {"task": "measurements.tasks.fail_stale_measurement_files", "schedule": 300.0},
+    "send-due-webhook-deliveries": {"task": "webhooks.tasks.send_due_webhook_deliveries", "schedule": 60.0},
 }
+
+# Webhooks: attempts per delivery, backoff base (doubling, capped), and how many deliveries in a
+# row may fail every attempt before the hook is disabled.
+LEDGER_WEBHOOK_MAX_ATTEMPTS = env_int("LEDGER_WEBHOOK_MAX_ATTEMPTS", 6)
+LEDGER_WEBHOOK_BACKOFF_S = env_float("LEDGER_WEBHOOK_BACKOFF_S", 30.0)
+LEDGER_WEBHOOK_BACKOFF_MAX_S = env_float("LEDGER_WEBHOOK_BACKOFF_MAX_S", 3600.0)
+LEDGER_WEBHOOK_DISABLE_AFTER = env_int("LEDGER_WEBHOOK_DISABLE_AFTER", 5)
+LEDGER_WEBHOOK_TIMEOUT_S = env_float("LEDGER_WEBHOOK_TIMEOUT_S", 10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -191,6 +202,7 @@ SPECTACULAR_SETTINGS = {
         "MeasurementKindEnum": "measurements.models.MeasurementKind",
         "FileStatusEnum": "measurements.models.FileStatus",
         "UnitEnum": "core.units.UNIT_CHOICES",
+        "WebhookEventEnum": "webhooks.models.Event",
     },
 }
 

@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import events
 from core.access import can_see
 from core.errors import DomainError
 from devices.models import Pixel
@@ -183,6 +184,7 @@ def _finish(mf: MeasurementFile, status: str, reason: str = "", **meta: Any) -> 
         mf.metadata = {**mf.metadata, **meta}
         fields.append("metadata")
     mf.save(update_fields=fields)
+    events.emit(f"analysis.{status}", file_id=mf.pk)  # done/failed: webhooks and others hear of it on commit
 
 
 def requeue(file_id: int) -> None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core import events
 from core.models import next_label
 from core.units import canonical_unit
 from recipes.models import RecipeParameter, RecipeVersion
@@ -126,6 +127,7 @@ def run_complete(run: ProcessRun, *, outputs: int = 1, output_kind: str | None =
     run.started_at = run.started_at or run.finished_at
     run.save(update_fields=["status", "finished_at", "started_at", "updated_at"])
     parents = list(run.inputs.all())
+    events.emit("run.completed", run_id=run.pk)  # on commit, with its outputs created
     return [
         sample_create(kind=kind, project=run.project, owner=owner or run.operator, produced_by=run, parents=parents,
                       name=name, location=location)
