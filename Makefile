@@ -59,6 +59,7 @@ bench: install
 	$(PY) bench/bench_led.py
 	$(PY) bench/bench_traveller.py
 	$(PY) bench/bench_xrd.py
+	$(PY) bench/bench_exchange.py
 	$(PY) bench/bench_client.py
 	$(PY) bench/bench_insights.py
 

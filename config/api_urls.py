@@ -14,7 +14,8 @@ app_name = "api"
 
 # One URL module per app API (<app>/api/urls.py: its router and any plain views), top layer first:
 # portal's runs/<pk>/traveller.pdf must come before samples' runs/<pk>/ routes.
-APP_APIS = ["portal.api.urls", "insights.api.urls", "stations.api.urls", "webhooks.api.urls", "measurements.api.urls", "devices.api.urls", "samples.api.urls", "recipes.api.urls"]
+APP_APIS = ["portal.api.urls", "insights.api.urls", "exchange.api.urls", "stations.api.urls", "webhooks.api.urls",
+            "measurements.api.urls", "devices.api.urls", "samples.api.urls", "recipes.api.urls"]
 
 urlpatterns = [
     *[path("v1/", include(module)) for module in APP_APIS],

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "samples",
     "devices",
     "measurements",
+    "exchange",
     "stations",
     "webhooks",
     "portal",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("samples/", include("samples.urls")),
     path("measurements/", include("measurements.urls")),
     path("insights/", include("insights.urls")),
+    path("exchange/", include("exchange.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -42,6 +42,7 @@ class SampleKind(models.TextChoices):
     SUBSTRATE = "substrate", "Substrate"
     FILM = "film", "Film"
     DEVICE = "device", "Device"
+    OTHER = "other", "Other (imported from another ELN)"
 
 
 LABEL_PREFIX = {
@@ -53,6 +54,7 @@ LABEL_PREFIX = {
     SampleKind.SUBSTRATE: "SUB",
     SampleKind.FILM: "FILM",
     SampleKind.DEVICE: "DEV",
+    SampleKind.OTHER: "ELN",
 }
 
 
