@@ -4,7 +4,6 @@ what to try next (suggest → planned runs). Views validate → call a selector 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -161,7 +160,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
             default_project = form.cleaned_data.get("project") or selectors.busiest_project(request.user, version.recipe)
             plan_form = PlanForm(user=request.user, initial={
                 "version": version.pk, "project": default_project.code if default_project else None,
-                "proposals": json.dumps([p.values for p in result.proposals]), "note": result.note})
+                "proposals": [p.values for p in result.proposals], "note": result.note})  # JSONField dumps it
     return render(request, "insights/suggest.html", {
         "form": form, "version": version, "result": result, "plan_form": plan_form, "tab": "suggest",
         "recipe": version.recipe if version else None,

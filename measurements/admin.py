@@ -8,7 +8,7 @@ from .models import Analysis, Calibration, DerivedMetric, Instrument, Measuremen
 from .services import IngestError, calibration_add
 
 
-class CalibrationInline(admin.TabularInline):
+class CalibrationInline(NoDeleteMixin, admin.TabularInline):
     model = Calibration
     extra = 0
     fields = ("role", "original_name", "valid_from", "valid_until", "notes")

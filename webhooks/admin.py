@@ -6,7 +6,7 @@ from . import services
 from .models import Delivery, Webhook
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(NoDeleteMixin, admin.TabularInline):
     model = Delivery
     extra = 0
     fields = ("created_at", "event", "status", "attempts", "response_status", "error", "delivered_at")

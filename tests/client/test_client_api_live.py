@@ -66,7 +66,10 @@ def test_samples_lineage_and_paging(server):
         paged = list(client.pages("samples/", {"project": server.info["project"], "limit": 2}))
         assert sorted(s["label"] for s in paged) == sorted(labels)
         devices = client.samples(project=server.info["project"], kind="device")
-        assert {s["label"] for s in devices} == set(server.info["devices"].values())
+        device_labels = {s["label"] for s in devices}
+        # The three reference devices of PROCESS.md and the 30 of the demo campaign, nothing else.
+        assert set(server.info["devices"].values()) <= device_labels and len(device_labels) == 33
+        assert device_labels == {s["label"] for s in samples if s["kind"] == "device"}
         films = client.samples(recipe="QD-in-matrix film (QD-ink drip)")
         assert films and all(s["kind"] == "film" for s in films)
         lineage = client.lineage(server.info["devices"]["QD-in-matrix LED, stack A"])

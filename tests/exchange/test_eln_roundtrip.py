@@ -112,6 +112,10 @@ def test_round_trip_into_an_empty_instance(settings):
     assert set(after["metrics"]) == set(before["metrics"])
     for key, (value, unit) in before["metrics"].items():
         assert after["metrics"][key] == (pytest.approx(value, rel=1e-9), unit), key
-    assert not MeasurementFile.objects.filter(status=FileStatus.FAILED).exists()
+    # The only failures are the demo campaign's three shorted pixels (J-L-V + EL each), by design
+    # (insights/science/campaign.py): they fail again after the import, with the same reason.
+    failed = MeasurementFile.objects.filter(status=FileStatus.FAILED)
+    assert failed.count() == 6
+    assert all("was the pixel lit?" in f.failure_reason for f in failed)
     assert Project.objects.get(code="qd-in-matrix").members.filter(username="importer").exists()
 

@@ -3,7 +3,9 @@ measurement pipeline (so the DataFrame comes from the database and the lineage j
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -91,8 +93,11 @@ def test_suggest_then_plan_makes_planned_runs_with_the_proposed_values(lead):
         assert p.predicted is not None and p.predicted_std >= 0 and "eqe_max" in p.metrics
     plan = page.context["plan_form"]
     before = ProcessRun.objects.count()
+    # Post what the rendered form holds (the hidden input's value), as the browser does.
+    hidden = re.search(r'<input type="hidden" name="proposals" value="([^"]*)"', page.content.decode())
+    assert hidden, "the plan form carries the proposals"
     response = lead.post("/insights/suggest/plan/", {"version": version.pk, "project": plan.initial["project"],
-                                                      "proposals": plan.initial["proposals"], "note": plan.initial["note"]})
+                                                      "proposals": html.unescape(hidden.group(1)), "note": plan.initial["note"]})
     assert response.status_code == 302 and "/insights/suggest/planned/?runs=" in response["Location"]
     runs = list(ProcessRun.objects.order_by("-pk")[:3])
     assert ProcessRun.objects.count() == before + 3 and all(r.status == RunStatus.PLANNED for r in runs)
