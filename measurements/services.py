@@ -385,8 +385,12 @@ def _finish(mf: MeasurementFile, status: str, reason: str = "", **meta: Any) -> 
     fields = ["status", "failure_reason", "finished_at", "claimed_by", "updated_at"]
     if meta:
         mf.metadata = {**mf.metadata, **meta}
+        if "paired_with" not in meta:
+            mf.metadata.pop("paired_with", None)  # it ran its own analysis this time
         fields.append("metadata")
     mf.save(update_fields=fields)
+    if status != FileStatus.DONE:
+        _wake_paired(mf.pk)
     events.emit(f"analysis.{status}", file_id=mf.pk)  # done/failed: webhooks and others hear of it on commit
 
 
@@ -400,12 +404,14 @@ def fail_after_retries(file_id: int, exc: Exception, *, attempts: int) -> None:
     MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
         status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="",
         failure_reason=f"gave up after {attempts} attempts ({type(exc).__name__}: {exc}); re-run it with reanalyze")
+    _wake_paired(file_id)
 
 
 def fail_file(file_id: int, reason: str) -> None:
     """Fail a claimed file from outside the service (time limit, memory cap) with a reason."""
     MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
         status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="", failure_reason=reason[:2000])
+    _wake_paired(file_id)
 
 
 def sweep_files() -> dict[str, int]:
@@ -597,8 +603,21 @@ def _parse_options(plan: Plan) -> dict[str, dict]:
     return options
 
 
-def _raw_inputs(plan: Plan) -> dict[str, list[tuple[str, bytes]]]:
-    raw = {role: [(f.original_name, _read(f)) for f in fs] for role, fs in plan.files.items()}
+def _raw_inputs(plan: Plan, mf: MeasurementFile | None = None,
+                parsed: ParsedData | None = None) -> dict[str, list[tuple[str, bytes | ParsedData]]]:
+    """Bytes of every input; the file being processed is passed as ``parsed`` (read once) when
+    its role reads it with the same shape and options as its own parse did."""
+    own_options = ((mf.metadata or {}).get("column_map") or None) if mf is not None else None
+    options = _parse_options(plan)
+    roles = {r.name: r for r in get_spec(plan.kind).roles}
+
+    def entry(role: str, f: MeasurementFile) -> tuple[str, bytes | ParsedData]:
+        if parsed is not None and f.pk == mf.pk and parsed.shape in roles[role].shapes and \
+                (options.get(role) or None) == own_options and len(roles[role].shapes) == 1:
+            return f.original_name, parsed
+        return f.original_name, _read(f)
+
+    raw = {role: [entry(role, f) for f in fs] for role, fs in plan.files.items()}
     for role, cal in plan.calibrations.items():
         raw[role] = [(cal.original_name, _read(cal))]
     return raw
@@ -702,6 +721,13 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         if mf.format != parsed.format:
             mf.format = parsed.format
             mf.save(update_fields=["format"])
+        if not force:
+            partner = _read_and_check_partners(mf)
+            if partner is not None:
+                # The partner's own task reads it later and analyses the pair then: once, not twice.
+                _finish(mf, FileStatus.DONE, waiting_for=f"{partner.original_name} (file {partner.pk}) to be read: "
+                                                         "the analysis runs with it", paired_with=partner.pk)
+                return FileStatus.DONE
         for attempt in range(3):
             plan = _plan(mf)
             if plan.waiting_for:
@@ -718,7 +744,7 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                                  for s in _known_subjects(plan, mf)):
                 _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
                 return FileStatus.DONE
-            inputs = parse_inputs(plan.kind, _raw_inputs(plan), parse_options=_parse_options(plan))
+            inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed), parse_options=_parse_options(plan))
             result = run_parsed(plan.kind, _only_sample_column(mf, plan, inputs), params)
             outcomes, failures = _outcomes(mf, plan, params, result)
             if _store_locked(mf, plan, outcomes, force=force):
@@ -749,6 +775,45 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                                        "the file is kept — report it with this message")
         return FileStatus.FAILED
     return FileStatus.DONE
+
+
+def _readable(f: MeasurementFile) -> bool:
+    """Read by a task that got past its own parse: done, or running with this claim's read_at."""
+    if f.status == FileStatus.DONE:
+        return True
+    return f.status == FileStatus.RUNNING and f.read_at is not None and f.started_at is not None and \
+        f.read_at >= f.started_at
+
+
+def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
+    """Mark this claim's file as read and find a partner of its plan not read yet, under the
+    target lock. Of two (or more) files of one plan processed at the same time, each marks itself
+    and looks at the others inside one locked section, so exactly one — the last to enter — sees
+    all of them read and analyses; the others leave the analysis to it. A partner still queued is
+    left to analyse (its task comes later); if it then fails, the files waiting for it are queued
+    again (``_wake_paired``)."""
+    with transaction.atomic():
+        _lock_target(mf.sample_id)
+        now = timezone.now()
+        MeasurementFile.objects.filter(pk=mf.pk).update(read_at=now)
+        mf.read_at = now
+        plan = _plan(mf)
+        if plan.waiting_for:
+            return None
+        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None)
+
+
+def _wake_paired(file_id: int) -> None:
+    """Files that left their analysis to this one, which did not get to it (failed, refused):
+    queue them again so they are analysed with whatever partners remain."""
+    sample_id = MeasurementFile.objects.filter(pk=file_id).values_list("sample_id", flat=True).first()
+    if sample_id is None:
+        return
+    waiting = MeasurementFile.objects.filter(sample=sample_id, status=FileStatus.DONE, metadata__paired_with=file_id)
+    for pk in waiting.values_list("pk", flat=True):
+        if MeasurementFile.objects.filter(pk=pk, status=FileStatus.DONE).update(
+                status=FileStatus.QUEUED, attempts=0, claimed_by="", enqueued_at=None, updated_at=timezone.now()):
+            enqueue(pk)
 
 
 def _known_subjects(plan: Plan, mf: MeasurementFile) -> list[str]:
@@ -955,6 +1020,7 @@ def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any
     if chosen:
         metadata.pop("kind_guess", None)  # a person chose the kind: no longer a guess
     metadata.pop("waiting_for", None)
+    metadata.pop("paired_with", None)
     metadata["reanalysis_requested"] = {"at": timezone.now().isoformat(), "by": getattr(user, "username", None)}
     with transaction.atomic():
         updated = MeasurementFile.objects.filter(pk=mf.pk).exclude(status=FileStatus.RUNNING).update(
