@@ -16,7 +16,7 @@ For each case it prints, over the distinct inputs:
   separator and preamble length found once beforehand (the least any reader must do), and the
   ratio of the medians;
 - unless ``--no-plots``: the median CPU time of drawing and rendering the analysis' figures as
-  stored (SVG + PNG, ``measurements.plots``) and the total SVG size.
+  stored (SVG + PNG, ``analysis.plotting.render_figures``) and the largest SVG (each stored figure ≤ 50 kB).
 
 CPU time, not wall: the machine is shared with other work; wall is printed beside it so a reader
 sees how busy it was (wall ≫ CPU means other processes held the cores).
@@ -143,15 +143,15 @@ def plot_cost(kind: str, result) -> tuple[float, int]:
     """CPU seconds and SVG bytes of the figures the pipeline stores for ``result``."""
     start = time.process_time()
     try:
-        from measurements.plots import render_result
+        from measurements.analysis.plotting import render_figures
     except ImportError:  # before plots moved off the critical path: what store_analysis drew inline
         from measurements.analysis.plotting import render
 
         svgs = [render(fig, "svg") for fig in get_spec(kind).plot(result).values()
                 if render(fig, "png", dpi=150)]
     else:
-        svgs = [r.svg for r in render_result(kind, result)]
-    return time.process_time() - start, sum(len(s) for s in svgs)
+        svgs = [r.svg.encode() for r in render_figures(get_spec(kind).plot(result))]
+    return time.process_time() - start, max((len(s) for s in svgs), default=0)
 
 
 def bench_case(label, kind, files, params, *, budget_s: float, with_plots: bool) -> dict:
@@ -210,12 +210,12 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} CPUs, load average {load:.1f} at start; CPU ms per call over distinct inputs")
     print(f"{'case':38s} {'n':>4s} {'analysis CPU ms (p10–p90)':>27s} {'wall':>7s} {'bare read':>9s} {'ratio':>6s}"
-          f" {'plots CPU ms':>12s} {'SVG kB':>7s}")
+          f" {'plots CPU ms':>12s} {'max SVG kB':>10s}")
     for label, kind, files, params in cases():
         if args.only and not any(label.startswith(w) for w in args.only):
             continue
         r = bench_case(label, kind, files, params, budget_s=1.0 if args.quick else 4.0, with_plots=not args.no_plots)
-        plots = f"{r['plot'] * 1e3:12.0f} {r['svg'] / 1e3:7.1f}" if r["plot"] is not None else f"{'-':>12s} {'-':>7s}"
+        plots = f"{r['plot'] * 1e3:12.0f} {r['svg'] / 1e3:10.1f}" if r["plot"] is not None else f"{'-':>12s} {'-':>10s}"
         print(f"{r['label']:38s} {r['n']:4d} {r['cpu'] * 1e3:9.2f} ({r['lo'] * 1e3:6.2f}–{r['hi'] * 1e3:7.2f}) "
               f"{r['wall'] * 1e3:7.2f} {r['read'] * 1e3:9.3f} {r['ratio']:5.1f}× {plots}", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -40,7 +40,7 @@ from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
-from .analysis.plotting import render
+from .analysis.plotting import render_figures
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .models import (
     Aggregate,
@@ -747,13 +747,20 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
             inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed), parse_options=_parse_options(plan))
             result = run_parsed(plan.kind, _only_sample_column(mf, plan, inputs), params)
             outcomes, failures = _outcomes(mf, plan, params, result)
-            if _store_locked(mf, plan, outcomes, force=force):
+            stored = _store_locked(mf, plan, outcomes, force=force)
+            if stored is not None:
                 break
             log.info("file %s: its partner files changed while it was analysed; planning again (%d)", file_id, attempt + 1)
         else:
             raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
                                 "re-analyse it")
         _finish(mf, FileStatus.DONE, waiting_for="", samples_not_analysed=failures)
+        # The file is done and its metrics are committed (tasks run in autocommit): the figures
+        # come after, outside the target's lock. ``"plots": false`` in the upload's metadata (a bulk
+        # import, the demo campaign) stores none; a forced re-analysis (``reanalyze``) draws them.
+        if force or (mf.metadata or {}).get("plots", True) is not False:
+            for analysis, analysed in stored:
+                store_plots(analysis, analysed)
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -828,35 +835,55 @@ def _lock_target(sample_id: int) -> None:
     list(Sample.objects.select_for_update().filter(pk=sample_id).values_list("pk", flat=True))
 
 
-def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *, force: bool) -> bool:
-    """Store under the target lock. False when the plan changed meanwhile (a newer partner file):
-    the caller plans and analyses again so the stored result is the newest pair."""
+def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
+                  force: bool) -> list[tuple[Analysis, AnalysisResult]] | None:
+    """Store under the target lock: the analyses stored (with their results, for the plots), or
+    None when the plan changed meanwhile (a newer partner file): the caller plans and analyses
+    again so the stored result is the newest pair."""
+    stored = []
     with transaction.atomic():
         _lock_target(mf.sample_id)
         fresh = _plan(mf)
         if fresh.kind != plan.kind or fresh.source_ids() != plan.source_ids() or \
                 fresh.calibration_ids() != plan.calibration_ids():
-            return False
+            return None
         for outcome in outcomes:
             target = _target(plan, mf)
             if not force and _already_current(plan, target, outcome.signature):
                 continue
-            store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
-                           subject=outcome.subject, calibrations=list(plan.calibrations.values()),
-                           inputs=outcome.signature, plots=force or (mf.metadata or {}).get("plots", True) is not False)
-    return True
+            analysis = store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
+                                      subject=outcome.subject, calibrations=list(plan.calibrations.values()),
+                                      inputs=outcome.signature)
+            stored.append((analysis, outcome.result))
+    return stored
+
+
+def store_plots(analysis: Analysis, result: AnalysisResult) -> int:
+    """Draw and store the figures of a stored analysis (after its metrics are committed and its
+    file is done: plots are never on the path to a number). Returns how many were stored; a
+    figure that cannot be drawn is logged and left out — the metrics stand without it."""
+    spec = get_spec(analysis.kind)
+    if spec.plot is None:
+        return 0
+    try:
+        rendered = render_figures(spec.plot(result))
+    except Exception:  # noqa: BLE001 — a plotting bug must not undo a stored, correct analysis
+        log.exception("analysis %s: the plots could not be drawn", analysis.pk)
+        return 0
+    Plot.objects.bulk_create([Plot(analysis=analysis, name=r.name, title=r.title, svg=r.svg, png=r.png)
+                              for r in rendered])
+    return len(rendered)
 
 
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
-                   inputs: dict[str, Any] | None = None, plots: bool = True) -> Analysis:
-    """Store an analysis, its metrics and plots; older current analyses of the same kind and
+                   inputs: dict[str, Any] | None = None, plots: bool = False) -> Analysis:
+    """Store an analysis and its metrics; older current analyses of the same kind and
     subject on the same target, and their metrics and same-named current metrics, are marked
     superseded first (never deleted). Call inside the target's lock (``_store_locked``).
 
-    ``plots=False`` (an upload whose metadata says ``"plots": false``, e.g. a bulk import or the
-    demo campaign) stores no figures: rendering them is most of an analysis's time (≈ 1 s for a
-    J-L-V pair against ≈ 5 ms for the numbers). A forced re-analysis (``reanalyze``) renders them."""
+    The pipeline draws the plots afterwards (``store_plots``, once the file is done and the lock
+    released); ``plots=True`` draws them here, inside the caller's transaction."""
     sources = [f for fs in files.values() for f in fs]
     older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
     older_ids = list(older.values_list("pk", flat=True))
@@ -887,12 +914,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         for m in result.metrics.values()
     ])
     _store_per_file_metrics(result, files, analysis)
-    spec = get_spec(kind)
-    if spec.plot is not None and plots:
-        for name, fig in spec.plot(result).items():
-            title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else name.replace("_", " ")
-            Plot.objects.create(analysis=analysis, name=name, title=title[:200], svg=render(fig, "svg").decode(),
-                                png=render(fig, "png", dpi=150))
+    if plots:
+        store_plots(analysis, result)
     if pixel:
         rollup_device(pixel.device, names)
     return analysis
