@@ -203,19 +203,47 @@ def _existing_answer(existing: MeasurementFile, *, filename: str, sample: Sample
     return IngestResult(existing, created=False)
 
 
-def _store_bytes(digest: str, content: bytes) -> str:
-    """Write the bytes under their hash once. Two racing uploads of one file write the same path;
-    a storage that renamed the second copy gets it removed (no orphan)."""
+# An upload larger than this is not read into memory: hashed and stored in chunks, sniffed and
+# kind-guessed from its head (the worker reads it whole). Smaller ones are read as bytes.
+INLINE_UPLOAD_BYTES = 4 * 1024 * 1024
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+def _digest_of_file(upload) -> str:
+    h = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks(UPLOAD_CHUNK_BYTES):
+        h.update(chunk)
+    upload.seek(0)
+    return h.hexdigest()
+
+
+def _head_of(upload) -> bytes:
+    """The first SNIFF_BYTES of a large text upload, cut at its last complete line."""
+    from .parsers import SNIFF_BYTES
+
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    cut = head.rfind(b"\n")
+    return head[:cut + 1] if cut > 0 else head
+
+
+def _store_bytes(digest: str, content) -> str:
+    """Write the bytes (or a file, copied in chunks) under their hash once. Two racing uploads of
+    one file write the same path; a storage that renamed the second copy gets it removed (no orphan)."""
     name = f"measurements/{digest[:2]}/{digest[2:4]}/{digest}"
     if default_storage.exists(name):
         return name
-    saved = default_storage.save(name, ContentFile(content))
+    if not isinstance(content, bytes):
+        content.seek(0)
+    saved = default_storage.save(name, ContentFile(content) if isinstance(content, bytes) else content)
     if saved != name:  # the other upload won the race between exists() and save()
         default_storage.delete(saved)
     return name
 
 
-def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pixel: Pixel | None = None,
+def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pixel | None = None,
                             kind: str | None = None, instrument: Instrument | None = None, user=None,
                             measured_at=None, metadata: dict | None = None, parameters: dict | None = None,
                             calibrations=None, idempotency_key: str = "") -> IngestResult:
@@ -223,25 +251,47 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
 
     The 415/201 contract: bytes no parser reads are refused (``unsupported_media``); a file a parser
     recognises but cannot read is stored and failed with the parser's reason; a file without a kind
-    that reads as nothing reliable is stored as ``other`` with that reason shown."""
-    if not content:
+    that reads as nothing reliable is stored as ``other`` with that reason shown.
+
+    ``content`` is the bytes, or a Django ``File`` (an upload): one over ``INLINE_UPLOAD_BYTES``
+    is hashed and stored in chunks and sniffed from its head, so a 50 MB upload costs the web
+    process a few MB, not the file several times over."""
+    size = len(content) if isinstance(content, bytes) else content.size
+    if not size:
         raise IngestError(f"{filename}: the file is empty", field="file")
-    if len(content) > settings.LEDGER_MAX_UPLOAD_BYTES:
-        raise IngestError(f"{filename}: {len(content) / 1e6:.1f} MB is over the "
+    if size > settings.LEDGER_MAX_UPLOAD_BYTES:
+        raise IngestError(f"{filename}: {size / 1e6:.1f} MB is over the "
                           f"{settings.LEDGER_MAX_UPLOAD_BYTES / 1e6:.0f} MB limit", code="too_large", field="file")
+    stream = None  # the file to copy to storage when it is not read into memory
+    if not isinstance(content, bytes):
+        if size <= INLINE_UPLOAD_BYTES:
+            content.seek(0)
+            content = content.read()
+        else:
+            stream, content = content, None
     if pixel is not None and pixel.device.sample_id != sample.pk:
         raise IngestError(f"pixel {pixel.label} does not belong to {sample.label}", field="pixel")
     if kind and kind not in MeasurementKind.values:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
     calibrations = _check_calibrations(calibrations, filename)
-    digest = sha256_of(content)
-    existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").first()
+    digest = sha256_of(content) if stream is None else _digest_of_file(stream)
+    if stream is not None:
+        head = _head_of(stream)
+        from .parsers import try_decode
+
+        # A large text file is sniffed (and its kind guessed) from its head; a binary one (a zip
+        # whose directory is at its end) must be read whole to be recognised.
+        content = head if try_decode(head) else _read_all(stream)
+        if content is not head:
+            stream = None
+    existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").order_by()[:1]
+    existing = existing[0] if existing else None
     if existing is not None:
         return _existing_answer(existing, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
     metadata = dict(metadata or {})
     fmt, reason = "", ""
-    if not kind and content.startswith(IMAGE_MAGIC):
+    if not kind and content.startswith(IMAGE_MAGIC):  # (the head of a streamed upload)
         kind = MeasurementKind.IMAGE  # GIWAXS frames, micrographs: stored and shown, not parsed
     if kind == MeasurementKind.IMAGE:
         from .images import NotAnImage, image_info
@@ -272,11 +322,11 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
     status = FileStatus.STORED if kind in NO_ANALYSIS else FileStatus.QUEUED
     # Bytes first, outside the transaction: a race loser's insert fails on sha256 and finds the
     # winner's row, and both point at the one stored copy.
-    name = _store_bytes(digest, content)
+    name = _store_bytes(digest, content if stream is None else stream)
     try:
         with transaction.atomic():
             mf = MeasurementFile.objects.create(
-                file=name, sha256=digest, original_name=filename[:255], size_bytes=len(content), kind=kind, format=fmt,
+                file=name, sha256=digest, original_name=filename[:255], size_bytes=size, kind=kind, format=fmt,
                 instrument=instrument, uploaded_by=user, sample=sample, pixel=pixel, measured_at=measured_at,
                 metadata=metadata, parameters=parameters or {}, status=status, failure_reason=reason,
                 idempotency_key=idempotency_key[:200])
@@ -296,6 +346,13 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
         return _existing_answer(winner, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
     return IngestResult(mf, created=True)
+
+
+def _read_all(upload) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
 
 
 def enqueue(file_id: int) -> None:
