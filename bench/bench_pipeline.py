@@ -47,9 +47,9 @@ def main() -> None:
 
     django.setup()
     import psutil
+    from bench_analysis import Perturber
     from django.db import transaction
 
-    from bench_analysis import Perturber
     from measurements.models import Analysis, FileStatus, MeasurementFile, Plot
     from measurements.services import measurement_file_ingest
     from tests.api import factories as f
