@@ -56,7 +56,7 @@ screenshots: install
 	$(PY) -m pytest tests/browser -k screenshots --screenshots docs/screenshots -p no:xdist
 
 bench: install
-	$(PY) bench/bench_led.py
+	$(PY) bench/bench_analysis.py
 	$(PY) bench/bench_traveller.py
 	$(PY) bench/bench_xrd.py
 	$(PY) bench/bench_exchange.py

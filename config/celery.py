@@ -2,9 +2,12 @@ import os
 
 from celery import Celery, signals
 
-# One analysis per worker process; parallelism comes from processes. OpenBLAS threads spinning
-# on small fits (TRPL) cost more CPU than they save on a 2-core box.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# One analysis per worker process; parallelism comes from processes. BLAS/OpenMP threads spinning
+# on small fits (TRPL) cost more CPU than they save on a 2-core box. Set before numpy is first
+# imported (config/__init__.py imports this module first), so they take effect; a deployment can
+# still set other values in the environment.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

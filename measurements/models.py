@@ -128,13 +128,17 @@ class MeasurementFile(TimeStamped):
     # upload) or with an old one (message lost) is sent again by the periodic sweep.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker running it")
+    # Set under the target's lock once the running claim has read the file: a partner file's task
+    # pairs with it only then, so a J-L-V/EL pair (or a device's lifetime runs) is analysed by
+    # exactly one task — the last of them to be read (services._read_and_check_partners).
+    read_at = models.DateTimeField(null=True, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=200, blank=True, editable=False,
                                        help_text="The API client's Idempotency-Key for this upload")
     calibrations = models.ManyToManyField(Calibration, blank=True, related_name="files",
                                           help_text="Calibrations named for this file (else the instrument's valid ones)")
     hidden = models.BooleanField(default=False, help_text="Hidden files stay stored; they are never deleted")
     hidden_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords(excluded_fields=["started_at", "attempts", "enqueued_at", "claimed_by"])
+    history = HistoricalRecords(excluded_fields=["started_at", "attempts", "enqueued_at", "claimed_by", "read_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -40,7 +40,7 @@ from devices.models import Pixel
 from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
-from .analysis.plotting import render
+from .analysis.plotting import render_figures
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .models import (
     Aggregate,
@@ -203,19 +203,47 @@ def _existing_answer(existing: MeasurementFile, *, filename: str, sample: Sample
     return IngestResult(existing, created=False)
 
 
-def _store_bytes(digest: str, content: bytes) -> str:
-    """Write the bytes under their hash once. Two racing uploads of one file write the same path;
-    a storage that renamed the second copy gets it removed (no orphan)."""
+# An upload larger than this is not read into memory: hashed and stored in chunks, sniffed and
+# kind-guessed from its head (the worker reads it whole). Smaller ones are read as bytes.
+INLINE_UPLOAD_BYTES = 4 * 1024 * 1024
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+def _digest_of_file(upload) -> str:
+    h = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks(UPLOAD_CHUNK_BYTES):
+        h.update(chunk)
+    upload.seek(0)
+    return h.hexdigest()
+
+
+def _head_of(upload) -> bytes:
+    """The first SNIFF_BYTES of a large text upload, cut at its last complete line."""
+    from .parsers import SNIFF_BYTES
+
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    cut = head.rfind(b"\n")
+    return head[:cut + 1] if cut > 0 else head
+
+
+def _store_bytes(digest: str, content) -> str:
+    """Write the bytes (or a file, copied in chunks) under their hash once. Two racing uploads of
+    one file write the same path; a storage that renamed the second copy gets it removed (no orphan)."""
     name = f"measurements/{digest[:2]}/{digest[2:4]}/{digest}"
     if default_storage.exists(name):
         return name
-    saved = default_storage.save(name, ContentFile(content))
+    if not isinstance(content, bytes):
+        content.seek(0)
+    saved = default_storage.save(name, ContentFile(content) if isinstance(content, bytes) else content)
     if saved != name:  # the other upload won the race between exists() and save()
         default_storage.delete(saved)
     return name
 
 
-def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pixel: Pixel | None = None,
+def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pixel | None = None,
                             kind: str | None = None, instrument: Instrument | None = None, user=None,
                             measured_at=None, metadata: dict | None = None, parameters: dict | None = None,
                             calibrations=None, idempotency_key: str = "") -> IngestResult:
@@ -223,25 +251,47 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
 
     The 415/201 contract: bytes no parser reads are refused (``unsupported_media``); a file a parser
     recognises but cannot read is stored and failed with the parser's reason; a file without a kind
-    that reads as nothing reliable is stored as ``other`` with that reason shown."""
-    if not content:
+    that reads as nothing reliable is stored as ``other`` with that reason shown.
+
+    ``content`` is the bytes, or a Django ``File`` (an upload): one over ``INLINE_UPLOAD_BYTES``
+    is hashed and stored in chunks and sniffed from its head, so a 50 MB upload costs the web
+    process a few MB, not the file several times over."""
+    size = len(content) if isinstance(content, bytes) else content.size
+    if not size:
         raise IngestError(f"{filename}: the file is empty", field="file")
-    if len(content) > settings.LEDGER_MAX_UPLOAD_BYTES:
-        raise IngestError(f"{filename}: {len(content) / 1e6:.1f} MB is over the "
+    if size > settings.LEDGER_MAX_UPLOAD_BYTES:
+        raise IngestError(f"{filename}: {size / 1e6:.1f} MB is over the "
                           f"{settings.LEDGER_MAX_UPLOAD_BYTES / 1e6:.0f} MB limit", code="too_large", field="file")
+    stream = None  # the file to copy to storage when it is not read into memory
+    if not isinstance(content, bytes):
+        if size <= INLINE_UPLOAD_BYTES:
+            content.seek(0)
+            content = content.read()
+        else:
+            stream, content = content, None
     if pixel is not None and pixel.device.sample_id != sample.pk:
         raise IngestError(f"pixel {pixel.label} does not belong to {sample.label}", field="pixel")
     if kind and kind not in MeasurementKind.values:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(MeasurementKind.values)}", field="kind")
     calibrations = _check_calibrations(calibrations, filename)
-    digest = sha256_of(content)
-    existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").first()
+    digest = sha256_of(content) if stream is None else _digest_of_file(stream)
+    if stream is not None:
+        head = _head_of(stream)
+        from .parsers import try_decode
+
+        # A large text file is sniffed (and its kind guessed) from its head; a binary one (a zip
+        # whose directory is at its end) must be read whole to be recognised.
+        content = head if try_decode(head) else _read_all(stream)
+        if content is not head:
+            stream = None
+    existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").order_by()[:1]
+    existing = existing[0] if existing else None
     if existing is not None:
         return _existing_answer(existing, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
     metadata = dict(metadata or {})
     fmt, reason = "", ""
-    if not kind and content.startswith(IMAGE_MAGIC):
+    if not kind and content.startswith(IMAGE_MAGIC):  # (the head of a streamed upload)
         kind = MeasurementKind.IMAGE  # GIWAXS frames, micrographs: stored and shown, not parsed
     if kind == MeasurementKind.IMAGE:
         from .images import NotAnImage, image_info
@@ -272,11 +322,11 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
     status = FileStatus.STORED if kind in NO_ANALYSIS else FileStatus.QUEUED
     # Bytes first, outside the transaction: a race loser's insert fails on sha256 and finds the
     # winner's row, and both point at the one stored copy.
-    name = _store_bytes(digest, content)
+    name = _store_bytes(digest, content if stream is None else stream)
     try:
         with transaction.atomic():
             mf = MeasurementFile.objects.create(
-                file=name, sha256=digest, original_name=filename[:255], size_bytes=len(content), kind=kind, format=fmt,
+                file=name, sha256=digest, original_name=filename[:255], size_bytes=size, kind=kind, format=fmt,
                 instrument=instrument, uploaded_by=user, sample=sample, pixel=pixel, measured_at=measured_at,
                 metadata=metadata, parameters=parameters or {}, status=status, failure_reason=reason,
                 idempotency_key=idempotency_key[:200])
@@ -296,6 +346,13 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
         return _existing_answer(winner, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
     return IngestResult(mf, created=True)
+
+
+def _read_all(upload) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
 
 
 def enqueue(file_id: int) -> None:
@@ -385,8 +442,12 @@ def _finish(mf: MeasurementFile, status: str, reason: str = "", **meta: Any) -> 
     fields = ["status", "failure_reason", "finished_at", "claimed_by", "updated_at"]
     if meta:
         mf.metadata = {**mf.metadata, **meta}
+        if "paired_with" not in meta:
+            mf.metadata.pop("paired_with", None)  # it ran its own analysis this time
         fields.append("metadata")
     mf.save(update_fields=fields)
+    if status != FileStatus.DONE:
+        _wake_paired(mf.pk)
     events.emit(f"analysis.{status}", file_id=mf.pk)  # done/failed: webhooks and others hear of it on commit
 
 
@@ -400,12 +461,14 @@ def fail_after_retries(file_id: int, exc: Exception, *, attempts: int) -> None:
     MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
         status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="",
         failure_reason=f"gave up after {attempts} attempts ({type(exc).__name__}: {exc}); re-run it with reanalyze")
+    _wake_paired(file_id)
 
 
 def fail_file(file_id: int, reason: str) -> None:
     """Fail a claimed file from outside the service (time limit, memory cap) with a reason."""
     MeasurementFile.objects.filter(pk=file_id).exclude(status=FileStatus.DONE).update(
         status=FileStatus.FAILED, finished_at=timezone.now(), claimed_by="", failure_reason=reason[:2000])
+    _wake_paired(file_id)
 
 
 def sweep_files() -> dict[str, int]:
@@ -597,8 +660,21 @@ def _parse_options(plan: Plan) -> dict[str, dict]:
     return options
 
 
-def _raw_inputs(plan: Plan) -> dict[str, list[tuple[str, bytes]]]:
-    raw = {role: [(f.original_name, _read(f)) for f in fs] for role, fs in plan.files.items()}
+def _raw_inputs(plan: Plan, mf: MeasurementFile | None = None,
+                parsed: ParsedData | None = None) -> dict[str, list[tuple[str, bytes | ParsedData]]]:
+    """Bytes of every input; the file being processed is passed as ``parsed`` (read once) when
+    its role reads it with the same shape and options as its own parse did."""
+    own_options = ((mf.metadata or {}).get("column_map") or None) if mf is not None else None
+    options = _parse_options(plan)
+    roles = {r.name: r for r in get_spec(plan.kind).roles}
+
+    def entry(role: str, f: MeasurementFile) -> tuple[str, bytes | ParsedData]:
+        if parsed is not None and f.pk == mf.pk and parsed.shape in roles[role].shapes and \
+                (options.get(role) or None) == own_options and len(roles[role].shapes) == 1:
+            return f.original_name, parsed
+        return f.original_name, _read(f)
+
+    raw = {role: [entry(role, f) for f in fs] for role, fs in plan.files.items()}
     for role, cal in plan.calibrations.items():
         raw[role] = [(cal.original_name, _read(cal))]
     return raw
@@ -702,6 +778,13 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         if mf.format != parsed.format:
             mf.format = parsed.format
             mf.save(update_fields=["format"])
+        if not force:
+            partner = _read_and_check_partners(mf)
+            if partner is not None:
+                # The partner's own task reads it later and analyses the pair then: once, not twice.
+                _finish(mf, FileStatus.DONE, waiting_for=f"{partner.original_name} (file {partner.pk}) to be read: "
+                                                         "the analysis runs with it", paired_with=partner.pk)
+                return FileStatus.DONE
         for attempt in range(3):
             plan = _plan(mf)
             if plan.waiting_for:
@@ -718,16 +801,23 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                                  for s in _known_subjects(plan, mf)):
                 _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
                 return FileStatus.DONE
-            inputs = parse_inputs(plan.kind, _raw_inputs(plan), parse_options=_parse_options(plan))
+            inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed), parse_options=_parse_options(plan))
             result = run_parsed(plan.kind, _only_sample_column(mf, plan, inputs), params)
             outcomes, failures = _outcomes(mf, plan, params, result)
-            if _store_locked(mf, plan, outcomes, force=force):
+            stored = _store_locked(mf, plan, outcomes, force=force)
+            if stored is not None:
                 break
             log.info("file %s: its partner files changed while it was analysed; planning again (%d)", file_id, attempt + 1)
         else:
             raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
                                 "re-analyse it")
         _finish(mf, FileStatus.DONE, waiting_for="", samples_not_analysed=failures)
+        # The file is done and its metrics are committed (tasks run in autocommit): the figures
+        # come after, outside the target's lock. ``"plots": false`` in the upload's metadata (a bulk
+        # import, the demo campaign) stores none; a forced re-analysis (``reanalyze``) draws them.
+        if force or (mf.metadata or {}).get("plots", True) is not False:
+            for analysis, analysed in stored:
+                store_plots(analysis, analysed)
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -751,6 +841,45 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
     return FileStatus.DONE
 
 
+def _readable(f: MeasurementFile) -> bool:
+    """Read by a task that got past its own parse: done, or running with this claim's read_at."""
+    if f.status == FileStatus.DONE:
+        return True
+    return f.status == FileStatus.RUNNING and f.read_at is not None and f.started_at is not None and \
+        f.read_at >= f.started_at
+
+
+def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
+    """Mark this claim's file as read and find a partner of its plan not read yet, under the
+    target lock. Of two (or more) files of one plan processed at the same time, each marks itself
+    and looks at the others inside one locked section, so exactly one — the last to enter — sees
+    all of them read and analyses; the others leave the analysis to it. A partner still queued is
+    left to analyse (its task comes later); if it then fails, the files waiting for it are queued
+    again (``_wake_paired``)."""
+    with transaction.atomic():
+        _lock_target(mf.sample_id)
+        now = timezone.now()
+        MeasurementFile.objects.filter(pk=mf.pk).update(read_at=now)
+        mf.read_at = now
+        plan = _plan(mf)
+        if plan.waiting_for:
+            return None
+        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None)
+
+
+def _wake_paired(file_id: int) -> None:
+    """Files that left their analysis to this one, which did not get to it (failed, refused):
+    queue them again so they are analysed with whatever partners remain."""
+    sample_id = MeasurementFile.objects.filter(pk=file_id).values_list("sample_id", flat=True).first()
+    if sample_id is None:
+        return
+    waiting = MeasurementFile.objects.filter(sample=sample_id, status=FileStatus.DONE, metadata__paired_with=file_id)
+    for pk in waiting.values_list("pk", flat=True):
+        if MeasurementFile.objects.filter(pk=pk, status=FileStatus.DONE).update(
+                status=FileStatus.QUEUED, attempts=0, claimed_by="", enqueued_at=None, updated_at=timezone.now()):
+            enqueue(pk)
+
+
 def _known_subjects(plan: Plan, mf: MeasurementFile) -> list[str]:
     """Subjects the current analyses of this plan's files carry (for the 'already stored' check)."""
     subjects = list(Analysis.objects.filter(sources=mf, kind=plan.kind, superseded=False).values_list("subject", flat=True))
@@ -763,35 +892,55 @@ def _lock_target(sample_id: int) -> None:
     list(Sample.objects.select_for_update().filter(pk=sample_id).values_list("pk", flat=True))
 
 
-def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *, force: bool) -> bool:
-    """Store under the target lock. False when the plan changed meanwhile (a newer partner file):
-    the caller plans and analyses again so the stored result is the newest pair."""
+def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
+                  force: bool) -> list[tuple[Analysis, AnalysisResult]] | None:
+    """Store under the target lock: the analyses stored (with their results, for the plots), or
+    None when the plan changed meanwhile (a newer partner file): the caller plans and analyses
+    again so the stored result is the newest pair."""
+    stored = []
     with transaction.atomic():
         _lock_target(mf.sample_id)
         fresh = _plan(mf)
         if fresh.kind != plan.kind or fresh.source_ids() != plan.source_ids() or \
                 fresh.calibration_ids() != plan.calibration_ids():
-            return False
+            return None
         for outcome in outcomes:
             target = _target(plan, mf)
             if not force and _already_current(plan, target, outcome.signature):
                 continue
-            store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
-                           subject=outcome.subject, calibrations=list(plan.calibrations.values()),
-                           inputs=outcome.signature, plots=force or (mf.metadata or {}).get("plots", True) is not False)
-    return True
+            analysis = store_analysis(plan.kind, outcome.result, plan.files, sample=target[0], pixel=target[1],
+                                      subject=outcome.subject, calibrations=list(plan.calibrations.values()),
+                                      inputs=outcome.signature)
+            stored.append((analysis, outcome.result))
+    return stored
+
+
+def store_plots(analysis: Analysis, result: AnalysisResult) -> int:
+    """Draw and store the figures of a stored analysis (after its metrics are committed and its
+    file is done: plots are never on the path to a number). Returns how many were stored; a
+    figure that cannot be drawn is logged and left out — the metrics stand without it."""
+    spec = get_spec(analysis.kind)
+    if spec.plot is None:
+        return 0
+    try:
+        rendered = render_figures(spec.plot(result))
+    except Exception:  # noqa: BLE001 — a plotting bug must not undo a stored, correct analysis
+        log.exception("analysis %s: the plots could not be drawn", analysis.pk)
+        return 0
+    Plot.objects.bulk_create([Plot(analysis=analysis, name=r.name, title=r.title, svg=r.svg, png=r.png)
+                              for r in rendered])
+    return len(rendered)
 
 
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
-                   inputs: dict[str, Any] | None = None, plots: bool = True) -> Analysis:
-    """Store an analysis, its metrics and plots; older current analyses of the same kind and
+                   inputs: dict[str, Any] | None = None, plots: bool = False) -> Analysis:
+    """Store an analysis and its metrics; older current analyses of the same kind and
     subject on the same target, and their metrics and same-named current metrics, are marked
     superseded first (never deleted). Call inside the target's lock (``_store_locked``).
 
-    ``plots=False`` (an upload whose metadata says ``"plots": false``, e.g. a bulk import or the
-    demo campaign) stores no figures: rendering them is most of an analysis's time (≈ 1 s for a
-    J-L-V pair against ≈ 5 ms for the numbers). A forced re-analysis (``reanalyze``) renders them."""
+    The pipeline draws the plots afterwards (``store_plots``, once the file is done and the lock
+    released); ``plots=True`` draws them here, inside the caller's transaction."""
     sources = [f for fs in files.values() for f in fs]
     older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
     older_ids = list(older.values_list("pk", flat=True))
@@ -822,12 +971,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         for m in result.metrics.values()
     ])
     _store_per_file_metrics(result, files, analysis)
-    spec = get_spec(kind)
-    if spec.plot is not None and plots:
-        for name, fig in spec.plot(result).items():
-            title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else name.replace("_", " ")
-            Plot.objects.create(analysis=analysis, name=name, title=title[:200], svg=render(fig, "svg").decode(),
-                                png=render(fig, "png", dpi=150))
+    if plots:
+        store_plots(analysis, result)
     if pixel:
         rollup_device(pixel.device, names)
     return analysis
@@ -955,6 +1100,7 @@ def measurement_file_reanalyze(mf: MeasurementFile, *, parameters: dict[str, Any
     if chosen:
         metadata.pop("kind_guess", None)  # a person chose the kind: no longer a guess
     metadata.pop("waiting_for", None)
+    metadata.pop("paired_with", None)
     metadata["reanalysis_requested"] = {"at": timezone.now().isoformat(), "by": getattr(user, "username", None)}
     with transaction.atomic():
         updated = MeasurementFile.objects.filter(pk=mf.pk).exclude(status=FileStatus.RUNNING).update(

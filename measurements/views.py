@@ -50,7 +50,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             for upload_ in files:
                 try:
                     result = measurement_file_ingest(
-                        content=upload_.read(), filename=upload_.name, sample=form.sample, pixel=form.pixel,
+                        content=upload_, filename=upload_.name, sample=form.sample, pixel=form.pixel,
                         kind=form.cleaned_data["kind"] or None, instrument=form.cleaned_data["instrument"],
                         user=request.user, parameters=form.cleaned_data["parameters"],
                         calibrations=[c] if (c := form.cleaned_data["calibration"]) else None,

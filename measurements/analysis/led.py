@@ -21,13 +21,15 @@ forward sweep — the longest rising voltage segment (the parser numbers segment
 readings repeated at the same voltage are averaged. The other segments are ignored and a
 warning says so. A file with only a falling sweep is sorted by voltage.
 
-Speed: the CIE tables are read from colour-science once, at import, into numpy arrays and
-interpolated with ``np.interp`` onto each spectrum's wavelengths (colour's generic spectral
-machinery is far slower than the arithmetic needed here).
+Speed: the CIE tables (colour-science's, saved in ``data/cie_tables.csv``) are read once, at
+import, into numpy arrays and interpolated with ``np.interp`` onto each spectrum's wavelengths
+(colour's generic spectral machinery is far slower than the arithmetic needed here, and importing
+it costs seconds).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,17 +54,16 @@ VISIBLE_NM = (380.0, 780.0)  # CIE 1931's visible range
 MIN_VISIBLE_FRACTION = 0.5  # below this share of the emission in 380–780 nm: no CIE colour
 
 
-def _load_cie_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(wavelength_nm, V(λ), x̄ȳz̄ [n×3]) from colour-science, read once."""
-    from colour.colorimetry import MSDS_CMFS, SDS_LEFS_PHOTOPIC
+CIE_TABLES_CSV = Path(__file__).with_name("data") / "cie_tables.csv"
 
-    cmfs = MSDS_CMFS["CIE 1931 2 Degree Standard Observer"]
-    photopic = SDS_LEFS_PHOTOPIC["CIE 1924 Photopic Standard Observer"]
-    wavelength_nm = np.asarray(cmfs.wavelengths, dtype=float)
-    xyz_bar = np.asarray(cmfs.values, dtype=float)
-    v_lambda = np.interp(wavelength_nm, np.asarray(photopic.wavelengths, float),
-                         np.asarray(photopic.values, float), left=0.0, right=0.0)
-    return wavelength_nm, v_lambda, xyz_bar
+
+def _load_cie_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wavelength_nm, V(λ), x̄ȳz̄ [n×3]): colour-science's CIE 1931 2° CMFs and CIE 1924 photopic
+    V(λ), written to data/cie_tables.csv by data/make_cie_tables.py. Read from that file because
+    importing colour-science costs ≈ 2 s of every worker's start-up (tests/measurements/
+    test_cie_tables.py checks the file against colour-science value for value)."""
+    table = np.loadtxt(CIE_TABLES_CSV, delimiter=",", comments="#")
+    return table[:, 0].copy(), table[:, 1].copy(), np.ascontiguousarray(table[:, 2:5])
 
 
 CIE_WAVELENGTH_NM, CIE_V_LAMBDA, CIE_XYZ_BAR = _load_cie_tables()

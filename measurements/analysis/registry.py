@@ -103,10 +103,11 @@ def resolve_params(spec: AnalysisSpec, given: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_inputs(kind: str, files: dict[str, list[tuple[str, bytes]]],
+def parse_inputs(kind: str, files: dict[str, list[tuple[str, bytes | ParsedData]]],
                  *, parse_options: dict[str, dict] | None = None) -> dict[str, list[ParsedData]]:
     """Parse ``files`` (role -> [(name, bytes)]) for the analysis of ``kind`` and check the roles
-    and the bounds (limits.check_parsed) before anything is fitted."""
+    and the bounds (limits.check_parsed) before anything is fitted. An entry whose second item is
+    a ParsedData (read by the caller with this role's shape and options) is not parsed again."""
     spec = get_spec(kind)
     inputs: dict[str, list[ParsedData]] = {}
     roles = {r.name: r for r in spec.roles}
@@ -125,9 +126,13 @@ def parse_inputs(kind: str, files: dict[str, list[tuple[str, bytes]]],
         opts = (parse_options or {}).get(role.name)
         parsed = []
         for name, content in given:
-            # Sniff among the shapes the role accepts first; fall back to any parser so the
-            # error can say what the file looked like instead of "unknown format".
-            data = parse_bytes(content, filename=name, options=opts, shape=role.shapes[0] if len(role.shapes) == 1 else None)
+            if isinstance(content, ParsedData):
+                data = content  # read already (the pipeline parses the file it processes once)
+            else:
+                # Sniff among the shapes the role accepts first; fall back to any parser so the
+                # error can say what the file looked like instead of "unknown format".
+                data = parse_bytes(content, filename=name, options=opts,
+                                   shape=role.shapes[0] if len(role.shapes) == 1 else None)
             if data.shape not in role.shapes:
                 wanted = " or ".join(SHAPE_NAMES[s] for s in role.shapes)
                 raise AnalysisError(f"{name}: this is {SHAPE_NAMES[data.shape]} (read as {data.format}), "

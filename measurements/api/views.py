@@ -69,7 +69,10 @@ class MeasurementFileViewSet(CreateReadViewSet):
         The key is a column of the file row (indexed, unique per user): it survives restarts and
         is shared by every web worker. Only successful uploads store a key; a refused request is
         simply refused again on retry (validation is deterministic)."""
-        return self.get_queryset().filter(uploaded_by=self.request.user, idempotency_key=key).first()
+        # No ORDER BY: (uploaded_by, idempotency_key) is unique, and with the list's ordering and a
+        # LIMIT PostgreSQL walked the created_at index of every file instead of this key's index.
+        found = list(self.get_queryset().filter(uploaded_by=self.request.user, idempotency_key=key).order_by()[:1])
+        return found[0] if found else None
 
     @extend_schema(
         request={"multipart/form-data": s.MeasurementUploadSerializer},
@@ -105,7 +108,7 @@ class MeasurementFileViewSet(CreateReadViewSet):
             metadata["column_map"] = fields["column_map"]
         # Two retries racing with one key: the service's unique index makes the loser answer with the winner.
         result = measurement_file_ingest(
-            content=upload.read(), filename=upload.name, sample=sample, pixel=pixel, kind=fields["kind"] or None,
+            content=upload, filename=upload.name, sample=sample, pixel=pixel, kind=fields["kind"] or None,
             instrument=instrument_by_name_or_id(fields["instrument"]), user=request.user,
             measured_at=fields["measured_at"], metadata=metadata, parameters=fields["parameters"],
             calibrations=calibrations_by_ids(fields["calibrations"]), idempotency_key=key)

@@ -274,7 +274,7 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
         confidence = 1.0
     else:
         # Parsers of the shape asked for first: most files are claimed confidently by their own
-        # reader, and ranking every other reader costs more than the parse (bench/bench_led.py).
+        # reader, and ranking every other reader costs more than the parse (bench/bench_analysis.py).
         found = rank(content, shape=shape, text=text) if shape else []
         if not found or found[0].confidence < 0.5:
             found = rank(content, text=text)

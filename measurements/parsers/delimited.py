@@ -244,12 +244,14 @@ def _is_comment(line: str) -> bool:
 def _find_layout(lines: list[str]) -> Layout | None:
     """Find the delimiter and the first run of ≥3 numeric rows with the same width ≥2."""
     best: Layout | None = None
+    # Blank and comment lines never count, whatever the delimiter: drop them once, not per pass.
+    rows = [(i, line) for i, line in enumerate(lines[:400]) if line.strip() and not _is_comment(line)]
     for delimiter in _DELIMITERS:
         for decimal_comma in ((False, True) if delimiter in ("\t", ";", None) else (False,)):
             run_start, run_width, run_len = -1, -1, 0
-            for i, line in enumerate(lines[:400]):
-                if not line.strip() or _is_comment(line):
-                    continue
+            for i, line in rows:
+                if best is not None and i >= best.data_start and (run_start < 0 or run_start >= best.data_start):
+                    break  # a run starting here or later cannot start earlier than the best one
                 width = _numeric_count(line, delimiter, decimal_comma)
                 if width >= 2 and width == run_width:
                     run_len += 1
@@ -260,7 +262,7 @@ def _find_layout(lines: list[str]) -> Layout | None:
                 if run_len >= 3:
                     break
             # Three agreeing rows make a table; a tiny file may hold fewer rows in all.
-            if run_start < 0 or run_len < min(3, _remaining_rows(lines, run_start)):
+            if run_start < 0 or run_len < min(3, _remaining_rows(lines, run_start, at_most=3)):
                 continue
             candidate = Layout(delimiter, decimal_comma, run_start, run_width)
             # Earliest data start wins; on a tie the delimiter order above decides (tab before
@@ -285,10 +287,17 @@ def _find_layout(lines: list[str]) -> Layout | None:
     return best
 
 
-def _remaining_rows(lines: list[str], start: int) -> int:
+def _remaining_rows(lines: list[str], start: int, at_most: int | None = None) -> int:
+    """Data lines from ``start`` on; counting stops at ``at_most`` (sniffs are hot)."""
     if start < 0:
         return 0
-    return sum(1 for line in lines[start:] if line.strip() and not _is_comment(line))
+    count = 0
+    for line in lines[start:]:
+        if line.strip() and not _is_comment(line):
+            count += 1
+            if at_most is not None and count >= at_most:
+                break
+    return count
 
 
 def _has_rows(text: str, start: int, wanted: int) -> bool:
@@ -451,10 +460,17 @@ def _apply_overrides(names: list[str] | None, units: list[str], n_columns: int, 
     return columns
 
 
-@lru_cache(maxsize=16)
 def _inspect(text: str, options_key: str = "") -> tuple[list[str], Table | None]:
     """Shared by sniff (on the head) and parse (on the whole text). Cached: the four
-    registered shapes sniff the same head one after the other."""
+    registered shapes sniff the same head one after the other, and a file no larger than the
+    head is sniffed and parsed on the same text."""
+    # One cache key whether or not the (empty) options are passed: lru_cache keys f(t) and
+    # f(t, "") apart, which made every sniff-then-parse inspect the text twice.
+    return _inspect_cached(text, options_key or "")
+
+
+@lru_cache(maxsize=16)
+def _inspect_cached(text: str, options_key: str) -> tuple[list[str], Table | None]:
     import json
 
     options = json.loads(options_key) if options_key else {}

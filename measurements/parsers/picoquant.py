@@ -8,6 +8,7 @@ header (``#ns/bin``, ``[ps]``, ``Time[ns]``) and converted to ns; it is never as
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -74,7 +75,10 @@ class PicoQuantHistogramParser(Parser):
         if "ns/bin" not in headers or not headers["ns/bin"]:
             raise ParseError("no '#ns/bin' value before '#counts': cannot build the time axis")
         rows = []
-        for lineno, raw in enumerate(lines[counts_start:], start=counts_start + 1):
+        fast = _fast_table(lines[counts_start:], None)
+        if fast is not None:
+            rows = fast
+        for lineno, raw in enumerate(lines[counts_start:] if fast is None else [], start=counts_start + 1):
             line = raw.strip()
             if not line:
                 continue
@@ -82,10 +86,13 @@ class PicoQuantHistogramParser(Parser):
                 rows.append(_numbers(line))
             except ValueError:
                 raise ParseError(f"expected counts (numbers), got {line[:40]!r}", line=lineno) from None
-        if not rows:
+        if len(rows) == 0:
             raise ParseError("the '#counts' block is empty")
-        n_curves = min(len(r) for r in rows)
-        counts = np.array([r[:n_curves] for r in rows], dtype=float)
+        if fast is not None:
+            n_curves, counts = fast.shape[1], fast
+        else:
+            n_curves = min(len(r) for r in rows)
+            counts = np.array([r[:n_curves] for r in rows], dtype=float)
         curve = int(options.get("curve", 0))
         if not 0 <= curve < n_curves:
             raise ParseError(f"curve {curve} requested but the file holds {n_curves} curve(s)")
@@ -118,6 +125,24 @@ _TIME_HEADER = re.compile(r"^\s*(time|t|delay|bins?|channel\s*time)\s*[\[(]\s*(f
 _COUNTS_HEADER = re.compile(r"^\s*(counts?|photons|no_of_photons|number\s*of\s*photons|intensity)"
                             r"\s*([\[(]\s*(#|counts?|cts|a\.?u\.?)?\s*[\])])?\s*$", re.I)
 _TIME_SCALE_NS = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def _fast_table(lines: list[str], sep: str | None, width: int | None = None) -> np.ndarray | None:
+    """All numeric rows of one width through pandas' C reader, or None when anything is irregular
+    (a comment, a short or long row, a word): the caller then reads line by line, which names the
+    line that is wrong. ``sep`` None means runs of whitespace."""
+    body = "\n".join(lines)
+    if "#" in body:
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(body), sep=r"\s+" if sep is None else sep, header=None,
+                            dtype=float, engine="c", skip_blank_lines=True, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    values = frame.to_numpy()
+    if values.size == 0 or np.isnan(values).any() or (width is not None and values.shape[1] != width):
+        return None
+    return values
 
 
 def _split(line: str) -> list[str]:
@@ -184,7 +209,14 @@ class TcspcTwoColumnParser(Parser):
         header_index, unit, evidence = found
         times, counts = [], []
         width = None
-        for lineno, raw in enumerate(text.splitlines()[header_index + 1:], start=header_index + 2):
+        body = text.splitlines()[header_index + 1:]
+        first = next((ln.strip() for ln in body if ln.strip()), "")
+        sep = next((c for c in ("\t", ",", ";") if c in first), None)
+        fast = _fast_table([ln.strip() for ln in body], sep) if first else None
+        if fast is not None and fast.shape[1] in (2, 3):
+            return _decay_data(self.name, fast[:, -2], fast[:, -1], unit, evidence,
+                               {"index_column": fast.shape[1] == 3}, header_index + 2)
+        for lineno, raw in enumerate(body, start=header_index + 2):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue

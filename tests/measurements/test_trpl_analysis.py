@@ -105,3 +105,25 @@ def test_plot_has_decay_and_residual_panels(public_result):
     figs = get_spec("trpl").plot(public_result)
     fig = figs["decay"]
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+
+
+# Taus and BIC of the real 32k-channel decays as fitted by trpl.multiexp 1.0 before its speed-up
+# (L-BFGS-B from five log-spaced starts per model, refined on every channel): the faster search
+# (nested starts, Newton polish on the exact Hessian) must find the same optimum.
+PREVIOUS_OPTIMA = {
+    REAL: ({"tau_1": 54.364574, "tau_2": 327.28479, "tau_3": 3283.4514, "tau_avg": 618.26983},
+           {"1": 43810.300505, "2": 29732.873042, "3": 27858.045674}),
+    DATA / "real-world" / "M0-FAPI3Q6-Spot2_5400s_10kHz_ND1_210cps_0.0209011uW.trpl.dat": (
+        {"tau_1": 5.145387, "tau_2": 921.44384, "tau_3": 5817.2404, "tau_avg": 5067.4369},
+        {"1": 44340.997744, "2": 35849.214076, "3": 34007.446233}),
+}
+
+
+@pytest.mark.parametrize("path", list(PREVIOUS_OPTIMA), ids=lambda p: p.name[:12])
+def test_real_32k_decays_keep_the_previous_optimum(path):
+    taus, bic = PREVIOUS_OPTIMA[path]
+    m = _run(path).metrics
+    for name, value in taus.items():
+        assert m[name].value == pytest.approx(value, rel=1e-5), name
+    assert m["tau_avg"].extra["bic"] == pytest.approx(bic, abs=1e-3)
+    assert m["tau_avg"].extra["n_exp"] == 3

@@ -1,0 +1,110 @@
+"""End to end through a real Celery worker: distinct J-L-V + EL pairs, plots on.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_perf CELERY_BROKER_URL=redis://127.0.0.1:6379/5 \\
+        .venv/bin/python bench/bench_pipeline.py [--pixels 100]
+
+Creates a project, devices and pixels in that database (migrated first; the name must start with
+``ledger_perf`` or ``ledger_bench``: its measurement tables are emptied), queues one J-L-V sweep
+and one EL spectrum per pixel (distinct bytes: bench_analysis.Perturber), all committed before the
+worker starts, then starts ``celery worker -c 1`` on a private queue and times until every file is
+settled. Prints files per worker CPU-second (the worker's own and its pool child's CPU time, from
+psutil) and per wall second, how many analyses ran and how many plots were stored. The machine is
+shared: CPU seconds are the figure to compare; wall is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pixels", type=int, default=100)
+    args = parser.parse_args()
+    db_url, broker = os.environ.get("DATABASE_URL", ""), os.environ.get("CELERY_BROKER_URL", "")
+    name = db_url.rsplit("/", 1)[-1]
+    if not db_url.startswith("postgres") or not name.startswith(("ledger_perf", "ledger_bench")) or not broker:
+        sys.exit("set DATABASE_URL to a PostgreSQL database named ledger_perf… and CELERY_BROKER_URL")
+    queue = f"bench-pipeline-{uuid.uuid4().hex[:6]}"
+    os.environ["CELERY_QUEUE"] = queue
+    media = tempfile.mkdtemp(prefix="ledger-bench-media-")
+    os.environ["MEDIA_ROOT"] = media
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
+
+    import django
+
+    django.setup()
+    import psutil
+    from bench_analysis import Perturber
+    from django.db import transaction
+
+    from measurements.models import Analysis, FileStatus, MeasurementFile, Plot
+    from measurements.services import measurement_file_ingest
+    from tests.api import factories as f
+
+    MeasurementFile.objects.filter(original_name__startswith="bench_").update(hidden=True)
+    project = f.project(f"bench-{uuid.uuid4().hex[:6]}")
+    owner = f.user(f"bench-{uuid.uuid4().hex[:6]}", projects=[project])
+    pixels = []
+    while len(pixels) < args.pixels:
+        pixels.extend(f.device(project, owner).pixels.order_by("name"))
+    pixels = pixels[: args.pixels]
+    public = ROOT / "tests" / "data" / "public"
+    jlv, el = Perturber((public / "jlv_sweep.csv").read_bytes(), 1), Perturber((public / "el_spectrum.txt").read_bytes(), 2)
+    ids = []
+    with transaction.atomic():  # every task is sent on commit, before the worker starts
+        for k, pixel in enumerate(pixels):
+            pair = [("bench_jlv.csv", jlv.next()), ("bench_el.txt", el.next())]
+            for name, content in (pair if k % 2 == 0 else pair[::-1]):
+                ids.append(measurement_file_ingest(content=content, filename=name, sample=pixel.device.sample,
+                                                   pixel=pixel, user=owner).file.pk)
+    env = {**os.environ, "CELERY_QUEUE": queue, "MEDIA_ROOT": media, "LEDGER_CELERY_LOG_LEVEL": "warning"}
+    log = tempfile.NamedTemporaryFile(prefix="ledger-bench-worker-", suffix=".log", delete=False)  # noqa: SIM115
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
+                               "--pool", "prefork", "-l", "warning", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
+                               "--without-heartbeat", "--without-gossip", "--without-mingle"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = psutil.Process(worker.pid)
+    try:
+        time.sleep(0.5)
+        procs = [proc, *proc.children(recursive=True)]
+        base = {p.pid: sum(p.cpu_times()[:2]) for p in procs}
+        started = time.perf_counter()
+        deadline = started + 1800
+        while time.perf_counter() < deadline:
+            if not MeasurementFile.objects.filter(pk__in=ids, status__in=[FileStatus.QUEUED, FileStatus.RUNNING]).exists():
+                break
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+        procs = [proc, *proc.children(recursive=True)]
+        cpu = sum(sum(p.cpu_times()[:2]) - base.get(p.pid, 0.0) for p in procs)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    statuses = list(MeasurementFile.objects.filter(pk__in=ids).values_list("status", flat=True))
+    analyses = Analysis.objects.filter(sources__in=ids).distinct()
+    plots = Plot.objects.filter(analysis__in=analyses)
+    print(f"{len(ids)} files ({args.pixels} pixels × J-L-V + EL), worker -c 1, plots on; load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
+    print(f"  settled: {statuses.count('done')} done, {statuses.count('failed')} failed, "
+          f"{len(ids) - statuses.count('done') - statuses.count('failed')} unsettled")
+    print(f"  analyses stored: {analyses.count()} (one per pixel expected), plots: {plots.count()}, "
+          f"largest SVG {max((len(s) for s in plots.values_list('svg', flat=True)), default=0) / 1e3:.1f} kB")
+    print(f"  worker CPU {cpu:.1f} s, wall {wall:.1f} s → {len(ids) / cpu:.1f} files per worker CPU-second, "
+          f"{len(ids) / wall:.1f} files/s wall")
+
+
+if __name__ == "__main__":
+    main()
