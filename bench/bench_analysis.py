@@ -49,6 +49,7 @@ from measurements.analysis.registry import get_spec, run  # noqa: E402
 DATA = ROOT / "tests" / "data"
 PUBLIC = DATA / "public"
 REAL_TRPL = DATA / "real-world" / "M0-FAPI3Q6-Spot2_5400s_10kHz_ND1_210cps_0.0209011uW.trpl.dat"
+REAL_TIMEHARP = DATA / "real" / "07-Si6505_10kHz-ND1-0.40uW-300s.trpl.dat"
 
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _SPLIT = re.compile(r"[,\t; ]+")
@@ -128,6 +129,7 @@ def cases() -> list[tuple[str, str, dict[str, list[tuple[str, bytes]]], dict]]:
         ("plqy: three spheres", "plqy", {k: [(f"{k}.csv", v)] for k, v in plqy.items()}, {}),
         ("trpl: public, 2,000 channels", "trpl", {"files": [("trpl.dat", (PUBLIC / "trpl.dat").read_bytes())]}, {}),
         ("trpl: real TCSPC, 32,768 channels", "trpl", {"files": [(REAL_TRPL.name, REAL_TRPL.read_bytes())]}, {}),
+        ("trpl: real TimeHarp, 32,768 channels", "trpl", {"files": [(REAL_TIMEHARP.name, REAL_TIMEHARP.read_bytes())]}, {}),
         ("ta: matrix", "ta", {"files": [("ta_matrix.csv", (DATA / "dialects" / "ta_matrix.csv").read_bytes())]}, {}),
         ("xrd: public pattern", "xrd", {"files": [("xrd.xy", (PUBLIC / "xrd.xy").read_bytes())]}, {}),
         ("absorbance: Cary, 2 samples", "absorbance",
