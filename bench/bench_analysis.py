@@ -55,9 +55,15 @@ _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _SPLIT = re.compile(r"[,\t; ]+")
 
 
-def _is_data_line(line: str) -> bool:
+def _is_data_line(line: str, min_tokens: int = 2) -> bool:
     tokens = [t for t in _SPLIT.split(line.strip()) if t]
-    return len(tokens) >= 2 and all(_NUMBER.match(t) for t in tokens)
+    return len(tokens) >= min_tokens and all(_NUMBER.match(t) for t in tokens)
+
+
+def _data_lines(lines: list[str]) -> list[int]:
+    # Tables; else one number per line (a PicoQuant #counts block), after the longest run of them.
+    rows = [i for i, ln in enumerate(lines) if _is_data_line(ln)]
+    return rows or [i for i, ln in enumerate(lines) if _is_data_line(ln, 1)]
 
 
 class Perturber:
@@ -66,7 +72,7 @@ class Perturber:
 
     def __init__(self, content: bytes, seed: int):
         self.lines = content.decode("utf-8").split("\n")
-        self.data = [i for i, ln in enumerate(self.lines) if _is_data_line(ln)]
+        self.data = _data_lines(self.lines)
         if not self.data:
             raise ValueError("no data lines to perturb")
         self.rng = np.random.default_rng(seed)
@@ -85,7 +91,10 @@ class Perturber:
 def _read_plan(content: bytes) -> tuple[str, int]:
     """Separator and number of lines before the numbers, found once (outside the timing)."""
     lines = content.decode("utf-8").split("\n")
-    start = next(i for i, ln in enumerate(lines) if _is_data_line(ln) and _is_data_line(lines[i + 1]))
+    rows = _data_lines(lines)
+    numeric = set(rows)
+    # The first data line followed by more (a lone number in a header is not the table).
+    start = next(i for i in rows if all(j in numeric for j in range(i, min(i + 20, rows[-1] + 1))))
     first = lines[start]
     sep = "\t" if "\t" in first else "," if "," in first else ";" if ";" in first else r"\s+"
     return sep, start
