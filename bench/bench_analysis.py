@@ -49,14 +49,21 @@ from measurements.analysis.registry import get_spec, run  # noqa: E402
 DATA = ROOT / "tests" / "data"
 PUBLIC = DATA / "public"
 REAL_TRPL = DATA / "real-world" / "M0-FAPI3Q6-Spot2_5400s_10kHz_ND1_210cps_0.0209011uW.trpl.dat"
+REAL_TIMEHARP = DATA / "real" / "07-Si6505_10kHz-ND1-0.40uW-300s.trpl.dat"
 
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _SPLIT = re.compile(r"[,\t; ]+")
 
 
-def _is_data_line(line: str) -> bool:
+def _is_data_line(line: str, min_tokens: int = 2) -> bool:
     tokens = [t for t in _SPLIT.split(line.strip()) if t]
-    return len(tokens) >= 2 and all(_NUMBER.match(t) for t in tokens)
+    return len(tokens) >= min_tokens and all(_NUMBER.match(t) for t in tokens)
+
+
+def _data_lines(lines: list[str]) -> list[int]:
+    # Tables; else one number per line (a PicoQuant #counts block), after the longest run of them.
+    rows = [i for i, ln in enumerate(lines) if _is_data_line(ln)]
+    return rows or [i for i, ln in enumerate(lines) if _is_data_line(ln, 1)]
 
 
 class Perturber:
@@ -65,7 +72,7 @@ class Perturber:
 
     def __init__(self, content: bytes, seed: int):
         self.lines = content.decode("utf-8").split("\n")
-        self.data = [i for i, ln in enumerate(self.lines) if _is_data_line(ln)]
+        self.data = _data_lines(self.lines)
         if not self.data:
             raise ValueError("no data lines to perturb")
         self.rng = np.random.default_rng(seed)
@@ -84,7 +91,10 @@ class Perturber:
 def _read_plan(content: bytes) -> tuple[str, int]:
     """Separator and number of lines before the numbers, found once (outside the timing)."""
     lines = content.decode("utf-8").split("\n")
-    start = next(i for i, ln in enumerate(lines) if _is_data_line(ln) and _is_data_line(lines[i + 1]))
+    rows = _data_lines(lines)
+    numeric = set(rows)
+    # The first data line followed by more (a lone number in a header is not the table).
+    start = next(i for i in rows if all(j in numeric for j in range(i, min(i + 20, rows[-1] + 1))))
     first = lines[start]
     sep = "\t" if "\t" in first else "," if "," in first else ";" if ";" in first else r"\s+"
     return sep, start
@@ -128,6 +138,7 @@ def cases() -> list[tuple[str, str, dict[str, list[tuple[str, bytes]]], dict]]:
         ("plqy: three spheres", "plqy", {k: [(f"{k}.csv", v)] for k, v in plqy.items()}, {}),
         ("trpl: public, 2,000 channels", "trpl", {"files": [("trpl.dat", (PUBLIC / "trpl.dat").read_bytes())]}, {}),
         ("trpl: real TCSPC, 32,768 channels", "trpl", {"files": [(REAL_TRPL.name, REAL_TRPL.read_bytes())]}, {}),
+        ("trpl: real TimeHarp, 32,768 channels", "trpl", {"files": [(REAL_TIMEHARP.name, REAL_TIMEHARP.read_bytes())]}, {}),
         ("ta: matrix", "ta", {"files": [("ta_matrix.csv", (DATA / "dialects" / "ta_matrix.csv").read_bytes())]}, {}),
         ("xrd: public pattern", "xrd", {"files": [("xrd.xy", (PUBLIC / "xrd.xy").read_bytes())]}, {}),
         ("absorbance: Cary, 2 samples", "absorbance",

@@ -124,7 +124,7 @@ class _Decay:
         g = 2.0 * (1.0 - self.y / m)
         jac = np.c_[mi, mx, np.full(m.size, bg)]
         grad = g @ jac
-        hess = np.einsum("ij,ik->jk", jac * (2.0 * self.y / m**2)[:, None], jac)
+        hess = (jac * (2.0 * self.y / m**2)[:, None]).T @ jac
         second = g @ np.c_[mi, mx, mx * x - mx]  # Σ g·∂²m for (a, a), (a, τ), (τ, τ) of each component
         idx = np.arange(n)
         hess[idx, idx] += second[:n]
@@ -215,7 +215,8 @@ def _polish(decay: _Decay, pre: _PreTrigger, q0: np.ndarray, bounds, n: int, bg_
             else:
                 break
             q, dev, grad, hess = trial, dev_t, grad_t, hess_t
-            if decrement < 1e-9:
+            # Quadratic convergence: after a step predicted to gain < 1e-7, the next would gain ~1e-14.
+            if decrement < 1e-7:
                 return SimpleNamespace(x=q, fun=dev, nfev=0, success=True)
     # Degenerate fits (two equal lifetimes, a vanishing component) have a singular Hessian.
     return _minimise(decay, pre, np.asarray(q0, float), bounds, n, bg_free, ln_bg)
@@ -242,11 +243,12 @@ def _residual_jacobian(t: np.ndarray, y: np.ndarray, y_pre: np.ndarray, p: np.nd
 
 
 def _starts(binned: _Decay, bg: float, n: int, dt: float, span: float, peak: float,
-            previous: dict | None) -> list[tuple[np.ndarray, np.ndarray]]:
+            previous: dict | None) -> tuple[list, list]:
     """Starting amplitudes and lifetimes. One exponential: the slope of ln(net counts) against time
     over the bins that carry signal (a weighted straight line), and one log-spaced guess. More: the
     previous (n − 1)-exponential optimum with the new component added faster and slower than the
-    ones it has, and one log-spaced set (sums of exponentials have local minima)."""
+    ones it has, and one log-spaced set in reserve (sums of exponentials have local minima): the
+    reserve is tried only when the two nested starts disagree. Returns (starts, reserve)."""
     grid = np.geomspace(max(dt, span * 1e-3), span / 2, 6)
     spread = np.geomspace(grid[1], grid[min(1 + n + 1, 5)], n) if n > 1 else np.array([grid[2]])
     starts = [(np.full(n, peak / n), spread)]
@@ -259,15 +261,16 @@ def _starts(binned: _Decay, bg: float, n: int, dt: float, span: float, peak: flo
             slope, intercept = np.polyfit(tt, ln_net, 1, w=np.sqrt(net[signal] * w[signal]))
             if slope < 0:
                 starts.insert(0, (np.array([np.exp(intercept)]), np.array([min(-1.0 / slope, span)])))
-        return starts
+        return starts, []
     if previous is None or previous["n"] != n - 1:
         # No nested optimum to grow from (n_exp fixed, or the smaller fit failed): five log-spaced sets.
-        return [(np.full(n, peak / n), np.geomspace(grid[i], grid[min(i + n + 1, 5)], n)) for i in range(5)]
+        return [(np.full(n, peak / n), np.geomspace(grid[i], grid[min(i + n + 1, 5)], n)) for i in range(5)], []
     a, tau = previous["a"], previous["tau"]
+    nested = []
     for new_tau in (max(tau[0] / 5, dt), min(tau[-1] * 5, span * 5)):
         order = np.argsort(np.r_[tau, new_tau])
-        starts.insert(0, (np.r_[a, peak / n][order], np.r_[tau, new_tau][order]))
-    return starts
+        nested.append((np.r_[a, peak / n][order], np.r_[tau, new_tau][order]))
+    return nested, starts
 
 
 def _fit(t: np.ndarray, y: np.ndarray, y_pre: np.ndarray, bg: float, bg_free: bool, n: int,
@@ -291,7 +294,11 @@ def _fit(t: np.ndarray, y: np.ndarray, y_pre: np.ndarray, bg: float, bg_free: bo
         lower, upper = np.r_[lower, -14.0], np.r_[upper, np.log(max(y.max(), 1.0))]
     bounds = list(zip(lower, upper, strict=True))
     best = None
-    for amps, taus in _starts(binned, bg, n, dt, span, peak, previous):
+    starts, reserve = _starts(binned, bg, n, dt, span, peak, previous)
+    found = []
+    for amps, taus in starts + reserve:
+        if len(found) == len(starts) and reserve and max(found) - min(found) < 1e-7 * max(1.0, abs(min(found))):
+            break  # the nested starts agree: no reserve needed
         q0 = np.r_[np.log(np.maximum(amps, 1e-6)), np.log(taus)]
         q0 = np.clip(q0, lower[:2 * n] + 1e-6, upper[:2 * n] - 1e-6)
         if bg_free:
@@ -299,6 +306,7 @@ def _fit(t: np.ndarray, y: np.ndarray, y_pre: np.ndarray, bg: float, bg_free: bo
         # The search only has to tell the starts apart; the polish on all channels sets the digits.
         sol = _minimise(binned, pre, q0, bounds, n, bg_free, ln_bg,
                         ftol=1e-14 if binned is full else 1e-11)
+        found.append(float(sol.fun) if np.isfinite(sol.fun) else np.inf)
         if np.isfinite(sol.fun) and (best is None or sol.fun < best.fun):
             best = sol
     if best is None:
