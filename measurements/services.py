@@ -521,6 +521,18 @@ def _read(mf) -> bytes:
         return fh.read()
 
 
+def _el_wanted(mf: MeasurementFile) -> str:
+    """What a J-L-V sweep without a usable EL spectrum waits for, naming the pixel's EL file that
+    failed (a dark spectrum of a shorted pixel, say) rather than implying none was uploaded."""
+    qs = MeasurementFile.objects.filter(kind=MeasurementKind.EL, hidden=False, status=FileStatus.FAILED)
+    qs = qs.filter(pixel=mf.pixel_id) if mf.pixel_id else qs.filter(sample=mf.sample_id, pixel__isnull=True)
+    failed = qs.order_by("-created_at", "-id").first()
+    if failed is None:
+        return "the EL spectrum of this pixel (EQE needs it)"
+    return (f"a usable EL spectrum of this pixel (EQE needs it): {failed.original_name} (file {failed.pk}) failed — "
+            f"{failed.failure_reason}")
+
+
 def _siblings(mf: MeasurementFile, kind: str) -> list[MeasurementFile]:
     """Usable files of ``kind`` on the same target (this one included), newest first."""
     qs = MeasurementFile.objects.filter(kind=kind, hidden=False).exclude(status__in=[FileStatus.FAILED, FileStatus.STORED])
@@ -589,7 +601,7 @@ def _plan_files(mf: MeasurementFile) -> Plan:
         sweeps = _siblings(mf, MeasurementKind.JLV)
         spectra = _siblings(mf, MeasurementKind.EL)
         if kind == MeasurementKind.JLV and not spectra:
-            return Plan(kind, {"jlv": [mf]}, waiting_for="the EL spectrum of this pixel (EQE needs it)")
+            return Plan(kind, {"jlv": [mf]}, waiting_for=_el_wanted(mf))
         if kind == MeasurementKind.EL and not sweeps:
             return Plan(kind, {_first_role(kind): [spectra[0] if spectra else mf]})
         return Plan(MeasurementKind.JLV, {"jlv": sweeps[:1] or [mf], "el": spectra[:1] or [mf]})

@@ -112,10 +112,14 @@ def test_round_trip_into_an_empty_instance(settings):
     assert set(after["metrics"]) == set(before["metrics"])
     for key, (value, unit) in before["metrics"].items():
         assert after["metrics"][key] == (pytest.approx(value, rel=1e-9), unit), key
-    # The only failures are the demo campaign's three shorted pixels (J-L-V + EL each), by design
-    # (insights/science/campaign.py): they fail again after the import, with the same reason.
+    # The only failures are the EL spectra of the demo campaign's three shorted pixels, by design
+    # (insights/science/campaign.py): they fail again after the import, with the same reason, and
+    # their J-L-V sweeps wait for a usable EL spectrum, naming the one that failed.
     failed = MeasurementFile.objects.filter(status=FileStatus.FAILED)
-    assert failed.count() == 6
+    assert sorted(f.kind for f in failed) == ["el"] * 3
     assert all("was the pixel lit?" in f.failure_reason for f in failed)
+    for el in failed:
+        sweep = MeasurementFile.objects.get(pixel=el.pixel, kind="jlv")
+        assert sweep.status == FileStatus.DONE and el.original_name in sweep.metadata["waiting_for"]
     assert Project.objects.get(code="qd-in-matrix").members.filter(username="importer").exists()
 
