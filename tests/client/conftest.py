@@ -12,8 +12,11 @@ from .live import LiveServer, build_template
 
 @pytest.fixture(scope="session")
 def live_template(tmp_path_factory) -> tuple[Path, dict]:
-    # The parent of the session's base temp is shared by the xdist workers: the template is built once.
-    base = tmp_path_factory.getbasetemp().parent / "ledger-live-template"
+    # Under xdist the parent of a worker's base temp is this run's own and shared by the workers: the
+    # template is built once. Without xdist that parent is shared by every run (stale schemas), so
+    # the run's own base temp holds it.
+    root = tmp_path_factory.getbasetemp()
+    base = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "ledger-live-template"
     return base, build_template(base)
 
 
