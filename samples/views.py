@@ -94,7 +94,8 @@ def sample_detail(request, label):
                  .order_by("finished_at", "created_at").distinct())
     history = list(sample.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
     audit = []
-    for newer, older in zip(history, [*history[1:], None], strict=True):
+    # A record loaded without history rows (a bulk import) has none: nothing to pair.
+    for newer, older in zip(history, [*history[1:], None][:len(history)], strict=True):
         changes = []
         if older is not None:
             changes = [(c.field, c.old, c.new) for c in newer.diff_against(older).changes]
