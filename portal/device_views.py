@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
 from devices.filtersets import DeviceFilterSet
 from devices.models import Device, Layer, Pixel
 from devices.stack import FUNCTION_COLOURS, MIN_H, stack_svg

@@ -7,7 +7,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
@@ -15,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
 from recipes.models import RecipeVersion
 
 from . import services
