@@ -129,7 +129,7 @@ def requests(f: dict) -> list[tuple[str, str]]:
     ]
 
 
-def measure(client: Client, url: str, runs: int) -> dict:
+def measure(client: Client, url: str, runs: int, explain: bool = False) -> dict:
     response = client.get(url)  # warm-up (and the status we report)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     times = []
@@ -146,6 +146,10 @@ def measure(client: Client, url: str, runs: int) -> dict:
     queries = list(ctx.captured_queries)
     slowest = max(queries, key=lambda q: float(q["time"]), default={"time": "0", "sql": ""})
     reset_queries()
+    if explain and slowest["sql"]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {slowest['sql']}")
+            print("\n".join(row[0] for row in cursor.fetchall()))
     return {"status": response.status_code, "bytes": len(body), "median_ms": statistics.median(times) * 1e3,
             "min_ms": min(times) * 1e3, "max_ms": max(times) * 1e3, "queries": len(queries),
             "slowest_ms": float(slowest["time"]) * 1e3, "slowest_sql": slowest["sql"][:300]}
@@ -158,6 +162,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only requests whose name contains this")
     ap.add_argument("--json", default="", help="also write the results here")
     ap.add_argument("--sql", action="store_true", help="print the slowest query of each request")
+    ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
     setup_test_environment()
     f = fixtures()
@@ -173,7 +178,7 @@ def main() -> None:
         for username in args.users.split(","):
             client = Client()
             client.force_login(User.objects.get(username=username))
-            r = measure(client, url, args.runs)
+            r = measure(client, url, args.runs, args.explain)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)

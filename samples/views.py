@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
 from core.pagination import EstimatedPaginator as Paginator
+from core.pagination import annotate_rows
 from recipes.models import RecipeVersion
 
 from . import services
@@ -117,10 +118,11 @@ def run_list(request):
     fs = ProcessRunFilterSet(request.GET or None, queryset=restrict(ProcessRun.objects.all(), request.user),
                              request=request)
     qs = fs.qs if fs.is_bound else fs.queryset
-    qs = (qs.select_related("recipe_version__recipe", "project", "operator")
-          .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True))
-          .order_by("-created_at", "-id"))
+    qs = qs.select_related("recipe_version__recipe", "project", "operator").order_by("-created_at", "-id")
     page, query = _page(request, qs)
+    page.object_list = annotate_rows(list(page.object_list), ProcessRun.objects.annotate(
+        n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True)),
+        "n_dev", "n_out")
     return render(request, "samples/run_list.html", {"filter": fs, "page": page, "query": query})
 
 
