@@ -13,6 +13,7 @@ of one further request run with the queries captured (so capturing costs nothing
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import statistics
@@ -67,9 +68,13 @@ def fixtures() -> dict:
     metric_row = DerivedMetric.objects.filter(sample=device, superseded=False).first()
     recipe = Recipe.objects.order_by("pk").first()
     n_samples = Sample.objects.filter(project__code="p01").count()
+    # A keyset cursor as deep as the deep offset below (the API's next_cursor format).
+    deep = DerivedMetric.objects.order_by("name", "-created_at", "-id")[max(0, n_samples // 2) * 4]
+    token = json.dumps({"o": ["name", "-created_at", "-id"], "v": [deep.name, deep.created_at.isoformat(), deep.pk]})
+    cursor = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
     return {"device": device.label, "film": film.label, "run": run.pk, "file": mf.pk, "pixel": pixel.label,
             "metric": metric_row.pk, "recipe": recipe.pk, "measured": measured,
-            "deep_page": max(1, n_samples // 25 // 2), "deep_offset": max(0, n_samples // 2)}
+            "deep_page": max(1, n_samples // 25 // 2), "deep_offset": max(0, n_samples // 2), "cursor": cursor}
 
 
 def requests(f: dict) -> list[tuple[str, str]]:
@@ -84,6 +89,7 @@ def requests(f: dict) -> list[tuple[str, str]]:
         ("API metrics name + value range", "/api/v1/metrics/?name=eqe_max&value_min=10&value_max=12&limit=10"),
         ("API metrics current", "/api/v1/metrics/?superseded=false&limit=10"),
         ("API metrics deep offset", f"/api/v1/metrics/?limit=10&offset={f['deep_offset'] * 4}"),
+        ("API metrics deep, by cursor", f"/api/v1/metrics/?limit=10&cursor={f['cursor']}"),
         ("API measurements ?limit=10", "/api/v1/measurements/?limit=10"),
         ("measurement list", "/measurements/"),
         ("samples by metric range (HTML)", "/samples/?metric=eqe_max&metric_min=10&metric_max=12"),
