@@ -3,6 +3,10 @@
 Every list, detail, export and API view narrows its queryset with ``restrict(qs, user)``. Lab-wide
 records (chemicals, recipes, instruments) are visible to every signed-in user; everything that
 belongs to a sample is visible to members of the sample's project.
+
+The restriction is a semi-join, ``<path>_id IN (SELECT project_id FROM project_members WHERE
+user_id = …)``: it never multiplies rows, so no list needs DISTINCT (which made PostgreSQL sort whole
+rows and count a DISTINCT subquery at 100k samples and 1M metrics, issue 15).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ PROJECT_PATH: dict[str, str | None] = {
 
 
 def restrict(queryset: QuerySet, user) -> QuerySet:
+    """``queryset`` narrowed to what ``user`` may see; the very same queryset when nothing is hidden
+    (a superuser, a lab-wide model), so a caller can skip work that only narrowing needs."""
     if user is None or not user.is_authenticated:
         return queryset.none()
     if user.is_superuser:
@@ -47,8 +53,14 @@ def restrict(queryset: QuerySet, user) -> QuerySet:
         raise LookupError(f"{label} has no access rule in core.access.PROJECT_PATH") from None
     if path is None:
         return queryset
-    members = f"{path}__members" if path else "members"
-    return queryset.filter(**{members: user}).distinct()
+    return queryset.filter(**{f"{path}__in" if path else "pk__in": user_projects(user)})
+
+
+def user_projects(user) -> QuerySet:
+    """The ids of the user's projects, as a subquery (the membership table alone, no join)."""
+    # Through the user's reverse relation, so core names no model of the apps above it.
+    membership = user.ledger_projects.through
+    return membership.objects.filter(user_id=user.pk).values("project_id")
 
 
 def can_see(obj: Model, user) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStamped
@@ -73,6 +74,7 @@ class Pixel(TimeStamped):
 
     class Meta:
         ordering = ["label"]
+        indexes = [models.Index(Upper("label"), name="pixel_label_upper")]  # the label search's iexact
         constraints = [
             models.UniqueConstraint(fields=["device", "name"], name="unique_pixel_name"),
             models.CheckConstraint(condition=models.Q(area_cm2__gt=0), name="pixel_area_positive"),

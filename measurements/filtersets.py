@@ -9,8 +9,8 @@ from .models import DerivedMetric, FileStatus, MeasurementFile, MeasurementKind,
 class MeasurementFileFilterSet(filters.FilterSet):
     sample = filters.CharFilter(field_name="sample__label")
     pixel = filters.CharFilter(field_name="pixel__label")
-    kind = filters.MultipleChoiceFilter(choices=MeasurementKind.choices)
-    status = filters.MultipleChoiceFilter(choices=FileStatus.choices)
+    kind = filters.MultipleChoiceFilter(choices=MeasurementKind.choices, distinct=False)
+    status = filters.MultipleChoiceFilter(choices=FileStatus.choices, distinct=False)
     uploaded_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:

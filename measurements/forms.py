@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -132,10 +133,21 @@ class ReanalysisForm(forms.Form):
         return value
 
 
+class LabelsField(forms.ModelMultipleChoiceField):
+    """Labels ticked or typed: each value may hold several, separated by spaces or commas
+    (``samples=DEV-0001&samples=DEV-0002`` and ``samples=DEV-0001 DEV-0002`` are the same)."""
+
+    def clean(self, value):
+        if isinstance(value, str):
+            value = [value]
+        labels = [part for v in (value or []) for part in re.split(r"[\s,;]+", str(v)) if part]
+        return super().clean(list(dict.fromkeys(labels)))
+
+
 class CompareForm(forms.Form):
     """GET form: the URL is the deep link (samples=DEV-0001&samples=DEV-0002&x=…&y=…)."""
 
-    samples = forms.ModelMultipleChoiceField(
+    samples = LabelsField(
         queryset=Sample.objects.none(), to_field_name="label", required=False, label="Samples or devices",
         widget=forms.CheckboxSelectMultiple)
     recipe = forms.ModelChoiceField(
@@ -147,7 +159,7 @@ class CompareForm(forms.Form):
     def __init__(self, *args: Any, user, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["samples"].queryset = selectors.compare_candidates(user)
+        self.fields["samples"].queryset = selectors.compare_candidates(user).order_by("kind", "label")
         self.fields["x"].choices = [("", "—")] + selectors.parameter_choices()
         self.fields["y"].choices = [("", "—")] + selectors.metric_choices(user)
 

@@ -9,11 +9,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from core.access import restrict
 from recipes.models import Recipe, RecipeParameter
-from samples.models import RunValue, Sample, SampleKind
+from samples.models import Project, RunValue, Sample, SampleKind
 
 from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope
 
@@ -28,6 +32,8 @@ TERMINAL = {FileStatus.DONE, FileStatus.FAILED, FileStatus.STORED}
 # Categorical palette (Okabe–Ito plus two), readable for colour-blind users and on a projector.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#882255", "#117733", "#999933"]
 MAX_COMPARE = 24  # a recipe family can be large; the overlay stops being readable long before this
+COMPARE_PICKS = 60  # newest candidates listed on the Compare form
+DRAW_POINTS = 200  # points per overlaid curve (stored curves keep up to 400)
 
 
 def metric_sort_key(name: str) -> tuple[int, str]:
@@ -102,9 +108,20 @@ class Panel:
 
 
 def compare_candidates(user) -> QuerySet:
-    """Samples worth comparing: every device and film, and anything else with current metrics."""
-    qs = Sample.objects.filter(Q(kind__in=[SampleKind.DEVICE, SampleKind.FILM]) | Q(metrics__superseded=False))
-    return restrict(qs, user).distinct().order_by("kind", "label")
+    """Samples worth comparing: every device and film, and anything else with current metrics.
+    A semi-join (EXISTS), so no DISTINCT; the form validates ticked labels against it, and lists
+    only ``compare_pick_list`` (a lab has tens of thousands of candidates)."""
+    current = DerivedMetric.objects.filter(sample=OuterRef("pk"), superseded=False)
+    return restrict(Sample.objects.filter(Q(kind__in=[SampleKind.DEVICE, SampleKind.FILM]) | Exists(current)), user)
+
+
+def compare_pick_list(user, chosen: Iterable[Sample] = ()) -> list[Sample]:
+    """What the form lists to tick: the chosen samples, then the newest candidates (one query);
+    any other is typed by label into the same field."""
+    chosen = list(chosen)
+    seen = {s.pk for s in chosen}
+    newest = compare_candidates(user).order_by("-created_at", "-id")[:COMPARE_PICKS]
+    return chosen + [s for s in newest if s.pk not in seen]
 
 
 def recipe_family(recipe: Recipe, user) -> QuerySet:
@@ -128,40 +145,93 @@ def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]
         "lifetime": Panel("lifetime", "Luminance decay L(t)/L0", "t (h)", "L/L0"),
         "pl": Panel("pl", "PL spectra (normalised)", "wavelength (nm)", "PL (norm.)"),
     }
-    analyses = (Analysis.objects.filter(sample__in=samples, superseded=False, kind__in=["jlv", "el", "lifetime", "pl"])
-                .select_related("pixel").order_by("sample_id", "created_at", "id"))
-    by_sample: dict[int, list[Analysis]] = defaultdict(list)
-    for a in analyses:
-        by_sample[a.sample_id].append(a)
+    found = _curve_analyses(samples)
     for s in samples:
-        color, found = colors[s.pk], by_sample.get(s.pk, [])
+        color, mine = colors[s.pk], found.get(s.pk, {})
         url = s.get_absolute_url()
-        jlv = [a for a in found if a.kind == "jlv" and "eqe_percent" in a.result.get("arrays", {})]
-        if jlv:
-            best = max(jlv, key=lambda a: (a.result.get("metrics", {}).get("eqe_max") or {}).get("value") or 0)
-            arr, name = best.result["arrays"], best.pixel.label if best.pixel_id else s.label
-            panels["eqe_j"].series.append(Series(name, color, arr["current_density_ma_cm2"], arr["eqe_percent"], url))
-            panels["jv"].series.append(Series(name, color, arr["voltage_v"], arr["current_density_ma_cm2"], url))
-            panels["lv"].series.append(Series(name, color, arr["voltage_v"], arr["luminance_cd_m2"], url))
-        spectra = jlv or [a for a in found if a.kind == "el"]
-        if spectra and "el_power" in spectra[-1].result.get("arrays", {}):
-            arr = spectra[-1].result["arrays"]
-            panels["el"].series.append(Series(s.label, color, arr["wavelength_nm"], _normalise(arr["el_power"]), url))
-        for a in (a for a in found if a.kind == "lifetime"):
+        best = mine.get("jlv")
+        if best is not None:
+            arr, name = best.result["arrays"], best.pixel_label or s.label
+            panels["eqe_j"].series.append(_series(name, color, arr["current_density_ma_cm2"], arr["eqe_percent"], url))
+            panels["jv"].series.append(_series(name, color, arr["voltage_v"], arr["current_density_ma_cm2"], url))
+            panels["lv"].series.append(_series(name, color, arr["voltage_v"], arr["luminance_cd_m2"], url))
+        spectrum = mine.get("el")
+        if spectrum is not None and "el_power" in spectrum.result.get("arrays", {}):
+            arr = spectrum.result["arrays"]
+            panels["el"].series.append(_series(s.label, color, arr["wavelength_nm"], _normalise(arr["el_power"]), url))
+        found_rest = mine.get("rest", [])
+        for a in (a for a in found_rest if a.kind == "lifetime"):
             arr, k = a.result.get("arrays", {}), 0
             while f"time_h_{k}" in arr:
                 l0 = (arr.get("initial_luminance_cd_m2") or [None] * (k + 1))[k]
                 label = f"{s.label} · L0 {l0:.0f}" if l0 else s.label
-                panels["lifetime"].series.append(Series(label, color, arr[f"time_h_{k}"], arr[f"relative_luminance_{k}"],
-                                                        url, dash=k > 0))
+                panels["lifetime"].series.append(_series(label, color, arr[f"time_h_{k}"], arr[f"relative_luminance_{k}"],
+                                                         url, dash=k > 0))
                 k += 1
-        for a in (a for a in found if a.kind == "pl"):
+        for a in (a for a in found_rest if a.kind == "pl"):
             arr, k = a.result.get("arrays", {}), 0
             while f"wavelength_nm_{k}" in arr and f"intensity_corrected_{k}" in arr:
-                panels["pl"].series.append(Series(s.label, color, arr[f"wavelength_nm_{k}"],
-                                                  _normalise(arr[f"intensity_corrected_{k}"]), url, dash=k > 0))
+                panels["pl"].series.append(_series(s.label, color, arr[f"wavelength_nm_{k}"],
+                                                   _normalise(arr[f"intensity_corrected_{k}"]), url, dash=k > 0))
                 k += 1
     return [p for p in panels.values() if p.series]
+
+
+@dataclass
+class _Curve:
+    kind: str
+    pixel_label: str
+    result: dict
+
+
+def _curve_analyses(samples: list[Sample]) -> dict[int, dict[str, Any]]:
+    """sample id → {"jlv": its best J-L-V pixel (highest eqe_max, with curves), "el": the spectrum to
+    draw (the newest J-L-V with curves, else the newest EL), "rest": lifetime and PL analyses}.
+
+    Two queries: the candidates without their results (eqe_max and whether curves are stored are
+    read in the database), then the results of the chosen few only — a device's four pixels, each
+    ≈24 kB of curves, are not all parsed to draw one."""
+    rows = (Analysis.objects.filter(sample__in=samples, superseded=False, kind__in=["jlv", "el", "lifetime", "pl"])
+            .annotate(eqe=Cast(KT("result__metrics__eqe_max__value"), FloatField()),
+                      curves=Case(When(result__arrays__has_key="eqe_percent", then=Value(True)), default=Value(False)),
+                      power=Case(When(result__arrays__has_key="el_power", then=Value(True)), default=Value(False)))
+            .values("pk", "sample_id", "kind", "pixel__label", "eqe", "curves", "power")
+            .order_by("sample_id", "created_at", "id"))
+    by_sample: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_sample[row["sample_id"]].append(row)
+    chosen: dict[int, dict[str, Any]] = {}
+    for sample_id, found in by_sample.items():
+        jlv = [r for r in found if r["kind"] == "jlv" and r["curves"]]
+        pick: dict[str, Any] = {"rest": [r for r in found if r["kind"] in ("lifetime", "pl")]}
+        if jlv:
+            pick["jlv"] = max(jlv, key=lambda r: r["eqe"] or 0)  # first of equals, as before
+        spectra = jlv or [r for r in found if r["kind"] == "el"]
+        if spectra and spectra[-1]["power"]:
+            pick["el"] = spectra[-1]
+        chosen[sample_id] = pick
+    ids = {r["pk"] for pick in chosen.values() for r in [pick.get("jlv"), pick.get("el"), *pick["rest"]] if r}
+    results = dict(Analysis.objects.filter(pk__in=ids).values_list("pk", "result")) if ids else {}
+
+    def curve(r: dict) -> _Curve:
+        return _Curve(r["kind"], r["pixel__label"] or "", results[r["pk"]])
+
+    return {sid: {key: ([curve(r) for r in value] if key == "rest" else curve(value)) for key, value in pick.items()}
+            for sid, pick in chosen.items()}
+
+
+def _thin(n: int, limit: int = DRAW_POINTS) -> list[int] | None:
+    """Evenly spaced indices keeping both ends, or None when ``n`` points are few enough."""
+    if n <= limit:
+        return None
+    return sorted({round(i * (n - 1) / (limit - 1)) for i in range(limit)})
+
+
+def _series(label: str, color: str, x: list, y: list, url: str, dash: bool = False) -> Series:
+    keep = _thin(min(len(x), len(y)))
+    if keep is not None:
+        x, y = [x[i] for i in keep], [y[i] for i in keep]
+    return Series(label, color, list(x), list(y), url, dash)
 
 
 def _preferred(rows: list[DerivedMetric]) -> DerivedMetric:
@@ -208,8 +278,37 @@ def parameter_choices() -> list[tuple[str, str]]:
 
 
 def metric_choices(user) -> list[tuple[str, str]]:
-    names = restrict(DerivedMetric.objects.filter(superseded=False), user).values_list("name", flat=True).distinct()
-    return [(n, n) for n in sorted(set(names), key=metric_sort_key)]
+    return [(n, n) for n in sorted(current_metric_names(user), key=metric_sort_key)]
+
+
+def current_metric_names(user) -> list[str]:
+    """The names of the current metrics the user can see, without sorting every current row.
+
+    A loose index scan of ``metric_current_name_value`` (name, value) WHERE NOT superseded gives one
+    current row per distinct name (one index probe per name, a few dozen); then, per name, the
+    first visible current row (a LIMIT 1 subquery, so PostgreSQL walks that name's index entries
+    and stops at the first visible one instead of hashing every current row). Two hundred thousand
+    current rows sorted on disk for a select box was the empty Compare form's 12 s (issue 15)."""
+    table = connection.ops.quote_name(DerivedMetric._meta.db_table)
+    first_per_name = RawSQL(
+        f"WITH RECURSIVE names(name) AS ("
+        f" SELECT MIN(name) FROM {table} WHERE NOT superseded"
+        f" UNION ALL SELECT (SELECT MIN(m.name) FROM {table} m WHERE NOT m.superseded AND m.name > names.name)"
+        f" FROM names WHERE names.name IS NOT NULL)"
+        f" SELECT (SELECT m.id FROM {table} m WHERE NOT m.superseded AND m.name = names.name LIMIT 1)"
+        f" FROM names WHERE names.name IS NOT NULL", [])
+    same_name = DerivedMetric.objects.filter(superseded=False, name=OuterRef("name")).order_by()
+    projects = Project.objects.all()
+    visible_projects = restrict(projects, user)
+    if visible_projects is not projects:
+        # The row's project as a per-row lookup, so the walk goes down the name's index entries and
+        # stops at the first visible one (joined, the planner scans every visible sample instead).
+        project = Subquery(Sample.objects.filter(pk=OuterRef("sample_id")).values("project_id")[:1])
+        same_name = same_name.annotate(project=project).filter(project__in=visible_projects.values("pk"))
+    names = (DerivedMetric.objects.filter(pk__in=first_per_name)
+             .annotate(seen=Subquery(same_name.values("pk")[:1])).filter(seen__isnull=False)
+             .order_by("name").values_list("name", flat=True))
+    return list(names)
 
 
 def parse_parameter_key(value: str) -> tuple[int, int, str]:

@@ -7,13 +7,13 @@ from dataclasses import asdict
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
 
 from . import selectors
 from .filtersets import MeasurementFileFilterSet
@@ -204,8 +204,12 @@ def file_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
     form = CompareForm(request.GET or None, user=request.user)
-    context: dict = {"form": form, "samples": [], "chart_data": None}
-    if form.is_bound and form.is_valid():
+    context: dict = {"form": form, "samples": [], "chart_data": None, "pick_limit": selectors.COMPARE_PICKS}
+    valid = form.is_bound and form.is_valid()
+    chosen = list(form.cleaned_data.get("samples") or []) if valid else []
+    # Ticked first, then the newest candidates: never every device of a decade as a tick box.
+    context.update({"pick_list": selectors.compare_pick_list(request.user, chosen), "chosen_ids": {s.pk for s in chosen}})
+    if valid:
         samples = form.selected_samples()
         colors = selectors.sample_colors(samples)
         names, rows, units = selectors.metrics_table(samples)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
+from core.pagination import annotate_rows
 from devices.filtersets import DeviceFilterSet
 from devices.models import Device, Layer, Pixel
 from devices.stack import FUNCTION_COLOURS, MIN_H, stack_svg
@@ -27,9 +28,11 @@ METRIC_NAMES = [name for name, _ in KEY_METRICS]
 @login_required
 def device_list(request):
     fs = DeviceFilterSet(request.GET or None, queryset=restrict(Device.objects.all(), request.user))
-    qs = (fs.qs if fs.is_bound else fs.queryset).select_related("sample__project", "architecture__recipe").annotate(
-        n_pixels=Count("pixels", distinct=True), n_layers=Count("layers", distinct=True)).order_by("-sample__created_at")
+    qs = ((fs.qs if fs.is_bound else fs.queryset).select_related("sample__project", "architecture__recipe")
+          .order_by("-sample__created_at", "-sample_id"))
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page.object_list = annotate_rows(list(page.object_list), Device.objects.annotate(
+        n_pixels=Count("pixels", distinct=True), n_layers=Count("layers", distinct=True)), "n_pixels", "n_layers")
     query = request.GET.copy()
     query.pop("page", None)
     best = {m.device_id: m for m in restrict(DerivedMetric.objects.current().filter(

@@ -26,7 +26,7 @@ class ChemicalLotFilterSet(filters.FilterSet):
 
 class RecipeFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Search")
-    step_type = filters.MultipleChoiceFilter(choices=StepType.choices)
+    step_type = filters.MultipleChoiceFilter(choices=StepType.choices, distinct=False)
 
     class Meta:
         model = Recipe

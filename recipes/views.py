@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
 
 from . import services
 from .filtersets import ChemicalFilterSet, RecipeFilterSet

@@ -26,8 +26,10 @@ def visible_projects(request):
 
 class SampleFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Search")
-    kind = filters.MultipleChoiceFilter(choices=SampleKind.choices)
-    status = filters.MultipleChoiceFilter(choices=SampleStatus.choices)
+    # distinct=False: a column of the row itself, nothing to deduplicate (django-filter's default
+    # DISTINCT made PostgreSQL sort whole joined rows for ?kind=device, issue 15).
+    kind = filters.MultipleChoiceFilter(choices=SampleKind.choices, distinct=False)
+    status = filters.MultipleChoiceFilter(choices=SampleStatus.choices, distinct=False)
     project = filters.ModelChoiceFilter(queryset=visible_projects, field_name="project", to_field_name="code")
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created on or after")
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created on or before")
@@ -87,7 +89,7 @@ def register_sample_filters(declared: Mapping[str, filters.Filter], apply: Sampl
 
 class ProcessRunFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Search")
-    status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    status = filters.MultipleChoiceFilter(choices=RunStatus.choices, distinct=False)
     project = filters.ModelChoiceFilter(queryset=visible_projects, to_field_name="code")
     recipe = filters.ModelChoiceFilter(queryset=Recipe.objects.all(), field_name="recipe_version__recipe")
     has_deviation = filters.BooleanFilter(method="filter_deviation", label="Has deviations")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -99,6 +100,11 @@ class ProcessRun(TimeStamped):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # A project's runs newest first (a member's run list); the label search's iexact.
+            models.Index(fields=["project", "created_at"], name="run_project_created"),
+            models.Index(Upper("label"), name="run_label_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} · {self.recipe_version}"
@@ -201,14 +207,7 @@ class RunValue(models.Model):
 
 
 class SampleQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SampleQuerySet:
-        """Only the projects the user belongs to (superusers see all). The single place that
-        restricts samples, used by every list, detail and API view (as NetBox's restrict())."""
-        if user.is_superuser:
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(project__members=user)
+    """Samples' queries; who may see which is ``core.access.restrict`` alone."""
 
 
 class Sample(TimeStamped):
@@ -231,6 +230,12 @@ class Sample(TimeStamped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # A project's samples newest first; the label search's iexact (UPPER(label) = UPPER(…)).
+            # Free-text icontains has trigram indexes on PostgreSQL (migration 0003_scale_indexes).
+            models.Index(fields=["project", "-created_at", "-id"], name="sample_project_created"),
+            models.Index(Upper("label"), name="sample_label_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.label

@@ -1,9 +1,9 @@
 """Reads over lineage shared by the metrics export (measurements.api.export) and the insights app:
 which runs made a sample and its ancestors, and what those runs' parameters were.
 
-Queries stay bounded whatever the number of samples: every sample's lineage through
-``Sample.ancestors()`` combined into one UNION (1 per 200 samples), what of it the user may see
-(1), and the RunValues of all those runs (1).
+Queries stay bounded whatever the number of samples: every sample's lineage in one recursive
+query (one per 500 samples on SQLite), what of it the user may see (1), and the RunValues of all
+those runs (1).
 """
 
 from __future__ import annotations
@@ -12,33 +12,70 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import IntegerField, Value
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.access import restrict
-from core.units import UnitError
+from core.units import UnitError, convert
 
 from .models import RunValue, Sample
 
-_UNION_CHUNK = 200  # SQLite allows 500 terms in one compound SELECT
+_SQLITE_CHUNK = 500  # ids per IN (…) where there are no array parameters
+
+
+def _ancestor_pairs(sample_ids: list[int]) -> list[tuple[int, int]]:
+    """(sample, ancestor) for every ancestor of every sample: one recursive query on PostgreSQL
+    (the ids as one array), one per 500 samples elsewhere. Not a UNION of one CTE per sample: a
+    200-part UNION made PostgreSQL's JIT compile for seconds per export chunk (issue 15)."""
+    table = Sample.parents.through._meta.db_table
+    pairs: list[tuple[int, int]] = []
+    postgres = connection.vendor == "postgresql"
+    chunks = [sample_ids] if postgres else [sample_ids[i:i + _SQLITE_CHUNK] for i in range(0, len(sample_ids), _SQLITE_CHUNK)]
+    for chunk in chunks:
+        if not chunk:
+            continue
+        seed = "child_id = ANY(%s)" if postgres else f"child_id IN ({', '.join(['%s'] * len(chunk))})"
+        sql = (f"WITH RECURSIVE up(root, id) AS (SELECT child_id, parent_id FROM {table} WHERE {seed}"
+               f" UNION SELECT up.root, sp.parent_id FROM {table} sp JOIN up ON sp.child_id = up.id)"
+               f" SELECT root, id FROM up")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(chunk)] if postgres else list(chunk))
+            pairs += cursor.fetchall()
+    return pairs
 
 
 def lineage_run_ids(sample_ids: list[int], user) -> dict[int, list[int]]:
     """sample id → ids of the runs that made it and its visible ancestors, nearest first."""
-    pairs: list[tuple[int, int]] = [(sid, sid) for sid in sample_ids]
-    for start in range(0, len(sample_ids), _UNION_CHUNK):
-        chunk = Sample.objects.filter(pk__in=sample_ids[start:start + _UNION_CHUNK])
-        parts = [s.ancestors().annotate(root=Value(s.pk, output_field=IntegerField())).values_list("root", "pk")
-                 .order_by() for s in chunk.only("pk")]
-        if parts:
-            pairs += list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
+    sample_ids = list(sample_ids)
+    pairs: list[tuple[int, int]] = [(sid, sid) for sid in sample_ids] + _ancestor_pairs(sample_ids)
     visible = dict(restrict(Sample.objects.filter(pk__in={a for _, a in pairs}), user)
                    .values_list("pk", "produced_by_id"))
     runs: dict[int, list[int]] = defaultdict(list)
-    for root, ancestor in sorted(pairs, key=lambda p: (p[0], p[1] != p[0], -p[1])):
+    for root, ancestor in sorted(set(pairs), key=lambda p: (p[0], p[1] != p[0], -p[1])):
         run_id = visible.get(ancestor)
         if run_id and run_id not in runs[root]:
             runs[root].append(run_id)
     return runs
+
+
+def lineage_parameter_columns(samples: QuerySet, user) -> list[str]:
+    """The parameter columns ``run_parameter_columns`` can give for any of ``samples`` (a queryset
+    of sample ids, e.g. the export's) and their visible ancestors, in recipe order: one query, so a
+    streamed table can write its header before its rows."""
+    table = Sample.parents.through._meta.db_table
+    seed_sql, seed_params = samples.order_by().query.sql_with_params()  # no ORDER BY inside a UNION
+    lineage = RawSQL(f"WITH RECURSIVE up(id) AS ({seed_sql} UNION SELECT sp.parent_id FROM {table} sp"
+                     f" JOIN up ON sp.child_id = up.id) SELECT id FROM up", seed_params)
+    runs = restrict(Sample.objects.filter(pk__in=lineage, produced_by__isnull=False), user).values("produced_by_id")
+    rows = (RunValue.objects.filter(run_id__in=runs)
+            .values_list("run__recipe_version__recipe__name", "parameter__step__order", "parameter__order",
+                         "parameter__key", "unit").order_by().distinct())
+    columns = [_parameter_column(name, order, key, unit) for name, order, _o, key, unit in sorted(set(rows))]
+    return list(dict.fromkeys(columns))
+
+
+def _parameter_column(recipe: str, step_order: int, key: str, unit: str) -> str:
+    return f"{recipe} · {step_order}.{key}" + (f" [{unit}]" if unit else "")
 
 
 def descendant_ids(sample_ids: list[int]) -> set[int]:
@@ -85,18 +122,32 @@ class RunParameter:
 
 
 def run_parameters(run_ids: set[int]) -> dict[int, list[RunParameter]]:
-    """run id → its parameters in recipe order (one query)."""
-    values = (RunValue.objects.filter(run_id__in=run_ids)
-              .select_related("parameter__step", "run__recipe_version__recipe")
-              .order_by("run_id", "parameter__step__order", "parameter__order", "pk"))
+    """run id → its parameters in recipe order (one query, plain value rows: model instances of
+    every run value of a decade's lineage were most of the export's time)."""
+    rows = (RunValue.objects.filter(run_id__in=run_ids)
+            .values_list("run_id", "run__recipe_version__recipe_id", "run__recipe_version__recipe__name",
+                         "parameter__step__order", "parameter__key", "unit", "actual_value", "actual_unit", "actual_text",
+                         "planned_nominal", "planned_text", "is_deviation")
+            .order_by("run_id", "parameter__step__order", "parameter__order", "pk"))
     out: dict[int, list[RunParameter]] = defaultdict(list)
-    for v in values:
-        recipe = v.run.recipe_version.recipe
-        path = f"{v.parameter.step.order}.{v.parameter.key}"
-        unit = f" [{v.unit}]" if v.unit else ""
-        out[v.run_id].append(RunParameter(v.run_id, f"{recipe.name} · {path}{unit}", recipe.pk, recipe.name, path, v.unit,
-                                          run_value(v), v.is_deviation))
+    for (run_id, recipe_id, recipe, order, key, unit, actual, actual_unit, actual_text, nominal, planned_text,
+         deviation) in rows:
+        value = _run_value(actual, actual_unit, actual_text, nominal, planned_text, unit)
+        out[run_id].append(RunParameter(run_id, _parameter_column(recipe, order, key, unit), recipe_id, recipe,
+                                        f"{order}.{key}", unit, value, deviation))
     return out
+
+
+def _run_value(actual, actual_unit, actual_text, nominal, planned_text, unit):
+    """``run_value`` on the columns of a value row."""
+    if actual is not None:
+        try:
+            return convert(actual, actual_unit or unit, unit)
+        except UnitError:
+            return actual
+    if actual_text:
+        return actual_text
+    return nominal if nominal is not None else (planned_text or None)
 
 
 def run_parameter_columns(run_ids: set[int]) -> dict[int, dict[str, object]]:

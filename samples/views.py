@@ -7,7 +7,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
@@ -15,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
+from core.pagination import EstimatedPaginator as Paginator
+from core.pagination import annotate_rows
 from recipes.models import RecipeVersion
 
 from . import services
@@ -94,7 +95,8 @@ def sample_detail(request, label):
                  .order_by("finished_at", "created_at").distinct())
     history = list(sample.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
     audit = []
-    for newer, older in zip(history, [*history[1:], None], strict=True):
+    # A record loaded without history rows (a bulk import) has none: nothing to pair.
+    for newer, older in zip(history, [*history[1:], None][:len(history)], strict=True):
         changes = []
         if older is not None:
             changes = [(c.field, c.old, c.new) for c in newer.diff_against(older).changes]
@@ -116,10 +118,11 @@ def run_list(request):
     fs = ProcessRunFilterSet(request.GET or None, queryset=restrict(ProcessRun.objects.all(), request.user),
                              request=request)
     qs = fs.qs if fs.is_bound else fs.queryset
-    qs = (qs.select_related("recipe_version__recipe", "project", "operator")
-          .annotate(n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True))
-          .order_by("-created_at", "-id"))
+    qs = qs.select_related("recipe_version__recipe", "project", "operator").order_by("-created_at", "-id")
     page, query = _page(request, qs)
+    page.object_list = annotate_rows(list(page.object_list), ProcessRun.objects.annotate(
+        n_dev=Count("values", filter=Q(values__is_deviation=True)), n_out=Count("outputs", distinct=True)),
+        "n_dev", "n_out")
     return render(request, "samples/run_list.html", {"filter": fs, "page": page, "query": query})
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django.db.models import F
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -33,7 +34,15 @@ class MetricSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, obj) -> list[str]:
+        if hasattr(obj, "analysis_warnings"):  # with_warnings(): read in the same query
+            return list(obj.analysis_warnings or [])
         return list(obj.analysis.warnings or []) if obj.analysis_id else []
+
+
+def with_warnings(metrics):
+    """Metric rows with their analysis's warnings in the same query: a query per row otherwise,
+    and select_related("analysis") would fetch every analysis's stored curves (≈24 kB each)."""
+    return metrics.annotate(analysis_warnings=F("analysis__warnings"))
 
 
 class CalibrationSerializer(serializers.ModelSerializer):
@@ -127,8 +136,8 @@ class MeasurementFileSerializer(MeasurementFileListSerializer):
 
     @extend_schema_field(MetricSerializer(many=True))
     def get_metrics(self, obj):
-        rows = (DerivedMetric.objects.filter(analysis__sources=obj)
-                .select_related("sample", "device__sample", "pixel", "analysis").order_by("superseded", "name", "-created_at"))
+        rows = with_warnings(DerivedMetric.objects.filter(analysis__sources=obj)
+                             .select_related("sample", "device__sample", "pixel").order_by("superseded", "name", "-created_at"))
         return MetricSerializer(rows, many=True).data
 
     @extend_schema_field(AnalysisSerializer(many=True))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -218,7 +219,7 @@ class MetricViewSet(ReadOnlyViewSet):
     """Derived metrics (every version; ``?superseded=false`` for the current ones). ``export``
     joins the current ones with each sample's lineage parameters as CSV or Excel."""
 
-    queryset = DerivedMetric.objects.select_related("sample", "device__sample", "pixel")
+    queryset = s.with_warnings(DerivedMetric.objects.select_related("sample", "device__sample", "pixel"))
     serializer_class = s.MetricSerializer
     filterset_class = DerivedMetricFilterSet
     ordering_fields = ["name", "value", "created_at"]
@@ -233,10 +234,14 @@ class MetricViewSet(ReadOnlyViewSet):
         """One row per pixel, device or sample; one column per current metric (unit in the header)
         and per recipe parameter of the sample's lineage. Accepts the list's filters."""
         metrics = self.filter_queryset(self.get_queryset()).filter(superseded=False)
-        frame = export.metrics_table(metrics, request.user)
+        table = export.MetricsTable(metrics, request.user)
         fmt = request.accepted_renderer.format
-        body = export.to_xlsx(frame) if fmt == "xlsx" else export.to_csv(frame)
-        return Response(body, headers={"Content-Disposition": f'attachment; filename="ledger-metrics.{fmt}"'})
+        if fmt == "xlsx":
+            return FileResponse(export.xlsx_file(table), as_attachment=True, filename="ledger-metrics.xlsx",
+                                content_type=XLSXRenderer.media_type)
+        response = StreamingHttpResponse(export.csv_chunks(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="ledger-metrics.csv"'
+        return response
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors from the export (401, 400 on a bad filter) are JSON like everywhere else, not CSV.
@@ -259,5 +264,6 @@ class SampleMetricsViewSet(LabelLookupMixin, RestrictedMixin, viewsets.GenericVi
         of a device or pixel carries the device's sample, so one filter covers all three."""
         sample = self.get_object()
         rows = restrict(DerivedMetric.objects.current().filter(sample=sample), request.user)
-        rows = rows.select_related("sample", "device__sample", "pixel").order_by("scope", "pixel__label", "name", "aggregate")
+        rows = s.with_warnings(rows.select_related("sample", "device__sample", "pixel")
+                               .order_by("scope", "pixel__label", "name", "aggregate"))
         return Response(s.MetricSerializer(rows, many=True).data)
