@@ -15,7 +15,7 @@ from core.units import UNITS, UnitError, convert
 from recipes.formatting import format_number, format_planned
 from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
 
-from .models import ProcessRun, Project, Sample, SampleStatus
+from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, Sample, SampleKind, SampleStatus
 
 
 @dataclass
@@ -90,10 +90,15 @@ class RunForm(forms.Form):
     inputs = forms.ModelMultipleChoiceField(queryset=Sample.objects.none(), required=False,
                                             widget=forms.CheckboxSelectMultiple, label="Input samples (parents)")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    complete = forms.BooleanField(required=False, initial=True, label="Run finished: create the output sample(s) now")
-    outputs = forms.IntegerField(min_value=1, max_value=96, initial=1, label="Number of output samples",
+    # What completing the run will create: stored with the plan, changed here until the run is
+    # completed (a separate, confirmed step: samples.views.run_complete).
+    outputs = forms.IntegerField(min_value=1, max_value=MAX_RUN_OUTPUTS, initial=1, label="Planned output samples",
                                  help_text="A batch of N substrates in one go gives N samples.")
-    output_location = forms.CharField(required=False, max_length=120, label="Where the outputs are kept")
+    output_kind = forms.ChoiceField(required=False, label="Kind of the outputs",
+                                    choices=[("", "as the recipe says")] + list(SampleKind.choices))
+    output_names = forms.CharField(required=False, label="Names of the outputs (one per line, optional)",
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+    output_location = forms.CharField(required=False, max_length=120, label="Where the outputs will be kept")
 
     def __init__(self, *args, version: RecipeVersion, user, rows: list[ParamRow], run: ProcessRun | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,6 +129,10 @@ class RunForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        names = self.output_name_list()
+        if data.get("outputs") and len(names) > data["outputs"]:
+            self.add_error("output_names", f"{len(names)} names for {data['outputs']} output(s): "
+                                           "give at most one name per output.")
         for row in self.rows:
             if not row.is_number:
                 continue
@@ -145,6 +154,16 @@ class RunForm(forms.Form):
     def texts(self) -> dict[str, str]:
         return {row.path: self.cleaned_data[row.text_field] for row in self.rows
                 if not row.is_number and self.cleaned_data.get(row.text_field)}
+
+    def output_name_list(self) -> list[str]:
+        text = (self.cleaned_data.get("output_names") if hasattr(self, "cleaned_data") else "") or ""
+        return [n.strip() for n in text.splitlines() if n.strip()]
+
+    def planned_outputs(self) -> dict:
+        """What completing the run will create, as run_plan / run_set_planned_outputs take it."""
+        return {"outputs": self.cleaned_data["outputs"], "output_kind": self.cleaned_data.get("output_kind") or "",
+                "output_names": self.output_name_list(),
+                "output_location": self.cleaned_data.get("output_location", "")}
 
     def conditions(self) -> dict:
         names = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")

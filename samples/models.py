@@ -67,6 +67,9 @@ class SampleStatus(models.TextChoices):
     DISCARDED = "discarded", "Discarded"
 
 
+MAX_RUN_OUTPUTS = 96  # a 96-well plate; the form and the API refuse more
+
+
 class RunStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     IN_PROGRESS = "in_progress", "In progress"
@@ -91,6 +94,16 @@ class ProcessRun(TimeStamped):
     humidity_percent = models.FloatField("relative humidity (%)", null=True, blank=True)
     batch_volume_ml = models.FloatField(
         null=True, blank=True, help_text="Scale of a solution run; the what-to-weigh table uses it.")
+    # What completing the run will create, decided when it is planned (so a log page that saves a
+    # first O₂ reading has nothing to guess, and completing is its own explicit step).
+    planned_outputs = models.PositiveSmallIntegerField(
+        default=1, help_text="How many output samples completing the run creates (a batch of N substrates: N).")
+    planned_output_kind = models.CharField(
+        max_length=32, choices=SampleKind.choices, blank=True,
+        help_text="Kind of the outputs; blank: the recipe's output kind.")
+    planned_output_names = models.JSONField(
+        default=list, blank=True, help_text="Names of the outputs in order (fewer than the count: the rest unnamed).")
+    planned_output_location = models.CharField(max_length=120, blank=True, help_text="Where the outputs will be kept.")
     lots = models.ManyToManyField(ChemicalLot, blank=True, related_name="runs")
     inputs = models.ManyToManyField("Sample", blank=True, related_name="consumed_by_runs",
                                     help_text="Samples that went into the run (parents of its outputs).")
@@ -116,8 +129,35 @@ class ProcessRun(TimeStamped):
             errors["humidity_percent"] = "Relative humidity cannot exceed 100 %."
         if self.started_at and self.finished_at and self.finished_at < self.started_at:
             errors["finished_at"] = "Finished before it started."
+        if not 1 <= (self.planned_outputs or 0) <= MAX_RUN_OUTPUTS:
+            errors["planned_outputs"] = f"A run produces between 1 and {MAX_RUN_OUTPUTS} samples."
+        names = self.planned_output_names
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            errors["planned_output_names"] = "A list of names."
+        elif len(names) > (self.planned_outputs or 0):
+            errors["planned_output_names"] = (f"{len(names)} names for {self.planned_outputs} output(s): "
+                                              "give at most one name per output.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def output_kind(self) -> str:
+        """The kind completing the run creates: the planned one, else the recipe's."""
+        return self.planned_output_kind or self.recipe_version.recipe.output_kind
+
+    @property
+    def output_kind_display(self) -> str:
+        kind = self.output_kind
+        return SampleKind(kind).label if kind in SampleKind.values else (kind or "")
+
+    def planned_output_rows(self) -> list[dict]:
+        """What completing the run will create, one row per sample (the confirmation lists them)."""
+        kind = self.output_kind
+        kind_label = SampleKind(kind).label if kind in SampleKind.values else (kind or "")
+        names = list(self.planned_output_names or [])
+        return [{"n": i + 1, "kind": kind, "kind_label": kind_label, "prefix": LABEL_PREFIX.get(kind, "S"),
+                 "name": names[i] if i < len(names) else "", "location": self.planned_output_location}
+                for i in range(self.planned_outputs)]
 
     @property
     def deviation_count(self) -> int:

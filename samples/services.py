@@ -15,7 +15,7 @@ from core.models import next_label
 from core.units import canonical_unit
 from recipes.models import RecipeParameter, RecipeVersion
 
-from .models import LABEL_PREFIX, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
+from .models import LABEL_PREFIX, MAX_RUN_OUTPUTS, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
 
 RUN_VALUE_ACTUAL_FIELDS = ["actual_value", "actual_unit", "actual_text", "note", "is_deviation"]
 
@@ -46,8 +46,12 @@ def _planned_nominals(params: list[RecipeParameter], planned: dict[str, float]) 
 @transaction.atomic
 def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned_date=None,
              batch_volume_ml: float | None = None, inputs: Iterable[Sample] = (), lots=(), notes: str = "",
-             planned: dict[str, float] | None = None) -> ProcessRun:
+             planned: dict[str, float] | None = None, outputs: int = 1, output_kind: str = "",
+             output_names: Iterable[str] = (), output_location: str = "") -> ProcessRun:
     """Create a run from a recipe version: copy every planned value, freeze the version.
+
+    ``outputs``/``output_kind``/``output_names``/``output_location`` are what completing the run
+    will create; they are stored now and completing the run (``run_complete``) uses them.
 
     ``planned`` sets the planned value of some numeric parameters for this run ("<step order>.<key>"
     → value, within the recipe's range), e.g. a batch the insights app proposed; the range stays
@@ -55,7 +59,9 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
     params = list(RecipeParameter.objects.filter(step__version=version).select_related("step"))
     nominal_of = _planned_nominals(params, planned) if planned else {}
     run = ProcessRun(label=next_label("RUN"), recipe_version=version, project=project, operator=operator,
-                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes)
+                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes,
+                     planned_outputs=outputs, planned_output_kind=output_kind or "",
+                     planned_output_names=_clean_names(output_names), planned_output_location=output_location or "")
     run.full_clean(exclude=["label"])
     run.save()
     if not version.is_frozen:
@@ -72,6 +78,41 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
         run.inputs.set(inputs)
     if lots:
         run.lots.set(lots)
+    return run
+
+
+def _clean_names(names: Iterable[str] | str) -> list[str]:
+    if isinstance(names, str):
+        names = names.splitlines()
+    return [n.strip() for n in names if n and n.strip()]
+
+
+def run_set_planned_outputs(run: ProcessRun, *, outputs: int, output_kind: str = "", output_names: Iterable[str] = (),
+                            output_location: str = "") -> ProcessRun:
+    """Change what completing the run will create (before it is completed)."""
+    _refuse_if_final(run)
+    run.planned_outputs = outputs
+    run.planned_output_kind = output_kind or ""
+    run.planned_output_names = _clean_names(output_names)
+    run.planned_output_location = output_location or ""
+    run.full_clean(exclude=["label"])
+    run.save(update_fields=["planned_outputs", "planned_output_kind", "planned_output_names",
+                            "planned_output_location", "updated_at"])
+    return run
+
+
+def _refuse_if_final(run: ProcessRun) -> None:
+    if run.status in (RunStatus.COMPLETED, RunStatus.ABORTED):
+        raise ValidationError(f"{run.label} is {run.get_status_display().lower()}; its record is final.")
+
+
+def run_mark_started(run: ProcessRun, when=None) -> ProcessRun:
+    """planned → in progress when the first actual (a value or a condition) is logged; started_at
+    is that moment unless it was recorded already. Never completes anything."""
+    if run.status == RunStatus.PLANNED:
+        run.status = RunStatus.IN_PROGRESS
+        run.started_at = run.started_at or when or timezone.now()
+        run.save(update_fields=["status", "started_at", "updated_at"])
     return run
 
 
@@ -97,6 +138,8 @@ def run_value_set_actual(value: RunValue, actual_value: float | None, actual_uni
     """Record what was really done; the deviation flag follows from the planned range."""
     _run_value_apply_actual(value, actual_value, actual_unit, actual_text, note)
     value.save()
+    if actual_value is not None or actual_text:
+        run_mark_started(value.run)
     return value
 
 
@@ -113,6 +156,8 @@ def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, s
         out.append(_run_value_apply_actual(values[path], number, unit))
     if out:
         bulk_update_with_history(out, RunValue, RUN_VALUE_ACTUAL_FIELDS)
+        if any(v.actual_value is not None or v.actual_text for v in out):
+            run_mark_started(run)
     return out
 
 
@@ -138,31 +183,61 @@ def sample_create(*, kind: str, project: Project, owner=None, produced_by: Proce
 
 
 @transaction.atomic
-def run_complete(run: ProcessRun, *, outputs: int = 1, output_kind: str | None = None, name: str = "",
-                 location: str = "", owner=None, started_at=None, finished_at=None) -> list[Sample]:
-    """Finish a run and create its output sample(s), each with the run's inputs as parents
-    (a batch of N substrates is ``outputs=N``). ``started_at``/``finished_at`` record a run
-    logged after the fact (default: now)."""
-    if outputs < 1:
-        raise ValidationError({"outputs": "A run produces at least one sample."})
-    kind = output_kind or run.recipe_version.recipe.output_kind
+def run_complete(run: ProcessRun, *, outputs: int | None = None, output_kind: str | None = None, name: str = "",
+                 names: Iterable[str] | None = None, location: str | None = None, owner=None, started_at=None,
+                 finished_at=None) -> list[Sample]:
+    """Finish a run and create its output sample(s), each with the run's inputs as parents.
+
+    What is created defaults to what was planned (``planned_outputs``, ``planned_output_kind``,
+    ``planned_output_names``, ``planned_output_location``); an argument given here overrides it and
+    is stored as the run's record of what it made. ``name`` names every output (a batch of
+    identical substrates); ``names`` one each. ``started_at``/``finished_at`` record a run logged
+    after the fact (default: now). A completed run cannot be completed again."""
+    caller_run = run
+    run = ProcessRun.objects.select_for_update().select_related("recipe_version__recipe").get(pk=run.pk)
+    if run.status == RunStatus.COMPLETED:
+        # Completing twice would make a second set of output samples for the same run.
+        raise ValidationError(f"{run.label} is already completed; its outputs are "
+                              f"{', '.join(run.outputs.values_list('label', flat=True))}.")
+    if run.status == RunStatus.ABORTED:
+        raise ValidationError(f"{run.label} was aborted; it creates no samples.")
+    count = run.planned_outputs if outputs is None else outputs
+    if not 1 <= count <= MAX_RUN_OUTPUTS:
+        raise ValidationError({"outputs": f"A run produces between 1 and {MAX_RUN_OUTPUTS} samples."})
+    kind = output_kind or run.output_kind
     if not kind:
         raise ValidationError({"output_kind": f"{run.recipe_version.recipe} does not say what it produces."})
     if started_at and finished_at and finished_at < started_at:
         raise ValidationError({"finished_at": "Finished before it started."})
+    if names is not None:
+        name_list = _clean_names(names)
+    elif name:
+        name_list = [name] * count
+    else:
+        name_list = list(run.planned_output_names or [])
+    if len(name_list) > count:
+        raise ValidationError({"names": f"{len(name_list)} names for {count} output(s)."})
+    place = run.planned_output_location if location is None else location
+    run.planned_outputs, run.planned_output_kind = count, kind
+    run.planned_output_names, run.planned_output_location = name_list, place
     run.status = RunStatus.COMPLETED
     run.finished_at = finished_at or run.finished_at or timezone.now()
     run.started_at = started_at or run.started_at or run.finished_at
-    run.save(update_fields=["status", "finished_at", "started_at", "updated_at"])
+    run.save(update_fields=["status", "finished_at", "started_at", "planned_outputs", "planned_output_kind",
+                            "planned_output_names", "planned_output_location", "updated_at"])
+    for field in ("status", "finished_at", "started_at", "planned_outputs", "planned_output_kind",
+                  "planned_output_names", "planned_output_location", "updated_at"):
+        setattr(caller_run, field, getattr(run, field))  # the caller's instance says what happened
     parents = list(run.inputs.all())
     events.emit("run.completed", run_id=run.pk)  # on commit, with its outputs created
     return [
         sample_create(kind=kind, project=run.project, owner=owner or run.operator, produced_by=run, parents=parents,
-                      name=name, location=location)
-        for _ in range(outputs)
+                      name=name_list[i] if i < len(name_list) else "", location=place)
+        for i in range(count)
     ]
 
 
+LOGGED_CONDITIONS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent")
 RUN_CONDITION_FIELDS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
 
 
@@ -171,8 +246,13 @@ def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
     unknown = set(fields) - set(RUN_CONDITION_FIELDS)
     if unknown:
         raise ValidationError(f"Not a run condition: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(run, name, value)
+    changed = [name for name, value in fields.items() if getattr(run, name) != value]
+    if not changed:
+        return run
+    for name in changed:
+        setattr(run, name, fields[name])
     run.full_clean(exclude=["label"])
-    run.save(update_fields=[*fields, "updated_at"])
+    run.save(update_fields=[*changed, "updated_at"])
+    if any(getattr(run, n) is not None for n in changed if n in LOGGED_CONDITIONS):
+        run_mark_started(run)  # a glovebox reading is a first actual
     return run

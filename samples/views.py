@@ -151,13 +151,17 @@ def run_lots_queryset():
 
 
 def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun:
-    """Plan (if new), record conditions and actuals, complete; all or nothing."""
+    """Plan (if new) with its planned outputs, record conditions and actuals; all or nothing.
+    Never completes the run: that is its own confirmed step (``run_complete``)."""
     data = form.cleaned_data
     with transaction.atomic():
         if run is None:
             run = services.run_plan(version=form.version, project=data["project"], operator=request.user,
                                     planned_date=data.get("planned_date"), inputs=data.get("inputs") or (),
-                                    lots=data.get("lots") or ())
+                                    lots=data.get("lots") or (), batch_volume_ml=data.get("batch_volume_ml"),
+                                    **form.planned_outputs())
+        else:
+            services.run_set_planned_outputs(run, **form.planned_outputs())
         services.run_set_conditions(run, **form.conditions())
         for path, (number, unit) in form.actuals().items():
             try:
@@ -169,8 +173,6 @@ def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun
             values = {f"{v.parameter.step.order}.{v.parameter.key}": v for v in run.values.select_related("parameter__step")}
             for path, text in form.texts().items():
                 services.run_value_set_actual(values[path], None, actual_text=text)
-        if data.get("complete"):
-            services.run_complete(run, outputs=data["outputs"], location=data.get("output_location", ""), owner=request.user)
     return run
 
 
@@ -228,6 +230,8 @@ def run_log(request, pk):
     rows = rows_from_run(run)
     initial = {n: getattr(run, n) for n in ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c",
                                              "humidity_percent", "batch_volume_ml", "notes")}
+    initial.update(outputs=run.planned_outputs, output_kind=run.planned_output_kind,
+                   output_names="\n".join(run.planned_output_names or []), output_location=run.planned_output_location)
     for value in run.values.select_related("parameter__step"):
         key = f"{value.parameter.step.order}_{value.parameter.key}"
         initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
@@ -253,10 +257,34 @@ def _submit_run_form(request, form, version, run):
 
 def _saved_message(run: ProcessRun) -> str:
     n_dev = run.values.filter(is_deviation=True).count()
-    outputs = ", ".join(run.outputs.values_list("label", flat=True))
-    text = f"{run.label} saved"
-    if outputs:
-        text += f"; created {outputs}"
+    text = f"{run.label} saved ({run.get_status_display().lower()})"
     if n_dev:
         text += f"; {n_dev} value(s) outside the planned range"
     return text + "."
+
+
+@login_required
+def run_complete(request, pk):
+    """Completing a run is its own step: GET lists what will be created, POST (the confirm button)
+    creates it. Nothing here is ticked by default on another page."""
+    run = get_object_or_404(_run_queryset(request.user).prefetch_related("inputs"), pk=pk)
+    if run.status not in (RunStatus.PLANNED, RunStatus.IN_PROGRESS):
+        messages.info(request, f"{run.label} is {run.get_status_display().lower()}; it cannot be completed again.")
+        return redirect(run)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") != str(run.planned_outputs):
+            # The page the user confirmed listed another count (the plan changed meanwhile).
+            error = "The planned outputs changed since this page was opened; check the list again."
+        else:
+            try:
+                created = services.run_complete(run, owner=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, f"{run.label} completed; created {', '.join(s.label for s in created)}.")
+                return redirect(run)
+    return render(request, "samples/run_complete.html", {
+        "run": run, "rows": run.planned_output_rows(), "inputs": list(run.inputs.all()), "error": error,
+        "not_logged": run.values.filter(actual_value__isnull=True, actual_text="").count(),
+    }, status=400 if error else 200)
