@@ -14,6 +14,7 @@ from core.access import restrict
 from core.units import UNITS, UnitError, convert
 from recipes.formatting import format_number, format_planned
 from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
+from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
 from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, Sample, SampleKind, SampleStatus
 
@@ -32,6 +33,7 @@ class ParamRow:
     hi: float | None
     unit: str
     text: str
+    scales: bool = False  # an amount that follows the batch volume (recipes.stoichiometry.scales_with_batch)
     value_field: str = ""
     unit_field: str = ""
     text_field: str = ""
@@ -63,13 +65,14 @@ def rows_from_version(version: RecipeVersion) -> list[ParamRow]:
     params = RecipeParameter.objects.filter(step__version=version).select_related("step").order_by("step__order", "order", "id")
     return [ParamRow(path=f"{p.step.order}.{p.key}", step_order=p.step.order, step_name=p.step.name, name=p.name,
                      value_type=p.value_type, nominal=p.nominal, lo=p.min_value, hi=p.max_value, unit=p.unit,
-                     text=p.text_value) for p in params]
+                     text=p.text_value, scales=scales_with_batch(p.role, p.unit)) for p in params]
 
 
 def rows_from_run(run: ProcessRun) -> list[ParamRow]:
     return [ParamRow(path=f"{v.parameter.step.order}.{v.parameter.key}", step_order=v.parameter.step.order,
                      step_name=v.parameter.step.name, name=v.parameter.name, value_type=v.parameter.value_type,
-                     nominal=v.planned_nominal, lo=v.planned_min, hi=v.planned_max, unit=v.unit, text=v.planned_text)
+                     nominal=v.planned_nominal, lo=v.planned_min, hi=v.planned_max, unit=v.unit, text=v.planned_text,
+                     scales=scales_with_batch(v.parameter.role, v.unit))
             for v in run.values.select_related("parameter__step")]
 
 
@@ -175,6 +178,15 @@ class RunForm(forms.Form):
             if row.path == path:
                 return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
         return None
+
+    @property
+    def base_volume_ml(self) -> float | None:
+        """The batch volume the planned column is for (the recipe's own, or the run's scaled one):
+        run_form.js rescales the amounts live when another batch volume is typed."""
+        recipe_ml = version_volume_ml(self.version)
+        if recipe_ml is None:
+            return None
+        return recipe_ml * (self.run.planned_scale if self.run is not None else 1.0)
 
     @property
     def tolerance(self) -> float:

@@ -94,6 +94,10 @@ class ProcessRun(TimeStamped):
     humidity_percent = models.FloatField("relative humidity (%)", null=True, blank=True)
     batch_volume_ml = models.FloatField(
         null=True, blank=True, help_text="Scale of a solution run; the what-to-weigh table uses it.")
+    planned_scale = models.FloatField(
+        default=1.0, editable=False,
+        help_text="Factor the recipe's amounts were multiplied by for this run's planned values: "
+                  "batch_volume_ml / the recipe's own solvent volume (1 when not scaled).")
     # What completing the run will create, decided when it is planned (so a log page that saves a
     # first O₂ reading has nothing to guess, and completing is its own explicit step).
     planned_outputs = models.PositiveSmallIntegerField(
@@ -125,6 +129,8 @@ class ProcessRun(TimeStamped):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = "Cannot be negative."
+        if self.batch_volume_ml == 0:
+            errors["batch_volume_ml"] = "A batch volume is more than 0 mL (leave it blank for the recipe's volume)."
         if self.humidity_percent is not None and self.humidity_percent > 100:
             errors["humidity_percent"] = "Relative humidity cannot exceed 100 %."
         if self.started_at and self.finished_at and self.finished_at < self.started_at:

@@ -14,6 +14,7 @@ from core import events
 from core.models import next_label
 from core.units import canonical_unit
 from recipes.models import RecipeParameter, RecipeVersion
+from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
 from .models import LABEL_PREFIX, MAX_RUN_OUTPUTS, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
 
@@ -58,8 +59,9 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
     the recipe's, so the deviation check is unchanged."""
     params = list(RecipeParameter.objects.filter(step__version=version).select_related("step"))
     nominal_of = _planned_nominals(params, planned) if planned else {}
+    scale = batch_scale(version, batch_volume_ml)
     run = ProcessRun(label=next_label("RUN"), recipe_version=version, project=project, operator=operator,
-                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes,
+                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes, planned_scale=scale,
                      planned_outputs=outputs, planned_output_kind=output_kind or "",
                      planned_output_names=_clean_names(output_names), planned_output_location=output_location or "")
     run.full_clean(exclude=["label"])
@@ -70,8 +72,8 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
         version.refresh_from_db(fields=["frozen_at"])
     # One insert for all planned values, with their history rows (a run's values are lab records).
     bulk_create_with_history([
-        RunValue(run=run, parameter=p, planned_nominal=nominal_of.get(p.pk, p.nominal), planned_min=p.min_value,
-                 planned_max=p.max_value, planned_text=p.text_value, unit=p.unit)
+        RunValue(run=run, parameter=p, planned_text=p.text_value, unit=p.unit,
+                 **_scaled(p, (nominal_of.get(p.pk, p.nominal), p.min_value, p.max_value), scale))
         for p in params
     ], RunValue)
     if inputs:
@@ -79,6 +81,48 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
     if lots:
         run.lots.set(lots)
     return run
+
+
+def batch_scale(version: RecipeVersion, batch_volume_ml: float | None) -> float:
+    """How much bigger this run's batch is than the recipe's own volume (2.0 for 3 mL of a 1.5 mL
+    precursor). 1 without a batch volume, or for a recipe that is not made up to a volume."""
+    if not batch_volume_ml or batch_volume_ml <= 0:
+        return 1.0
+    recipe_ml = version_volume_ml(version)
+    return batch_volume_ml / recipe_ml if recipe_ml else 1.0
+
+
+def _scaled(param: RecipeParameter, planned: tuple[float | None, float | None, float | None],
+            scale: float) -> dict[str, float | None]:
+    """Planned nominal/min/max of a run at ``scale``: amounts scale, settings and concentrations do
+    not (``recipes.stoichiometry.scales_with_batch``). The run's planned values ARE these, so
+    the page, the deviation check, the weigh table, the traveller and the API agree."""
+    factor = scale if scales_with_batch(param.role, param.unit) else 1.0
+    return dict(zip(("planned_nominal", "planned_min", "planned_max"),
+                    (None if v is None else v * factor for v in planned), strict=True))
+
+
+def _run_rescale(run: ProcessRun) -> None:
+    """The batch volume changed: scale the planned amounts from the old batch to the new one (a
+    planned override from insights scales with them) and re-check the logged actuals against them."""
+    new = batch_scale(run.recipe_version, run.batch_volume_ml)
+    old = run.planned_scale or 1.0
+    if new == old:
+        return
+    changed = []
+    for value in run.values.select_related("parameter"):
+        if not scales_with_batch(value.parameter.role, value.unit):
+            continue
+        for field in ("planned_nominal", "planned_min", "planned_max"):
+            number = getattr(value, field)
+            if number is not None:
+                setattr(value, field, number * new / old)
+        value.is_deviation = value.compute_deviation(settings.LEDGER_DEFAULT_TOLERANCE)
+        changed.append(value)
+    if changed:
+        bulk_update_with_history(changed, RunValue, ["planned_nominal", "planned_min", "planned_max", "is_deviation"])
+    run.planned_scale = new
+    run.save(update_fields=["planned_scale", "updated_at"])
 
 
 def _clean_names(names: Iterable[str] | str) -> list[str]:
@@ -241,6 +285,7 @@ LOGGED_CONDITIONS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "hu
 RUN_CONDITION_FIELDS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
 
 
+@transaction.atomic
 def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
     """Record the conditions of a run (glovebox O₂/H₂O, T, RH, scale, notes), validated by the model."""
     unknown = set(fields) - set(RUN_CONDITION_FIELDS)
@@ -253,6 +298,8 @@ def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
         setattr(run, name, fields[name])
     run.full_clean(exclude=["label"])
     run.save(update_fields=[*changed, "updated_at"])
+    if "batch_volume_ml" in changed:
+        _run_rescale(run)
     if any(getattr(run, n) is not None for n in changed if n in LOGGED_CONDITIONS):
         run_mark_started(run)  # a glovebox reading is a first actual
     return run
