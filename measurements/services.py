@@ -156,6 +156,17 @@ def guess_kind(parsed: ParsedData, *, pixel: Pixel | None, sample: Sample) -> Ki
                      f"a spectrum on {sample.label} with no header word saying PL: guessed PL from the shape only")
 
 
+def _kind_of_claimed(exc: ParseError, *, pixel: Pixel | None, sample: Sample) -> str:
+    """The kind of a file whose reader recognised it and then failed: that reader's shape (a
+    J-L-V sweep, a decay …), an emission spectrum on a device its EL; else ``other``."""
+    shape = getattr(exc, "shape", None)
+    if shape in SHAPE_TO_KIND:
+        return SHAPE_TO_KIND[shape]
+    if shape == "spectrum" and (pixel is not None or sample.kind == SampleKind.DEVICE):
+        return MeasurementKind.EL
+    return MeasurementKind.OTHER
+
+
 def resolve_target(label: str) -> tuple[Sample, Pixel | None]:
     """A sample label (DEV-0001) or a pixel label (DEV-0001-A)."""
     pixel = Pixel.objects.select_related("device__sample").filter(label=label).first()
@@ -259,8 +270,16 @@ def measurement_file_ingest(*, content: bytes, filename: str, sample: Sample, pi
         except ParseError as exc:
             parsed = None  # recognised but broken: store it and say why
             if not kind:
-                kind = MeasurementKind.OTHER
-                reason = (f"not analysed: {exc}. Choose its kind (or give a column map) and re-analyse it.")
+                kind = _kind_of_claimed(exc, pixel=pixel, sample=sample)
+                metadata["parse_error"] = str(exc)
+                if kind == MeasurementKind.OTHER:
+                    reason = (f"not analysed: {exc}. Choose its kind (or give a column map) and re-analyse it.")
+                else:
+                    # Queued as what its reader says it is: the analysis fails with the parse
+                    # reason, and the file stays findable as a J-L-V (never a silent "other").
+                    metadata["kind_guess"] = {"kind": kind, "confident": False,
+                                              "evidence": f"claimed by the {exc.parser_name} reader, which could "
+                                                          f"not read it"}
         if parsed is not None:
             fmt = parsed.format
             if not kind:
