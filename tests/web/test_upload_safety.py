@@ -81,3 +81,45 @@ def test_a_sweep_with_unknown_headers_is_rescued_by_a_column_map_from_the_web(cl
     mf.refresh_from_db()
     assert mf.kind == "jlv" and mf.metadata["column_map"] == column_map
     assert mf.status in (FileStatus.DONE, FileStatus.QUEUED) and not mf.failure_reason, mf.failure_reason
+
+
+def test_a_jlv_el_pair_dropped_on_a_device_page_goes_to_the_pixel_its_names_say(client_in, lab,
+                                                                                  django_capture_on_commit_callbacks):
+    """Issue 14 defect 4: the device page's upload pre-fills the device; the pair used to fail with
+    "parameter pixel_area_cm2 is required". The file names' pixel token picks the pixel."""
+    device = lab["devices"][0]
+    assert client_in.get(device.get_absolute_url()).status_code == 200
+    capture = django_capture_on_commit_callbacks
+    first = _post(client_in, capture, device.label, "dev1_B_jlv.csv", (DATA / "jlv_sweep.csv").read_bytes())
+    second = _post(client_in, capture, device.label, "dev1_B_el.txt", (DATA / "el_spectrum.txt").read_bytes())
+    assert first.status_code == 201 and second.status_code == 201, (first.content, second.content)
+    files = list(MeasurementFile.objects.filter(pk__in=[first.json()["id"], second.json()["id"]]))
+    assert {f.pixel.label for f in files} == {f"{device.label}-B"}
+    assert {f.status for f in files} == {FileStatus.DONE}
+    row = client_in.get(reverse("measurement-status"), {"ids": str(files[0].pk)}).json()["files"][0]
+    assert row["metrics"]["eqe_max"]["value"] == pytest.approx(18.0, abs=0.3)  # the public pair, 0.09 cm²
+
+
+@pytest.mark.parametrize(("name", "pixel"), [("sweep_A_1.csv", "A"), ("jlv_px2.csv", "B"), ("run-C.csv", "C"),
+                                             ("DEV-0001-D.csv", "D"), ("pixel3 sweep.csv", "C")])
+def test_pixel_tokens_in_file_names(lab, name, pixel):
+    from devices.selectors import pixel_for_filename
+
+    device = lab["devices"][0].device
+    assert pixel_for_filename(device, name)[0].name == pixel
+
+
+def test_a_device_upload_without_a_pixel_token_is_refused_with_the_instruction(client_in, lab,
+                                                                               django_capture_on_commit_callbacks):
+    device = lab["devices"][0]
+    for name in ("jlv_sweep.csv", "jlv_A_B.csv"):  # no token; two tokens
+        response = _post(client_in, django_capture_on_commit_callbacks, device.label, name,
+                         (DATA / "jlv_sweep.csv").read_bytes())
+        assert response.status_code == 400, response.content
+        message = response.json()["error"]
+        assert f"{device.label}-A" in message and "px2" in message and "pixels A, B, C, D" in message
+    assert not MeasurementFile.objects.filter(sample=device).exists()
+    # A stated pixel area is the person saying "device level, this area": accepted as before.
+    response = _post(client_in, django_capture_on_commit_callbacks, device.label, "jlv_sweep.csv",
+                     (DATA / "jlv_sweep.csv").read_bytes(), parameters="pixel_area_cm2 = 0.09")
+    assert response.status_code == 201
