@@ -110,6 +110,7 @@ class RunForm(forms.Form):
         chemicals = RecipeParameter.objects.filter(step__version=version, chemical__isnull=False).values("chemical")
         self.fields["lots"].queryset = (ChemicalLot.objects.filter(chemical__in=chemicals, is_active=True)
                                         .select_related("chemical").order_by("chemical__name", "-received_on"))
+        self.fields["lots"].label_from_instance = lambda lot: lot.choice_label  # "— EXPIRED 2025-01-31"
         inputs = restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
         self.fields["inputs"].queryset = inputs.order_by("-created_at")
         self.fields["inputs"].label_from_instance = lambda s: " · ".join(filter(None, [s.label, s.get_kind_display(), s.name]))
@@ -178,6 +179,12 @@ class RunForm(forms.Form):
             if row.path == path:
                 return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
         return None
+
+    def expired_lots(self) -> list[ChemicalLot]:
+        """Lots offered that are past their expiry date: a warning above the picker, not a block."""
+        if "lots" not in self.fields:
+            return []
+        return [lot for lot in self.fields["lots"].queryset if lot.is_expired]
 
     @property
     def base_volume_ml(self) -> float | None:

@@ -333,3 +333,28 @@ class SampleParent(models.Model):
                 raise ValidationError({"parent": "A sample cannot be its own parent."})
             if self.child.descendants().filter(pk=self.parent_id).exists():
                 raise ValidationError({"parent": f"{self.parent} descends from {self.child}: this link would make a cycle."})
+
+
+class LotUsage(models.Model):
+    """What a completed run took from a chemical lot, in the lot's unit, and why when it could not
+    be said (two lots of one chemical, an amount not logged, a unit that does not convert).
+    ``samples.services.run_complete`` writes it and decrements ``ChemicalLot.amount_left``."""
+
+    run = models.ForeignKey(ProcessRun, on_delete=models.PROTECT, related_name="lot_usages")
+    lot = models.ForeignKey(ChemicalLot, on_delete=models.PROTECT, related_name="usages")
+    amount = models.FloatField(null=True, blank=True, help_text="In the lot's unit; empty when it could not be computed.")
+    unit = models.CharField(max_length=12, choices=UNIT_CHOICES, blank=True)
+    remaining_after = models.FloatField(null=True, blank=True, help_text="The lot's amount left after this run.")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["run", "lot"], name="unique_lot_usage")]
+
+    def __str__(self) -> str:
+        return f"{self.run.label} used {self.amount} {self.unit} of {self.lot}"
+
+    @property
+    def is_overdrawn(self) -> bool:
+        return self.remaining_after is not None and self.remaining_after < 0

@@ -12,8 +12,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core import events
 from core.models import next_label
-from core.units import canonical_unit
-from recipes.models import RecipeParameter, RecipeVersion
+from core.units import UnitError, canonical_unit, convert, dimension
+from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
 from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
 from .models import LABEL_PREFIX, MAX_RUN_OUTPUTS, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
@@ -273,12 +273,100 @@ def run_complete(run: ProcessRun, *, outputs: int | None = None, output_kind: st
                   "planned_output_names", "planned_output_location", "updated_at"):
         setattr(caller_run, field, getattr(run, field))  # the caller's instance says what happened
     parents = list(run.inputs.all())
+    lots_consume(run)
     events.emit("run.completed", run_id=run.pk)  # on commit, with its outputs created
     return [
         sample_create(kind=kind, project=run.project, owner=owner or run.operator, produced_by=run, parents=parents,
                       name=name_list[i] if i < len(name_list) else "", location=place)
         for i in range(count)
     ]
+
+
+# --- lots -------------------------------------------------------------------------------------
+
+def _grams(value: float, unit: str, chemical) -> float | None:
+    """An amount as grams of the chemical: a mass as is, a volume through its density, mmol through
+    its molar mass; None when the chemical lacks what the conversion needs."""
+    dim = dimension(unit)
+    if dim == "mass":
+        return convert(value, unit, "g")
+    if dim == "volume" and chemical.density_g_ml:
+        return convert(value, unit, "mL") * chemical.density_g_ml
+    if dim == "amount" and chemical.molar_mass_g_mol:
+        return convert(value, unit, "mol") * chemical.molar_mass_g_mol
+    return None
+
+
+def _in_lot_unit(value: float, unit: str, lot: ChemicalLot, param: RecipeParameter) -> tuple[float | None, str]:
+    """``value unit`` as the lot counts it (its amount_unit), and how, or (None, why not)."""
+    chemical = lot.chemical
+    if param.stock_mg_ml is not None and dimension(unit) == "volume" and dimension(lot.amount_unit) != "volume":
+        value, unit = param.stock_mg_ml * convert(value, unit, "mL"), "mg"  # a dose from a stock solution
+    try:
+        if dimension(unit) == dimension(lot.amount_unit):
+            return convert(value, unit, lot.amount_unit), ""
+        grams = _grams(value, unit, chemical)
+        target = dimension(lot.amount_unit)
+        via = {"volume": " (through its density)", "amount": " (through its molar mass)"}.get(dimension(unit), "")
+        if grams is not None:
+            if target == "mass":
+                return convert(grams, "g", lot.amount_unit), via
+            if target == "volume" and chemical.density_g_ml:
+                return convert(grams / chemical.density_g_ml, "mL", lot.amount_unit), " (through its density)"
+            if target == "amount" and chemical.molar_mass_g_mol:
+                return convert(grams / chemical.molar_mass_g_mol, "mol", lot.amount_unit), " (through its molar mass)"
+    except UnitError:
+        pass
+    return None, f"{value:g} {unit} does not convert to {lot.amount_unit} for {chemical.name}"
+
+
+def lots_consume(run: ProcessRun) -> list:
+    """Take a completed run's actual amounts off its lots (``LotUsage`` rows, ``amount_left``
+    decremented with history). A remainder below zero is kept and shown as a warning, not refused:
+    the balance said so, the record of the lot was wrong. What cannot be computed is recorded with
+    the reason and not taken off."""
+    from .models import LotUsage
+
+    usages = []
+    lots = list(run.lots.select_for_update().select_related("chemical"))
+    per_chemical: dict[int, int] = {}
+    for lot in lots:
+        per_chemical[lot.chemical_id] = per_chemical.get(lot.chemical_id, 0) + 1
+    values = [v for v in run.values.select_related("parameter__step") if v.parameter.chemical_id is not None]
+    for lot in lots:
+        mine = [v for v in values if v.parameter.chemical_id == lot.chemical_id]
+        total, notes, ok = 0.0, [], bool(mine)
+        if per_chemical[lot.chemical_id] > 1:
+            ok, notes = False, [f"{per_chemical[lot.chemical_id]} lots of {lot.chemical.name} in this run: "
+                                "which one was used is not recorded, nothing taken off"]
+        elif not mine:
+            notes = [f"no parameter of this recipe uses {lot.chemical.name}"]
+        elif not lot.amount_unit:
+            ok, notes = False, ["the lot has no unit"]
+        else:
+            for v in mine:
+                where = f"{v.parameter.name} (step {v.parameter.step.order})"
+                if v.actual_value is None:
+                    ok = False
+                    notes.append(f"{where}: no actual amount logged, nothing taken off")
+                    continue
+                amount, how = _in_lot_unit(v.actual_value, v.actual_unit or v.unit, lot, v.parameter)
+                if amount is None:
+                    ok = False
+                    notes.append(f"{where}: {how}")
+                    continue
+                total += amount
+                notes.append(f"{where}: {v.actual_value:g} {v.actual_unit or v.unit}{how}")
+        usage = LotUsage(run=run, lot=lot, unit=lot.amount_unit, note="; ".join(notes)[:300])
+        if ok:
+            usage.amount = total
+            if lot.amount_left is not None:
+                lot.amount_left = lot.amount_left - total
+                lot.save(update_fields=["amount_left", "updated_at"])  # with its history row
+                usage.remaining_after = lot.amount_left
+        usage.save()
+        usages.append(usage)
+    return usages
 
 
 LOGGED_CONDITIONS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent")

@@ -132,7 +132,7 @@ def run_detail(request, pk):
     run = get_object_or_404(_run_queryset(request.user).prefetch_related(
         Prefetch("values", queryset=RunValue.objects.select_related("parameter__step")),
         Prefetch("lots", queryset=run_lots_queryset()),
-        "inputs", "outputs"), pk=pk)
+        "inputs", "outputs", "lot_usages"), pk=pk)
     steps = []
     for value in run.values.all():
         if not steps or steps[-1]["step"] != value.parameter.step:
@@ -141,7 +141,19 @@ def run_detail(request, pk):
     return render(request, "samples/run_detail.html", {
         "run": run, "steps": steps, "deviations": sum(v.is_deviation for v in run.values.all()),
         "can_log": run.status in (RunStatus.PLANNED, RunStatus.IN_PROGRESS),
+        "lot_rows": run_lot_rows(run),
     })
+
+
+def run_lot_rows(run: ProcessRun) -> list[dict]:
+    """The run's lots with what it took from each and whether one was past its expiry date on
+    the day of the run (its planned date, else when it started, else today)."""
+    from django.utils import timezone
+
+    day = run.planned_date or (run.started_at and timezone.localdate(run.started_at)) or timezone.localdate()
+    usages = {u.lot_id: u for u in run.lot_usages.all()}
+    return [{"lot": lot, "expired": lot.is_expired_on(day), "day": day, "usage": usages.get(lot.pk)}
+            for lot in run.lots.all()]
 
 
 def run_lots_queryset():
@@ -283,8 +295,13 @@ def run_complete(request, pk):
                 error = " ".join(exc.messages)
             else:
                 messages.success(request, f"{run.label} completed; created {', '.join(s.label for s in created)}.")
+                for usage in run.lot_usages.select_related("lot__chemical"):
+                    if usage.is_overdrawn:
+                        messages.warning(request, f"{usage.lot}: {usage.remaining_after:g} {usage.unit} left after this "
+                                                  "run — more was used than the lot's record held; correct its amount.")
                 return redirect(run)
     return render(request, "samples/run_complete.html", {
         "run": run, "rows": run.planned_output_rows(), "inputs": list(run.inputs.all()), "error": error,
+        "lot_rows": run_lot_rows(run),
         "not_logged": run.values.filter(actual_value__isnull=True, actual_text="").count(),
     }, status=400 if error else 200)
