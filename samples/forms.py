@@ -76,8 +76,33 @@ def rows_from_run(run: ProcessRun) -> list[ParamRow]:
             for v in run.values.select_related("parameter__step")]
 
 
+class DecimalField(forms.FloatField):
+    """A number typed the way the lab types it: "1,5" is 1.5 (never 15, and never silently empty,
+    which is what a browser's type=number does with a comma). A text input with a decimal keypad;
+    "1.234,5" or "1,2,3" is refused rather than guessed."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = value.strip().replace("\u2212", "-").replace(" ", "")
+            if text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")
+            elif "," in text:
+                raise forms.ValidationError("Write the number with one decimal separator, e.g. 1.5 or 1,5.",
+                                            code="invalid")
+            value = text
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        for bound in ("min", "max", "step"):
+            attrs.pop(bound, None)  # text inputs: the server checks the bounds
+        return attrs
+
+
 def _optional_float(label, **kw):
-    return forms.FloatField(label=label, required=False, **kw)
+    return DecimalField(label=label, required=False, **kw)
 
 
 class RunForm(forms.Form):
@@ -124,7 +149,7 @@ class RunForm(forms.Form):
             key = row.path.replace(".", "_")
             if row.is_number:
                 row.value_field, row.unit_field = f"v_{key}", f"u_{key}"
-                self.fields[row.value_field] = forms.FloatField(required=False, label=row.name)
+                self.fields[row.value_field] = DecimalField(required=False, label=row.name)
                 self.fields[row.unit_field] = forms.ChoiceField(
                     required=False, choices=[(u, u) for u, _ in row.unit_options()] or [("", "—")], initial=row.unit)
             else:

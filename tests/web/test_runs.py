@@ -155,3 +155,19 @@ def test_plan_refuses_a_project_the_user_is_not_in(client_in, version, other_pro
 def test_log_of_completed_run_redirects(client_in, run_with_deviation):
     response = client_in.get(reverse("run-log", args=[run_with_deviation.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run_with_deviation.pk])
+
+
+def test_decimal_commas_are_decimal_points_on_the_run_form(client_in, version, project):
+    """Issue 14: "1,5" is 1.5, never 15 — and never dropped, which a type=number input does with a comma."""
+    page = client_in.get(reverse("run-plan", args=[version.pk])).content.decode()
+    assert 'type="number"' not in page.split('id="param-table"')[1]  # text + decimal keypad
+    response = client_in.post(reverse("run-plan", args=[version.pk]),
+                              _plan_data(project, glovebox_o2_ppm="1,5", v_2_volume="0,175", batch_volume_ml=""))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = ProcessRun.objects.get()
+    assert run.glovebox_o2_ppm == 1.5
+    volume = run.values.get(parameter__key="volume")
+    assert volume.actual_value == 0.175 and volume.actual_unit == "mL" and not volume.is_deviation
+    response = client_in.post(reverse("run-plan", args=[version.pk]), _plan_data(project, v_2_volume="1.234,5"))
+    assert response.status_code == 200 and "one decimal separator" in response.content.decode()
+    assert ProcessRun.objects.count() == 1
