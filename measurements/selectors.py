@@ -15,6 +15,7 @@ from core.access import restrict
 from recipes.models import Recipe, RecipeParameter
 from samples.models import RunValue, Sample, SampleKind
 
+from .metric_names import metric_heading
 from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope
 
 # Headline metrics first; the rest follow alphabetically.
@@ -259,7 +260,7 @@ def parameter_choices() -> list[tuple[str, str]]:
 
 def metric_choices(user) -> list[tuple[str, str]]:
     names = restrict(DerivedMetric.objects.filter(superseded=False), user).values_list("name", flat=True).distinct()
-    return [(n, n) for n in sorted(set(names), key=metric_sort_key)]
+    return [(n, metric_heading(n)) for n in sorted(set(names), key=metric_sort_key)]
 
 
 def parse_parameter_key(value: str) -> tuple[int, int, str]:
@@ -299,7 +300,7 @@ def scatter(samples: list[Sample], parameter: str, metric: str) -> dict[str, Any
                        "url": s.get_absolute_url(), "run": rv.run.label, "actual": rv.actual_value is not None})
     label = dict(parameter_choices()).get(parameter, parameter)
     y_unit = next((per[metric].unit for per in metrics.values() if metric in per), "")
-    return {"points": points, "xlabel": label, "ylabel": f"{metric} ({y_unit})" if y_unit else metric,
+    return {"points": points, "xlabel": label, "ylabel": metric_heading(metric, y_unit),
             "groups": versions, "missing": missing, "unit": unit}
 
 

@@ -113,6 +113,7 @@ class MetricRow:
     name: str
     value: Quantity
     unit: str = ""
+    label: str = ""  # what a person reads ("EQE max"); printed instead of the name when given
 
 
 class Plot(NamedTuple):

@@ -738,7 +738,7 @@ def _results(sheet: TravellerSheet, width: float) -> list[Flowable]:
     if sheet.results:
         pairs = 3
         cells = [
-            [_p(m.name, S_KEY), _p(fmt_quantity(m.value, m.unit), _style("mv", 9, fontName=FONT_BOLD))] for m in sheet.results
+            [_p(m.label or m.name, S_KEY), _p(fmt_quantity(m.value, m.unit), _style("mv", 9, fontName=FONT_BOLD))] for m in sheet.results
         ]
         rows = []
         for i in range(0, len(cells), pairs):
