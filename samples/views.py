@@ -68,6 +68,7 @@ def sample_list(request):
 def _samples_csv(qs) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="samples.csv"'
+    response.write("\ufeff")  # UTF-8 BOM: Excel otherwise reads the file as the local code page (µL → Âµ)
     writer = csv.writer(response)
     writer.writerow(["label", "kind", "name", "status", "project", "recipe", "recipe_version", "run", "owner",
                      "location", "created_at"])

@@ -73,7 +73,8 @@ def test_sample_list_metric_range_filter(client_in, device, lineage):
 def test_sample_list_csv_export(client_in, lineage, run_with_deviation):
     response = client_in.get(reverse("sample-list"), {"kind": "film", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # a UTF-8 BOM: Excel then reads FILM-…, µL, ₂ right
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     labels = {r["label"] for r in rows}
     assert lineage["film"].label in labels and lineage["qd"].label not in labels
     made = next(r for r in rows if r["run"] == run_with_deviation.label)
