@@ -223,3 +223,13 @@ class RunForm(forms.Form):
     @property
     def tolerance(self) -> float:
         return settings.LEDGER_DEFAULT_TOLERANCE
+
+
+class SampleEditForm(forms.Form):
+    """Name, location, status (``consumed`` when it is used up) and notes of a sample."""
+
+    name = forms.CharField(required=False, max_length=200)
+    location = forms.CharField(required=False, max_length=120, help_text="Glovebox 1, fridge B, shelf 3…")
+    status = forms.ChoiceField(choices=SampleStatus.choices,
+                               help_text="“Used up” when nothing is left; it is then no longer offered as a run input.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))

@@ -226,6 +226,25 @@ def sample_create(*, kind: str, project: Project, owner=None, produced_by: Proce
     return sample
 
 
+SAMPLE_EDIT_FIELDS = ("name", "location", "status", "notes")
+
+
+def sample_update(sample: Sample, **fields) -> Sample:
+    """Edit what a person may change on a sample (name, location, status, notes); the history
+    keeps the old values. Label, kind, project and lineage are the record and stay."""
+    unknown = set(fields) - set(SAMPLE_EDIT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not editable on a sample: {', '.join(sorted(unknown))}")
+    changed = [name for name, value in fields.items() if getattr(sample, name) != value]
+    if not changed:
+        return sample
+    for name in changed:
+        setattr(sample, name, fields[name])
+    sample.full_clean(exclude=["label"])
+    sample.save(update_fields=[*changed, "updated_at"])
+    return sample
+
+
 @transaction.atomic
 def run_complete(run: ProcessRun, *, outputs: int | None = None, output_kind: str | None = None, name: str = "",
                  names: Iterable[str] | None = None, location: str | None = None, owner=None, started_at=None,

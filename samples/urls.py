@@ -10,4 +10,5 @@ urlpatterns = [
     path("runs/<int:pk>/log/", views.run_log, name="run-log"),
     path("runs/<int:pk>/complete/", views.run_complete, name="run-complete"),
     path("<str:label>/", views.sample_detail, name="sample-detail"),
+    path("<str:label>/edit/", views.sample_edit, name="sample-edit"),
 ]

@@ -19,7 +19,7 @@ from recipes.models import RecipeVersion
 
 from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
-from .forms import RunForm, rows_from_run, rows_from_version
+from .forms import RunForm, SampleEditForm, rows_from_run, rows_from_version
 from .lineage import sample_lineage
 from .models import ProcessRun, RunStatus, RunValue, Sample
 from .panels import sample_panels_context
@@ -108,6 +108,22 @@ def sample_detail(request, label):
         # The measurement panel (files, plots, metrics) comes from the layer above: portal.panels.
         **sample_panels_context(request, sample),
     })
+
+
+@login_required
+def sample_edit(request, label):
+    sample = get_object_or_404(restrict(Sample.objects.select_related("project"), request.user), label=label)
+    initial = {f: getattr(sample, f) for f in services.SAMPLE_EDIT_FIELDS}
+    form = SampleEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sample_update(sample, **{f: form.cleaned_data[f] for f in services.SAMPLE_EDIT_FIELDS})
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"{sample.label} saved.")
+            return redirect(sample)
+    return render(request, "samples/sample_edit.html", {"sample": sample, "form": form})
 
 
 # --- runs ---------------------------------------------------------------------------------
