@@ -9,6 +9,9 @@ HOST   ?= 127.0.0.1
 # OIDC provider, `make serve`) is started once, not once per worker.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 PORT   ?= 8000
+# The base of the URLs in QR codes follows the port `make run` serves on; for a phone to open a
+# scanned code, run with HOST=0.0.0.0 SITE_URL=http://<this machine's LAN address>:$(PORT).
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install install-ldap migrate demo lint screenshots bench bench-load worker serve clean-db ci
 
@@ -39,7 +42,7 @@ demo: migrate
 # Embedded mode: SQLite, files under var/, Celery tasks in-process (no broker needed).
 run: demo
 	@echo "LEDger at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # lint-imports first: an upward import between apps fails the run before the suite starts.
 test: install

@@ -107,7 +107,8 @@ class ReanalysisForm(forms.Form):
         help_text="name = value, one per line; merged into the file's own (name = none removes one).")
     column_map = forms.CharField(
         required=False, label="Column map (JSON)", widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='For odd headers, e.g. {"columns": {"wavelength_nm": 0, "intensity_counts": 1}}.')
+        help_text='For odd headers: header → canonical name, e.g. {"columns": {"Bias": "voltage_v", '
+                  '"Amps": "current_a", "Brightness": "luminance_cd_m2"}}.')
     sample_column = forms.CharField(required=False, max_length=120, label="Sample column",
                                     help_text="A multi-sample file: analyse this sample only.")
     calibration = forms.ModelChoiceField(

@@ -19,6 +19,7 @@ from core.access import restrict
 from recipes.models import Recipe, RecipeParameter
 from samples.models import Project, RunValue, Sample, SampleKind
 
+from .metric_names import metric_heading
 from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope
 
 # Headline metrics first; the rest follow alphabetically.
@@ -252,12 +253,62 @@ def current_metrics(samples: list[Sample]) -> dict[int, dict[str, DerivedMetric]
     return out
 
 
+# The metric that picks a device's best pixel for the Compare table, best first.
+HEADLINE_METRICS = ("eqe_max", "luminance_max", "current_efficiency_max", "power_efficacy_max")
+
+
+def _best_pixel(per_pixel: dict[int, dict[str, DerivedMetric]]) -> tuple[int, str]:
+    """The pixel with the highest headline metric (EQE max, else the next one any pixel has), and
+    that metric's name; without one, the pixel with the most metrics."""
+    for name in HEADLINE_METRICS:
+        having = {pk: ms[name].value for pk, ms in per_pixel.items() if name in ms}
+        if having:
+            return max(having, key=lambda pk: (having[pk], -pk)), name
+    return max(per_pixel, key=lambda pk: (len(per_pixel[pk]), -pk)), ""
+
+
 def metrics_table(samples: list[Sample]) -> tuple[list[str], list[dict[str, Any]], dict[str, str]]:
-    metrics = current_metrics(samples)
-    names = sorted({n for per in metrics.values() for n in per}, key=metric_sort_key)
-    units = {n: next(per[n].unit for per in metrics.values() if n in per) for n in names}
-    rows = [{"sample": s, "cells": [metrics[s.pk].get(n) for n in names]} for s in samples]
-    return names, rows, units
+    """Compare's table. A row is one thing, never a mix (issue 14): a device's best pixel — every
+    cell from that one pixel —, then the median over its pixels (when more than one was measured),
+    then any device-level values; a film's own values. Each row says which it is (``kind``)."""
+    rows_of: dict[int, list[DerivedMetric]] = defaultdict(list)
+    for m in DerivedMetric.objects.filter(sample__in=samples, superseded=False).select_related("pixel").order_by("created_at", "id"):
+        rows_of[m.sample_id].append(m)
+    table: list[dict[str, Any]] = []
+    for s in samples:
+        ms = rows_of.get(s.pk, [])
+        per_pixel: dict[int, dict[str, DerivedMetric]] = defaultdict(dict)
+        pixels = {}
+        for m in ms:
+            if m.scope == MetricScope.PIXEL and m.pixel_id and m.aggregate == Aggregate.VALUE:
+                per_pixel[m.pixel_id][m.name] = m  # the latest current row per pixel and name
+                pixels[m.pixel_id] = m.pixel
+        device_level = [m for m in ms if m.scope != MetricScope.PIXEL]
+        if per_pixel:
+            pk, by = _best_pixel(per_pixel)
+            n = len(per_pixel)
+            note = (f"best pixel of {n}, by {by}" if by else f"pixel with the most metrics of {n}") if n > 1 \
+                else "the only pixel measured"
+            table.append({"sample": s, "kind": "pixel", "title": f"pixel {pixels[pk].label}", "note": note,
+                          "metrics": per_pixel[pk]})
+            medians = {m.name: m for m in device_level if m.aggregate == Aggregate.MEDIAN}
+            if n > 1 and medians:
+                table.append({"sample": s, "kind": "median", "title": f"median of {n} pixels", "note": "",
+                              "metrics": medians})
+            values = {m.name: m for m in device_level if m.aggregate == Aggregate.VALUE}
+            if values:
+                table.append({"sample": s, "kind": "device", "title": "device level", "note": "", "metrics": values})
+        else:
+            grouped: dict[str, list[DerivedMetric]] = defaultdict(list)
+            for m in device_level:
+                grouped[m.name].append(m)
+            table.append({"sample": s, "kind": "value", "title": "", "note": "",
+                          "metrics": {name: _preferred(group) for name, group in grouped.items()}})
+    names = sorted({n for row in table for n in row["metrics"]}, key=metric_sort_key)
+    units = {n: next(row["metrics"][n].unit for row in table if n in row["metrics"]) for n in names}
+    for row in table:
+        row["cells"] = [row["metrics"].get(n) for n in names]
+    return names, table, units
 
 
 # --- parameter vs metric scatter --------------------------------------------------------------
@@ -278,7 +329,7 @@ def parameter_choices() -> list[tuple[str, str]]:
 
 
 def metric_choices(user) -> list[tuple[str, str]]:
-    return [(n, n) for n in sorted(current_metric_names(user), key=metric_sort_key)]
+    return [(n, metric_heading(n)) for n in sorted(current_metric_names(user), key=metric_sort_key)]
 
 
 def current_metric_names(user) -> list[str]:
@@ -348,7 +399,7 @@ def scatter(samples: list[Sample], parameter: str, metric: str) -> dict[str, Any
                        "url": s.get_absolute_url(), "run": rv.run.label, "actual": rv.actual_value is not None})
     label = dict(parameter_choices()).get(parameter, parameter)
     y_unit = next((per[metric].unit for per in metrics.values() if metric in per), "")
-    return {"points": points, "xlabel": label, "ylabel": f"{metric} ({y_unit})" if y_unit else metric,
+    return {"points": points, "xlabel": label, "ylabel": metric_heading(metric, y_unit),
             "groups": versions, "missing": missing, "unit": unit}
 
 

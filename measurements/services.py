@@ -37,6 +37,7 @@ from core import events
 from core.access import can_see
 from core.errors import DomainError
 from devices.models import Pixel
+from devices.selectors import pixel_for_filename
 from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
@@ -154,6 +155,37 @@ def guess_kind(parsed: ParsedData, *, pixel: Pixel | None, sample: Sample) -> Ki
         return KindGuess(MeasurementKind.PL, True, evidence)
     return KindGuess(MeasurementKind.PL, False,
                      f"a spectrum on {sample.label} with no header word saying PL: guessed PL from the shape only")
+
+
+def _kind_of_claimed(exc: ParseError, *, pixel: Pixel | None, sample: Sample) -> str:
+    """The kind of a file whose reader recognised it and then failed: that reader's shape (a
+    J-L-V sweep, a decay …), an emission spectrum on a device its EL; else ``other``."""
+    shape = getattr(exc, "shape", None)
+    if shape in SHAPE_TO_KIND:
+        return SHAPE_TO_KIND[shape]
+    if shape == "spectrum" and (pixel is not None or sample.kind == SampleKind.DEVICE):
+        return MeasurementKind.EL
+    return MeasurementKind.OTHER
+
+
+# Kinds whose analysis needs a pixel (its area): a J-L-V + EL pair dropped on a device page.
+PIXEL_KINDS = (MeasurementKind.JLV, MeasurementKind.EL)
+
+
+def _pixel_from_name(sample: Sample, filename: str) -> Pixel | None:
+    """A J-L-V or EL file sent to a device with pixels and no pixel: the pixel its file name
+    names (``sweep_A_.csv``, ``px2``, ``run-B.txt``), else refused at the door with what to do —
+    never stored to fail later with "parameter pixel_area_cm2 is required" (issue 14)."""
+    device = getattr(sample, "device", None) if sample.kind == SampleKind.DEVICE else None
+    if device is None or not device.pixels.exists():
+        return None
+    pixel, why = pixel_for_filename(device, filename)
+    if pixel is None:
+        names = ", ".join(device.pixels.order_by("name").values_list("name", flat=True))
+        raise IngestError(f"{why}: {sample.label} is a device with pixels {names}, and a J-L-V or EL file "
+                          f"belongs to one. Upload it to the pixel (target {sample.label}-A …), or put the "
+                          "pixel in the file name (sweep_A_1.csv, jlv_px2.csv, el-B.txt)", field="pixel")
+    return pixel
 
 
 def resolve_target(label: str) -> tuple[Sample, Pixel | None]:
@@ -309,8 +341,16 @@ def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pi
         except ParseError as exc:
             parsed = None  # recognised but broken: store it and say why
             if not kind:
-                kind = MeasurementKind.OTHER
-                reason = (f"not analysed: {exc}. Choose its kind (or give a column map) and re-analyse it.")
+                kind = _kind_of_claimed(exc, pixel=pixel, sample=sample)
+                metadata["parse_error"] = str(exc)
+                if kind == MeasurementKind.OTHER:
+                    reason = (f"not analysed: {exc}. Choose its kind (or give a column map) and re-analyse it.")
+                else:
+                    # Queued as what its reader says it is: the analysis fails with the parse
+                    # reason, and the file stays findable as a J-L-V (never a silent "other").
+                    metadata["kind_guess"] = {"kind": kind, "confident": False,
+                                              "evidence": f"claimed by the {exc.parser_name} reader, which could "
+                                                          f"not read it"}
         if parsed is not None:
             fmt = parsed.format
             if not kind:
@@ -319,6 +359,10 @@ def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pi
                 metadata["kind_guess"] = {"kind": guess.kind, "confident": guess.confident, "evidence": guess.evidence}
                 if kind == MeasurementKind.OTHER:
                     reason = f"not analysed: {guess.evidence}."
+    if pixel is None and kind in PIXEL_KINDS and "pixel_area_cm2" not in (parameters or {}):
+        pixel = _pixel_from_name(sample, filename)
+        if pixel is not None:
+            metadata["pixel_from_filename"] = pixel.name
     status = FileStatus.STORED if kind in NO_ANALYSIS else FileStatus.QUEUED
     # Bytes first, outside the transaction: a race loser's insert fails on sha256 and finds the
     # winner's row, and both point at the one stored copy.

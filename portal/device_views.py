@@ -15,13 +15,14 @@ from core.pagination import annotate_rows
 from devices.filtersets import DeviceFilterSet
 from devices.models import Device, Layer, Pixel
 from devices.stack import FUNCTION_COLOURS, MIN_H, stack_svg
+from measurements.metric_names import metric_heading
 from measurements.models import DerivedMetric
 from samples.views import upload_url
 
-# (canonical name, column heading)
-KEY_METRICS = [("eqe_max", "EQE max"), ("eqe_at_100_ma_cm2", "EQE @100 mA/cm²"), ("luminance_max", "L max"),
-               ("current_efficiency_max", "CE max"), ("turn_on_voltage", "V on"), ("el_peak_wavelength", "EL peak"),
-               ("t50", "T50")]
+# (canonical name, column heading from the one registry: measurements.metric_names)
+KEY_METRICS = [(name, metric_heading(name)) for name in (
+    "eqe_max", "eqe_at_100_ma_cm2", "luminance_max", "current_efficiency_max", "turn_on_voltage",
+    "el_peak_wavelength", "t50")]
 METRIC_NAMES = [name for name, _ in KEY_METRICS]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from measurements.metric_names import metric_name
 from measurements.models import Aggregate, DerivedMetric, MetricScope
 from measurements.models import Plot as PlotRow
 from measurements.selectors import metric_sort_key
@@ -81,7 +82,8 @@ def results_for(samples: list[Sample]) -> Results:
     out = {}
     for pk in ids:
         # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
-        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit)
+        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit,
+                             label=metric_name(name).label)
                    for name in sorted(chosen[pk], key=metric_sort_key)]
         plots = [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png)) for name in RESULT_PLOTS if name in picked[pk]]
         out[pk] = (metrics, plots)

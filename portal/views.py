@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -14,7 +16,7 @@ from core.access import restrict
 from devices.models import Pixel
 from insights.panels import home_out_of_control_panel
 from measurements.models import FileStatus, MeasurementFile
-from recipes.models import Chemical, Recipe
+from recipes.models import Chemical, ChemicalLot, Recipe, StepType
 from samples.models import ProcessRun, Sample, SampleParent, SampleStatus
 
 
@@ -59,20 +61,58 @@ def search(request):
     path = _local_path(q)
     if path:
         return redirect(path)
-    sample = restrict(Sample.objects.filter(label__iexact=q), user).first()
+    labels = {q, *_label_forms(q)}
+    label_q = Q()
+    for text in labels:
+        label_q |= Q(label__iexact=text)
+    sample = restrict(Sample.objects.filter(label_q), user).first()
     if sample:
         return redirect(sample)
-    pixel = restrict(Pixel.objects.filter(label__iexact=q).select_related("device__sample"), user).first()
+    pixel = restrict(Pixel.objects.filter(label_q).select_related("device__sample"), user).first()
     if pixel:
         return redirect(pixel.device.sample)
-    run = restrict(ProcessRun.objects.filter(label__iexact=q), user).first()
+    run = restrict(ProcessRun.objects.filter(label_q), user).first()
     if run:
         return redirect(run)
-    samples = (restrict(Sample.objects.filter(Q(label__icontains=q) | Q(name__icontains=q)), user)
+    texts = _text_forms(q)
+
+    def anywhere(*fields):
+        found = Q()
+        for field in fields:
+            for text in texts:
+                found |= Q(**{f"{field}__icontains": text})
+        return found
+
+    samples = (restrict(Sample.objects.filter(anywhere("label", "name")), user)
                .select_related("project").order_by("-created_at")[:50])
-    runs = (restrict(ProcessRun.objects.filter(Q(label__icontains=q) | Q(recipe_version__recipe__name__icontains=q)), user)
+    runs = (restrict(ProcessRun.objects.filter(anywhere("label", "recipe_version__recipe__name")), user)
             .select_related("recipe_version__recipe").order_by("-created_at")[:20])
-    recipes = restrict(Recipe.objects.filter(name__icontains=q), user)[:20]
-    chemicals = restrict(Chemical.objects.filter(Q(name__icontains=q) | Q(abbreviation__icontains=q)), user)[:20]
+    step_types = [value for value, label in StepType.choices if any(t.casefold() in label.casefold() for t in texts)]
+    recipes = restrict(Recipe.objects.filter(anywhere("name", "description", "versions__steps__name")
+                                             | Q(step_type__in=step_types)).distinct(), user)[:20]
+    chemicals = restrict(Chemical.objects.filter(anywhere("name", "abbreviation", "formula")), user)[:20]
+    lots = (restrict(ChemicalLot.objects.filter(anywhere("lot_number", "catalog_number")), user)
+            .select_related("chemical")[:20])
     return render(request, "portal/search.html", {"q": q, "samples": samples, "runs": runs, "recipes": recipes,
-                                                "chemicals": chemicals})
+                                                "chemicals": chemicals, "lots": lots})
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_FUZZY_LABEL = re.compile(r"^([A-Za-z]+)[-_\s]*0*(\d{1,6})(?:[-_\s]*([A-Za-z]{1,2}|\d{1,2}))?$")
+
+
+def _label_forms(text: str) -> list[str]:
+    """'QD-2', 'qd0002', 'QD 2' → 'QD-0002'; 'DEV-1-A' → 'DEV-0001-A' (labels are PREFIX-NNNN[-PIXEL])."""
+    match = _FUZZY_LABEL.match(unicodedata.normalize("NFKC", text).strip())
+    if not match:
+        return []
+    prefix, number, pixel = match.groups()
+    label = f"{prefix.upper()}-{int(number):04d}"
+    return [label, f"{label}-{pixel.upper()}"] if pixel else [label]
+
+
+def _text_forms(text: str) -> list[str]:
+    """The query as typed, with Unicode folded (CsPbI₃ → CsPbI3), and with digits as subscripts
+    (CsPbI3 → CsPbI₃), so a formula matches however it was written."""
+    folded = unicodedata.normalize("NFKC", text)
+    return list(dict.fromkeys([text, folded, folded.translate(_SUBSCRIPTS)]))

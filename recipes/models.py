@@ -84,6 +84,28 @@ class ChemicalLot(TimeStamped):
     def __str__(self) -> str:
         return f"{self.chemical.short} lot {self.lot_number} ({self.supplier})"
 
+    def is_expired_on(self, day) -> bool:
+        """Past its expiry date on ``day`` (a date; a run's planned date, or today)."""
+        return self.expires_on is not None and day is not None and self.expires_on < day
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.is_expired_on(timezone.localdate())
+
+    @property
+    def choice_label(self) -> str:
+        """How the lot reads in a picker: an expired one says so (issue 14: expired lots were offered silently)."""
+        text = str(self)
+        if self.is_expired:
+            text += f" — EXPIRED {self.expires_on:%Y-%m-%d}"
+        elif self.expires_on:
+            text += f" · expires {self.expires_on:%Y-%m-%d}"
+        if self.amount_left is not None and self.amount_left < 0:
+            text += f" — {self.amount_left:g} {self.amount_unit} left (more used than recorded)"
+        return text
+
     def clean(self) -> None:
         if self.received_on and self.expires_on and self.expires_on < self.received_on:
             raise ValidationError({"expires_on": "Expires before it was received."})

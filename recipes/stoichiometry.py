@@ -201,11 +201,47 @@ def _version_lines(version: RecipeVersion) -> list[_Line]:
     return [_Line(p, nominal_value(p.nominal, p.min_value, p.max_value), p.unit) for p in params]
 
 
-def lines_from_values(values: Iterable[Any]) -> list[_Line]:
+def lines_from_values(values: Iterable[Any], planned_scale: float = 1.0) -> list[_Line]:
     """A run's component and solvent values (samples' RunValue rows, with their parameter, step and
-    chemical loaded, in step order) as engine input: planned and actual side by side."""
-    return [_Line(v.parameter, nominal_value(v.planned_nominal, v.planned_min, v.planned_max), v.unit,
-                  v.actual_value, v.actual_unit or v.unit) for v in values]
+    chemical loaded, in step order) as engine input: planned and actual side by side.
+
+    A run planned at a batch volume stores its amounts scaled (``planned_scale``, see
+    ``scales_with_batch``); the lines are at the recipe's own scale, which ``describe`` scales
+    back by the run's batch volume, so recipe volume, run volume and weigh table stay consistent."""
+    lines = []
+    for v in values:
+        planned = nominal_value(v.planned_nominal, v.planned_min, v.planned_max)
+        if planned is not None and planned_scale != 1.0 and scales_with_batch(v.parameter.role, v.unit):
+            planned = planned / planned_scale
+        lines.append(_Line(v.parameter, planned, v.unit, v.actual_value, v.actual_unit or v.unit))
+    return lines
+
+
+BATCH_SCALED_DIMENSIONS = ("mass", "volume", "amount")
+
+
+def scales_with_batch(role: str, unit: str) -> bool:
+    """A component or solvent given as an amount (mg, mmol, µL, a stock dose in mL) doubles with a
+    2× batch; a concentration (mg/mL, M) and every process setting stay as they are."""
+    if role not in (COMPONENT, SOLVENT) or not unit:
+        return False
+    try:
+        return dimension(unit) in BATCH_SCALED_DIMENSIONS
+    except UnitError:
+        return False
+
+
+def version_volume_ml(version: RecipeVersion) -> float | None:
+    """The recipe's own solvent volume (mL) when its product is made up to a volume (a precursor
+    solution, the Cs-oleate stock), i.e. what a run's ``batch_volume_ml`` is relative to; None
+    for a QD flask, a ligand dose or a recipe without solvent volume."""
+    if KIND_BY_STEP_TYPE.get(version.recipe.step_type, SOLUTION) not in SCALABLE_KINDS:
+        return None
+    try:
+        volume = _solvent_ml([line for line in _version_lines(version) if line.param.role == SOLVENT])
+    except ChemistryError:
+        return None
+    return volume if volume > 0 else None
 
 
 def _volume_ml(value: float, unit: str, where: str) -> float:

@@ -101,4 +101,12 @@ def chemical_detail(request, pk):
     lots = restrict(ChemicalLot.objects.filter(chemical=chemical), request.user).order_by("-is_active", "-received_on")
     used_in = (restrict(RecipeVersion.objects.filter(steps__parameters__chemical=chemical), request.user)
                .select_related("recipe").distinct().order_by("recipe__name", "-number"))
+    # The runs that used each lot live a layer above (samples); reached through the reverse relation
+    # and restricted like every other read, so another project's runs stay invisible.
+    lots = list(lots)
+    for lot in lots:
+        lot.used_by = list(restrict(lot.runs.all(), request.user).prefetch_related("lot_usages")
+                           .order_by("-created_at"))
+        for run in lot.used_by:
+            run.usage_here = next((u for u in run.lot_usages.all() if u.lot_id == lot.pk), None)
     return render(request, "recipes/chemical_detail.html", {"chemical": chemical, "lots": lots, "used_in": used_in})

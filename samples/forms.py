@@ -14,8 +14,9 @@ from core.access import restrict
 from core.units import UNITS, UnitError, convert
 from recipes.formatting import format_number, format_planned
 from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
+from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
-from .models import ProcessRun, Project, Sample, SampleStatus
+from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, Sample, SampleKind, SampleStatus
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ParamRow:
     hi: float | None
     unit: str
     text: str
+    scales: bool = False  # an amount that follows the batch volume (recipes.stoichiometry.scales_with_batch)
     value_field: str = ""
     unit_field: str = ""
     text_field: str = ""
@@ -63,18 +65,44 @@ def rows_from_version(version: RecipeVersion) -> list[ParamRow]:
     params = RecipeParameter.objects.filter(step__version=version).select_related("step").order_by("step__order", "order", "id")
     return [ParamRow(path=f"{p.step.order}.{p.key}", step_order=p.step.order, step_name=p.step.name, name=p.name,
                      value_type=p.value_type, nominal=p.nominal, lo=p.min_value, hi=p.max_value, unit=p.unit,
-                     text=p.text_value) for p in params]
+                     text=p.text_value, scales=scales_with_batch(p.role, p.unit)) for p in params]
 
 
 def rows_from_run(run: ProcessRun) -> list[ParamRow]:
     return [ParamRow(path=f"{v.parameter.step.order}.{v.parameter.key}", step_order=v.parameter.step.order,
                      step_name=v.parameter.step.name, name=v.parameter.name, value_type=v.parameter.value_type,
-                     nominal=v.planned_nominal, lo=v.planned_min, hi=v.planned_max, unit=v.unit, text=v.planned_text)
+                     nominal=v.planned_nominal, lo=v.planned_min, hi=v.planned_max, unit=v.unit, text=v.planned_text,
+                     scales=scales_with_batch(v.parameter.role, v.unit))
             for v in run.values.select_related("parameter__step")]
 
 
+class DecimalField(forms.FloatField):
+    """A number typed the way the lab types it: "1,5" is 1.5 (never 15, and never silently empty,
+    which is what a browser's type=number does with a comma). A text input with a decimal keypad;
+    "1.234,5" or "1,2,3" is refused rather than guessed."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = value.strip().replace("\u2212", "-").replace(" ", "")
+            if text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")
+            elif "," in text:
+                raise forms.ValidationError("Write the number with one decimal separator, e.g. 1.5 or 1,5.",
+                                            code="invalid")
+            value = text
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        for bound in ("min", "max", "step"):
+            attrs.pop(bound, None)  # text inputs: the server checks the bounds
+        return attrs
+
+
 def _optional_float(label, **kw):
-    return forms.FloatField(label=label, required=False, **kw)
+    return DecimalField(label=label, required=False, **kw)
 
 
 class RunForm(forms.Form):
@@ -90,10 +118,15 @@ class RunForm(forms.Form):
     inputs = forms.ModelMultipleChoiceField(queryset=Sample.objects.none(), required=False,
                                             widget=forms.CheckboxSelectMultiple, label="Input samples (parents)")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    complete = forms.BooleanField(required=False, initial=True, label="Run finished: create the output sample(s) now")
-    outputs = forms.IntegerField(min_value=1, max_value=96, initial=1, label="Number of output samples",
+    # What completing the run will create: stored with the plan, changed here until the run is
+    # completed (a separate, confirmed step: samples.views.run_complete).
+    outputs = forms.IntegerField(min_value=1, max_value=MAX_RUN_OUTPUTS, initial=1, label="Planned output samples",
                                  help_text="A batch of N substrates in one go gives N samples.")
-    output_location = forms.CharField(required=False, max_length=120, label="Where the outputs are kept")
+    output_kind = forms.ChoiceField(required=False, label="Kind of the outputs",
+                                    choices=[("", "as the recipe says")] + list(SampleKind.choices))
+    output_names = forms.CharField(required=False, label="Names of the outputs (one per line, optional)",
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+    output_location = forms.CharField(required=False, max_length=120, label="Where the outputs will be kept")
 
     def __init__(self, *args, version: RecipeVersion, user, rows: list[ParamRow], run: ProcessRun | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,6 +135,7 @@ class RunForm(forms.Form):
         chemicals = RecipeParameter.objects.filter(step__version=version, chemical__isnull=False).values("chemical")
         self.fields["lots"].queryset = (ChemicalLot.objects.filter(chemical__in=chemicals, is_active=True)
                                         .select_related("chemical").order_by("chemical__name", "-received_on"))
+        self.fields["lots"].label_from_instance = lambda lot: lot.choice_label  # "— EXPIRED 2025-01-31"
         inputs = restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
         self.fields["inputs"].queryset = inputs.order_by("-created_at")
         self.fields["inputs"].label_from_instance = lambda s: " · ".join(filter(None, [s.label, s.get_kind_display(), s.name]))
@@ -115,7 +149,7 @@ class RunForm(forms.Form):
             key = row.path.replace(".", "_")
             if row.is_number:
                 row.value_field, row.unit_field = f"v_{key}", f"u_{key}"
-                self.fields[row.value_field] = forms.FloatField(required=False, label=row.name)
+                self.fields[row.value_field] = DecimalField(required=False, label=row.name)
                 self.fields[row.unit_field] = forms.ChoiceField(
                     required=False, choices=[(u, u) for u, _ in row.unit_options()] or [("", "—")], initial=row.unit)
             else:
@@ -124,6 +158,10 @@ class RunForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        names = self.output_name_list()
+        if data.get("outputs") and len(names) > data["outputs"]:
+            self.add_error("output_names", f"{len(names)} names for {data['outputs']} output(s): "
+                                           "give at most one name per output.")
         for row in self.rows:
             if not row.is_number:
                 continue
@@ -146,6 +184,16 @@ class RunForm(forms.Form):
         return {row.path: self.cleaned_data[row.text_field] for row in self.rows
                 if not row.is_number and self.cleaned_data.get(row.text_field)}
 
+    def output_name_list(self) -> list[str]:
+        text = (self.cleaned_data.get("output_names") if hasattr(self, "cleaned_data") else "") or ""
+        return [n.strip() for n in text.splitlines() if n.strip()]
+
+    def planned_outputs(self) -> dict:
+        """What completing the run will create, as run_plan / run_set_planned_outputs take it."""
+        return {"outputs": self.cleaned_data["outputs"], "output_kind": self.cleaned_data.get("output_kind") or "",
+                "output_names": self.output_name_list(),
+                "output_location": self.cleaned_data.get("output_location", "")}
+
     def conditions(self) -> dict:
         names = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
         return {n: self.cleaned_data.get(n) if n != "notes" else self.cleaned_data.get(n, "") for n in names}
@@ -157,6 +205,31 @@ class RunForm(forms.Form):
                 return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
         return None
 
+    def expired_lots(self) -> list[ChemicalLot]:
+        """Lots offered that are past their expiry date: a warning above the picker, not a block."""
+        if "lots" not in self.fields:
+            return []
+        return [lot for lot in self.fields["lots"].queryset if lot.is_expired]
+
+    @property
+    def base_volume_ml(self) -> float | None:
+        """The batch volume the planned column is for (the recipe's own, or the run's scaled one):
+        run_form.js rescales the amounts live when another batch volume is typed."""
+        recipe_ml = version_volume_ml(self.version)
+        if recipe_ml is None:
+            return None
+        return recipe_ml * (self.run.planned_scale if self.run is not None else 1.0)
+
     @property
     def tolerance(self) -> float:
         return settings.LEDGER_DEFAULT_TOLERANCE
+
+
+class SampleEditForm(forms.Form):
+    """Name, location, status (``consumed`` when it is used up) and notes of a sample."""
+
+    name = forms.CharField(required=False, max_length=200)
+    location = forms.CharField(required=False, max_length=120, help_text="Glovebox 1, fridge B, shelf 3…")
+    status = forms.ChoiceField(choices=SampleStatus.choices,
+                               help_text="“Used up” when nothing is left; it is then no longer offered as a run input.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))

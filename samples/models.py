@@ -68,6 +68,9 @@ class SampleStatus(models.TextChoices):
     DISCARDED = "discarded", "Discarded"
 
 
+MAX_RUN_OUTPUTS = 96  # a 96-well plate; the form and the API refuse more
+
+
 class RunStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     IN_PROGRESS = "in_progress", "In progress"
@@ -92,6 +95,20 @@ class ProcessRun(TimeStamped):
     humidity_percent = models.FloatField("relative humidity (%)", null=True, blank=True)
     batch_volume_ml = models.FloatField(
         null=True, blank=True, help_text="Scale of a solution run; the what-to-weigh table uses it.")
+    planned_scale = models.FloatField(
+        default=1.0, editable=False,
+        help_text="Factor the recipe's amounts were multiplied by for this run's planned values: "
+                  "batch_volume_ml / the recipe's own solvent volume (1 when not scaled).")
+    # What completing the run will create, decided when it is planned (so a log page that saves a
+    # first O₂ reading has nothing to guess, and completing is its own explicit step).
+    planned_outputs = models.PositiveSmallIntegerField(
+        default=1, help_text="How many output samples completing the run creates (a batch of N substrates: N).")
+    planned_output_kind = models.CharField(
+        max_length=32, choices=SampleKind.choices, blank=True,
+        help_text="Kind of the outputs; blank: the recipe's output kind.")
+    planned_output_names = models.JSONField(
+        default=list, blank=True, help_text="Names of the outputs in order (fewer than the count: the rest unnamed).")
+    planned_output_location = models.CharField(max_length=120, blank=True, help_text="Where the outputs will be kept.")
     lots = models.ManyToManyField(ChemicalLot, blank=True, related_name="runs")
     inputs = models.ManyToManyField("Sample", blank=True, related_name="consumed_by_runs",
                                     help_text="Samples that went into the run (parents of its outputs).")
@@ -118,12 +135,41 @@ class ProcessRun(TimeStamped):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = "Cannot be negative."
+        if self.batch_volume_ml == 0:
+            errors["batch_volume_ml"] = "A batch volume is more than 0 mL (leave it blank for the recipe's volume)."
         if self.humidity_percent is not None and self.humidity_percent > 100:
             errors["humidity_percent"] = "Relative humidity cannot exceed 100 %."
         if self.started_at and self.finished_at and self.finished_at < self.started_at:
             errors["finished_at"] = "Finished before it started."
+        if not 1 <= (self.planned_outputs or 0) <= MAX_RUN_OUTPUTS:
+            errors["planned_outputs"] = f"A run produces between 1 and {MAX_RUN_OUTPUTS} samples."
+        names = self.planned_output_names
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            errors["planned_output_names"] = "A list of names."
+        elif len(names) > (self.planned_outputs or 0):
+            errors["planned_output_names"] = (f"{len(names)} names for {self.planned_outputs} output(s): "
+                                              "give at most one name per output.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def output_kind(self) -> str:
+        """The kind completing the run creates: the planned one, else the recipe's."""
+        return self.planned_output_kind or self.recipe_version.recipe.output_kind
+
+    @property
+    def output_kind_display(self) -> str:
+        kind = self.output_kind
+        return SampleKind(kind).label if kind in SampleKind.values else (kind or "")
+
+    def planned_output_rows(self) -> list[dict]:
+        """What completing the run will create, one row per sample (the confirmation lists them)."""
+        kind = self.output_kind
+        kind_label = SampleKind(kind).label if kind in SampleKind.values else (kind or "")
+        names = list(self.planned_output_names or [])
+        return [{"n": i + 1, "kind": kind, "kind_label": kind_label, "prefix": LABEL_PREFIX.get(kind, "S"),
+                 "name": names[i] if i < len(names) else "", "location": self.planned_output_location}
+                for i in range(self.planned_outputs)]
 
     @property
     def deviation_count(self) -> int:
@@ -292,3 +338,28 @@ class SampleParent(models.Model):
                 raise ValidationError({"parent": "A sample cannot be its own parent."})
             if self.child.descendants().filter(pk=self.parent_id).exists():
                 raise ValidationError({"parent": f"{self.parent} descends from {self.child}: this link would make a cycle."})
+
+
+class LotUsage(models.Model):
+    """What a completed run took from a chemical lot, in the lot's unit, and why when it could not
+    be said (two lots of one chemical, an amount not logged, a unit that does not convert).
+    ``samples.services.run_complete`` writes it and decrements ``ChemicalLot.amount_left``."""
+
+    run = models.ForeignKey(ProcessRun, on_delete=models.PROTECT, related_name="lot_usages")
+    lot = models.ForeignKey(ChemicalLot, on_delete=models.PROTECT, related_name="usages")
+    amount = models.FloatField(null=True, blank=True, help_text="In the lot's unit; empty when it could not be computed.")
+    unit = models.CharField(max_length=12, choices=UNIT_CHOICES, blank=True)
+    remaining_after = models.FloatField(null=True, blank=True, help_text="The lot's amount left after this run.")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["run", "lot"], name="unique_lot_usage")]
+
+    def __str__(self) -> str:
+        return f"{self.run.label} used {self.amount} {self.unit} of {self.lot}"
+
+    @property
+    def is_overdrawn(self) -> bool:
+        return self.remaining_after is not None and self.remaining_after < 0

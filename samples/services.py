@@ -12,10 +12,11 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core import events
 from core.models import next_label
-from core.units import canonical_unit
-from recipes.models import RecipeParameter, RecipeVersion
+from core.units import UnitError, canonical_unit, convert, dimension
+from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
+from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
-from .models import LABEL_PREFIX, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
+from .models import LABEL_PREFIX, MAX_RUN_OUTPUTS, ProcessRun, Project, RunStatus, RunValue, Sample, SampleParent
 
 RUN_VALUE_ACTUAL_FIELDS = ["actual_value", "actual_unit", "actual_text", "note", "is_deviation"]
 
@@ -46,16 +47,23 @@ def _planned_nominals(params: list[RecipeParameter], planned: dict[str, float]) 
 @transaction.atomic
 def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned_date=None,
              batch_volume_ml: float | None = None, inputs: Iterable[Sample] = (), lots=(), notes: str = "",
-             planned: dict[str, float] | None = None) -> ProcessRun:
+             planned: dict[str, float] | None = None, outputs: int = 1, output_kind: str = "",
+             output_names: Iterable[str] = (), output_location: str = "") -> ProcessRun:
     """Create a run from a recipe version: copy every planned value, freeze the version.
+
+    ``outputs``/``output_kind``/``output_names``/``output_location`` are what completing the run
+    will create; they are stored now and completing the run (``run_complete``) uses them.
 
     ``planned`` sets the planned value of some numeric parameters for this run ("<step order>.<key>"
     → value, within the recipe's range), e.g. a batch the insights app proposed; the range stays
     the recipe's, so the deviation check is unchanged."""
     params = list(RecipeParameter.objects.filter(step__version=version).select_related("step"))
     nominal_of = _planned_nominals(params, planned) if planned else {}
+    scale = batch_scale(version, batch_volume_ml)
     run = ProcessRun(label=next_label("RUN"), recipe_version=version, project=project, operator=operator,
-                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes)
+                     planned_date=planned_date, batch_volume_ml=batch_volume_ml, notes=notes, planned_scale=scale,
+                     planned_outputs=outputs, planned_output_kind=output_kind or "",
+                     planned_output_names=_clean_names(output_names), planned_output_location=output_location or "")
     run.full_clean(exclude=["label"])
     run.save()
     if not version.is_frozen:
@@ -64,14 +72,91 @@ def run_plan(*, version: RecipeVersion, project: Project, operator=None, planned
         version.refresh_from_db(fields=["frozen_at"])
     # One insert for all planned values, with their history rows (a run's values are lab records).
     bulk_create_with_history([
-        RunValue(run=run, parameter=p, planned_nominal=nominal_of.get(p.pk, p.nominal), planned_min=p.min_value,
-                 planned_max=p.max_value, planned_text=p.text_value, unit=p.unit)
+        RunValue(run=run, parameter=p, planned_text=p.text_value, unit=p.unit,
+                 **_scaled(p, (nominal_of.get(p.pk, p.nominal), p.min_value, p.max_value), scale))
         for p in params
     ], RunValue)
     if inputs:
         run.inputs.set(inputs)
     if lots:
         run.lots.set(lots)
+    return run
+
+
+def batch_scale(version: RecipeVersion, batch_volume_ml: float | None) -> float:
+    """How much bigger this run's batch is than the recipe's own volume (2.0 for 3 mL of a 1.5 mL
+    precursor). 1 without a batch volume, or for a recipe that is not made up to a volume."""
+    if not batch_volume_ml or batch_volume_ml <= 0:
+        return 1.0
+    recipe_ml = version_volume_ml(version)
+    return batch_volume_ml / recipe_ml if recipe_ml else 1.0
+
+
+def _scaled(param: RecipeParameter, planned: tuple[float | None, float | None, float | None],
+            scale: float) -> dict[str, float | None]:
+    """Planned nominal/min/max of a run at ``scale``: amounts scale, settings and concentrations do
+    not (``recipes.stoichiometry.scales_with_batch``). The run's planned values ARE these, so
+    the page, the deviation check, the weigh table, the traveller and the API agree."""
+    factor = scale if scales_with_batch(param.role, param.unit) else 1.0
+    return dict(zip(("planned_nominal", "planned_min", "planned_max"),
+                    (None if v is None else v * factor for v in planned), strict=True))
+
+
+def _run_rescale(run: ProcessRun) -> None:
+    """The batch volume changed: scale the planned amounts from the old batch to the new one (a
+    planned override from insights scales with them) and re-check the logged actuals against them."""
+    new = batch_scale(run.recipe_version, run.batch_volume_ml)
+    old = run.planned_scale or 1.0
+    if new == old:
+        return
+    changed = []
+    for value in run.values.select_related("parameter"):
+        if not scales_with_batch(value.parameter.role, value.unit):
+            continue
+        for field in ("planned_nominal", "planned_min", "planned_max"):
+            number = getattr(value, field)
+            if number is not None:
+                setattr(value, field, number * new / old)
+        value.is_deviation = value.compute_deviation(settings.LEDGER_DEFAULT_TOLERANCE)
+        changed.append(value)
+    if changed:
+        bulk_update_with_history(changed, RunValue, ["planned_nominal", "planned_min", "planned_max", "is_deviation"])
+    run.planned_scale = new
+    run.save(update_fields=["planned_scale", "updated_at"])
+
+
+def _clean_names(names: Iterable[str] | str) -> list[str]:
+    if isinstance(names, str):
+        names = names.splitlines()
+    return [n.strip() for n in names if n and n.strip()]
+
+
+def run_set_planned_outputs(run: ProcessRun, *, outputs: int, output_kind: str = "", output_names: Iterable[str] = (),
+                            output_location: str = "") -> ProcessRun:
+    """Change what completing the run will create (before it is completed)."""
+    _refuse_if_final(run)
+    run.planned_outputs = outputs
+    run.planned_output_kind = output_kind or ""
+    run.planned_output_names = _clean_names(output_names)
+    run.planned_output_location = output_location or ""
+    run.full_clean(exclude=["label"])
+    run.save(update_fields=["planned_outputs", "planned_output_kind", "planned_output_names",
+                            "planned_output_location", "updated_at"])
+    return run
+
+
+def _refuse_if_final(run: ProcessRun) -> None:
+    if run.status in (RunStatus.COMPLETED, RunStatus.ABORTED):
+        raise ValidationError(f"{run.label} is {run.get_status_display().lower()}; its record is final.")
+
+
+def run_mark_started(run: ProcessRun, when=None) -> ProcessRun:
+    """planned → in progress when the first actual (a value or a condition) is logged; started_at
+    is that moment unless it was recorded already. Never completes anything."""
+    if run.status == RunStatus.PLANNED:
+        run.status = RunStatus.IN_PROGRESS
+        run.started_at = run.started_at or when or timezone.now()
+        run.save(update_fields=["status", "started_at", "updated_at"])
     return run
 
 
@@ -97,6 +182,8 @@ def run_value_set_actual(value: RunValue, actual_value: float | None, actual_uni
     """Record what was really done; the deviation flag follows from the planned range."""
     _run_value_apply_actual(value, actual_value, actual_unit, actual_text, note)
     value.save()
+    if actual_value is not None or actual_text:
+        run_mark_started(value.run)
     return value
 
 
@@ -113,6 +200,8 @@ def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, s
         out.append(_run_value_apply_actual(values[path], number, unit))
     if out:
         bulk_update_with_history(out, RunValue, RUN_VALUE_ACTUAL_FIELDS)
+        if any(v.actual_value is not None or v.actual_text for v in out):
+            run_mark_started(run)
     return out
 
 
@@ -137,42 +226,187 @@ def sample_create(*, kind: str, project: Project, owner=None, produced_by: Proce
     return sample
 
 
+SAMPLE_EDIT_FIELDS = ("name", "location", "status", "notes")
+
+
+def sample_update(sample: Sample, **fields) -> Sample:
+    """Edit what a person may change on a sample (name, location, status, notes); the history
+    keeps the old values. Label, kind, project and lineage are the record and stay."""
+    unknown = set(fields) - set(SAMPLE_EDIT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not editable on a sample: {', '.join(sorted(unknown))}")
+    changed = [name for name, value in fields.items() if getattr(sample, name) != value]
+    if not changed:
+        return sample
+    for name in changed:
+        setattr(sample, name, fields[name])
+    sample.full_clean(exclude=["label"])
+    sample.save(update_fields=[*changed, "updated_at"])
+    return sample
+
+
 @transaction.atomic
-def run_complete(run: ProcessRun, *, outputs: int = 1, output_kind: str | None = None, name: str = "",
-                 location: str = "", owner=None, started_at=None, finished_at=None) -> list[Sample]:
-    """Finish a run and create its output sample(s), each with the run's inputs as parents
-    (a batch of N substrates is ``outputs=N``). ``started_at``/``finished_at`` record a run
-    logged after the fact (default: now)."""
-    if outputs < 1:
-        raise ValidationError({"outputs": "A run produces at least one sample."})
-    kind = output_kind or run.recipe_version.recipe.output_kind
+def run_complete(run: ProcessRun, *, outputs: int | None = None, output_kind: str | None = None, name: str = "",
+                 names: Iterable[str] | None = None, location: str | None = None, owner=None, started_at=None,
+                 finished_at=None) -> list[Sample]:
+    """Finish a run and create its output sample(s), each with the run's inputs as parents.
+
+    What is created defaults to what was planned (``planned_outputs``, ``planned_output_kind``,
+    ``planned_output_names``, ``planned_output_location``); an argument given here overrides it and
+    is stored as the run's record of what it made. ``name`` names every output (a batch of
+    identical substrates); ``names`` one each. ``started_at``/``finished_at`` record a run logged
+    after the fact (default: now). A completed run cannot be completed again."""
+    caller_run = run
+    run = ProcessRun.objects.select_for_update().select_related("recipe_version__recipe").get(pk=run.pk)
+    if run.status == RunStatus.COMPLETED:
+        # Completing twice would make a second set of output samples for the same run.
+        raise ValidationError(f"{run.label} is already completed; its outputs are "
+                              f"{', '.join(run.outputs.values_list('label', flat=True))}.")
+    if run.status == RunStatus.ABORTED:
+        raise ValidationError(f"{run.label} was aborted; it creates no samples.")
+    count = run.planned_outputs if outputs is None else outputs
+    if not 1 <= count <= MAX_RUN_OUTPUTS:
+        raise ValidationError({"outputs": f"A run produces between 1 and {MAX_RUN_OUTPUTS} samples."})
+    kind = output_kind or run.output_kind
     if not kind:
         raise ValidationError({"output_kind": f"{run.recipe_version.recipe} does not say what it produces."})
     if started_at and finished_at and finished_at < started_at:
         raise ValidationError({"finished_at": "Finished before it started."})
+    if names is not None:
+        name_list = _clean_names(names)
+    elif name:
+        name_list = [name] * count
+    else:
+        name_list = list(run.planned_output_names or [])
+    if len(name_list) > count:
+        raise ValidationError({"names": f"{len(name_list)} names for {count} output(s)."})
+    place = run.planned_output_location if location is None else location
+    run.planned_outputs, run.planned_output_kind = count, kind
+    run.planned_output_names, run.planned_output_location = name_list, place
     run.status = RunStatus.COMPLETED
     run.finished_at = finished_at or run.finished_at or timezone.now()
     run.started_at = started_at or run.started_at or run.finished_at
-    run.save(update_fields=["status", "finished_at", "started_at", "updated_at"])
+    run.save(update_fields=["status", "finished_at", "started_at", "planned_outputs", "planned_output_kind",
+                            "planned_output_names", "planned_output_location", "updated_at"])
+    for field in ("status", "finished_at", "started_at", "planned_outputs", "planned_output_kind",
+                  "planned_output_names", "planned_output_location", "updated_at"):
+        setattr(caller_run, field, getattr(run, field))  # the caller's instance says what happened
     parents = list(run.inputs.all())
+    lots_consume(run)
     events.emit("run.completed", run_id=run.pk)  # on commit, with its outputs created
     return [
         sample_create(kind=kind, project=run.project, owner=owner or run.operator, produced_by=run, parents=parents,
-                      name=name, location=location)
-        for _ in range(outputs)
+                      name=name_list[i] if i < len(name_list) else "", location=place)
+        for i in range(count)
     ]
 
 
+# --- lots -------------------------------------------------------------------------------------
+
+def _grams(value: float, unit: str, chemical) -> float | None:
+    """An amount as grams of the chemical: a mass as is, a volume through its density, mmol through
+    its molar mass; None when the chemical lacks what the conversion needs."""
+    dim = dimension(unit)
+    if dim == "mass":
+        return convert(value, unit, "g")
+    if dim == "volume" and chemical.density_g_ml:
+        return convert(value, unit, "mL") * chemical.density_g_ml
+    if dim == "amount" and chemical.molar_mass_g_mol:
+        return convert(value, unit, "mol") * chemical.molar_mass_g_mol
+    return None
+
+
+def _in_lot_unit(value: float, unit: str, lot: ChemicalLot, param: RecipeParameter) -> tuple[float | None, str]:
+    """``value unit`` as the lot counts it (its amount_unit), and how, or (None, why not)."""
+    chemical = lot.chemical
+    if param.stock_mg_ml is not None and dimension(unit) == "volume" and dimension(lot.amount_unit) != "volume":
+        value, unit = param.stock_mg_ml * convert(value, unit, "mL"), "mg"  # a dose from a stock solution
+    try:
+        if dimension(unit) == dimension(lot.amount_unit):
+            return convert(value, unit, lot.amount_unit), ""
+        grams = _grams(value, unit, chemical)
+        target = dimension(lot.amount_unit)
+        via = {"volume": " (through its density)", "amount": " (through its molar mass)"}.get(dimension(unit), "")
+        if grams is not None:
+            if target == "mass":
+                return convert(grams, "g", lot.amount_unit), via
+            if target == "volume" and chemical.density_g_ml:
+                return convert(grams / chemical.density_g_ml, "mL", lot.amount_unit), " (through its density)"
+            if target == "amount" and chemical.molar_mass_g_mol:
+                return convert(grams / chemical.molar_mass_g_mol, "mol", lot.amount_unit), " (through its molar mass)"
+    except UnitError:
+        pass
+    return None, f"{value:g} {unit} does not convert to {lot.amount_unit} for {chemical.name}"
+
+
+def lots_consume(run: ProcessRun) -> list:
+    """Take a completed run's actual amounts off its lots (``LotUsage`` rows, ``amount_left``
+    decremented with history). A remainder below zero is kept and shown as a warning, not refused:
+    the balance said so, the record of the lot was wrong. What cannot be computed is recorded with
+    the reason and not taken off."""
+    from .models import LotUsage
+
+    usages = []
+    lots = list(run.lots.select_for_update().select_related("chemical"))
+    per_chemical: dict[int, int] = {}
+    for lot in lots:
+        per_chemical[lot.chemical_id] = per_chemical.get(lot.chemical_id, 0) + 1
+    values = [v for v in run.values.select_related("parameter__step") if v.parameter.chemical_id is not None]
+    for lot in lots:
+        mine = [v for v in values if v.parameter.chemical_id == lot.chemical_id]
+        total, notes, ok = 0.0, [], bool(mine)
+        if per_chemical[lot.chemical_id] > 1:
+            ok, notes = False, [f"{per_chemical[lot.chemical_id]} lots of {lot.chemical.name} in this run: "
+                                "which one was used is not recorded, nothing taken off"]
+        elif not mine:
+            notes = [f"no parameter of this recipe uses {lot.chemical.name}"]
+        elif not lot.amount_unit:
+            ok, notes = False, ["the lot has no unit"]
+        else:
+            for v in mine:
+                where = f"{v.parameter.name} (step {v.parameter.step.order})"
+                if v.actual_value is None:
+                    ok = False
+                    notes.append(f"{where}: no actual amount logged, nothing taken off")
+                    continue
+                amount, how = _in_lot_unit(v.actual_value, v.actual_unit or v.unit, lot, v.parameter)
+                if amount is None:
+                    ok = False
+                    notes.append(f"{where}: {how}")
+                    continue
+                total += amount
+                notes.append(f"{where}: {v.actual_value:g} {v.actual_unit or v.unit}{how}")
+        usage = LotUsage(run=run, lot=lot, unit=lot.amount_unit, note="; ".join(notes)[:300])
+        if ok:
+            usage.amount = total
+            if lot.amount_left is not None:
+                lot.amount_left = lot.amount_left - total
+                lot.save(update_fields=["amount_left", "updated_at"])  # with its history row
+                usage.remaining_after = lot.amount_left
+        usage.save()
+        usages.append(usage)
+    return usages
+
+
+LOGGED_CONDITIONS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent")
 RUN_CONDITION_FIELDS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", "humidity_percent", "batch_volume_ml", "notes")
 
 
+@transaction.atomic
 def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
     """Record the conditions of a run (glovebox O₂/H₂O, T, RH, scale, notes), validated by the model."""
     unknown = set(fields) - set(RUN_CONDITION_FIELDS)
     if unknown:
         raise ValidationError(f"Not a run condition: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(run, name, value)
+    changed = [name for name, value in fields.items() if getattr(run, name) != value]
+    if not changed:
+        return run
+    for name in changed:
+        setattr(run, name, fields[name])
     run.full_clean(exclude=["label"])
-    run.save(update_fields=[*fields, "updated_at"])
+    run.save(update_fields=[*changed, "updated_at"])
+    if "batch_volume_ml" in changed:
+        _run_rescale(run)
+    if any(getattr(run, n) is not None for n in changed if n in LOGGED_CONDITIONS):
+        run_mark_started(run)  # a glovebox reading is a first actual
     return run

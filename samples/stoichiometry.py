@@ -38,7 +38,7 @@ def run_composition(run: ProcessRun, volume_ml: float | str | None = None, *,
     values = (run.values.filter(parameter__role__in=(COMPONENT, SOLVENT))
               .select_related("parameter__step", "parameter__chemical")
               .order_by("parameter__step__order", "parameter__order", "parameter_id"))
-    return describe(run.recipe_version, lines_from_values(values), volume_ml, library, run=run,
+    return describe(run.recipe_version, lines_from_values(values, run.planned_scale), volume_ml, library, run=run,
                     extend=lambda result, library: _add_cs_injection(result, run, library))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -146,11 +147,14 @@ def _steps(run: ProcessRun) -> list[Step]:
 def _chemicals(run: ProcessRun, amounts: dict[int, str]) -> list[ChemicalRow]:
     """The run's lots, then the recipe's chemicals no lot was chosen for (lot left blank to fill in)."""
     rows, covered = [], set()
+    day = run.planned_date or (run.started_at and run.started_at.date()) or date.today()
     for lot in sorted(run.lots.all(), key=lambda lot: lot.chemical.name):
         chem = lot.chemical
         covered.add(chem.pk)
         rows.append(ChemicalRow(chem.name, pretty_formula(chem.formula), lot.lot_number, lot.supplier,
-                                amounts.get(chem.pk, ""), _hazards(chem.hazards)))
+                                amounts.get(chem.pk, ""), _hazards(chem.hazards),
+                                expires=f"{lot.expires_on:%Y-%m-%d}" if lot.expires_on else "",
+                                expired=lot.is_expired_on(day)))
     for step in run.recipe_version.steps.all():
         for param in step.parameters.all():
             chem = param.chemical

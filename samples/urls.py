@@ -8,5 +8,7 @@ urlpatterns = [
     path("runs/plan/<int:version_id>/", views.run_plan, name="run-plan"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/log/", views.run_log, name="run-log"),
+    path("runs/<int:pk>/complete/", views.run_complete, name="run-complete"),
     path("<str:label>/", views.sample_detail, name="sample-detail"),
+    path("<str:label>/edit/", views.sample_edit, name="sample-edit"),
 ]

@@ -20,7 +20,7 @@ from recipes.models import RecipeVersion
 
 from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
-from .forms import RunForm, rows_from_run, rows_from_version
+from .forms import RunForm, SampleEditForm, rows_from_run, rows_from_version
 from .lineage import sample_lineage
 from .models import ProcessRun, RunStatus, RunValue, Sample
 from .panels import sample_panels_context
@@ -69,6 +69,7 @@ def sample_list(request):
 def _samples_csv(qs) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="samples.csv"'
+    response.write("\ufeff")  # UTF-8 BOM: Excel otherwise reads the file as the local code page (µL → Âµ)
     writer = csv.writer(response)
     writer.writerow(["label", "kind", "name", "status", "project", "recipe", "recipe_version", "run", "owner",
                      "location", "created_at"])
@@ -111,6 +112,22 @@ def sample_detail(request, label):
     })
 
 
+@login_required
+def sample_edit(request, label):
+    sample = get_object_or_404(restrict(Sample.objects.select_related("project"), request.user), label=label)
+    initial = {f: getattr(sample, f) for f in services.SAMPLE_EDIT_FIELDS}
+    form = SampleEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sample_update(sample, **{f: form.cleaned_data[f] for f in services.SAMPLE_EDIT_FIELDS})
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"{sample.label} saved.")
+            return redirect(sample)
+    return render(request, "samples/sample_edit.html", {"sample": sample, "form": form})
+
+
 # --- runs ---------------------------------------------------------------------------------
 
 @login_required
@@ -135,7 +152,7 @@ def run_detail(request, pk):
     run = get_object_or_404(_run_queryset(request.user).prefetch_related(
         Prefetch("values", queryset=RunValue.objects.select_related("parameter__step")),
         Prefetch("lots", queryset=run_lots_queryset()),
-        "inputs", "outputs"), pk=pk)
+        "inputs", "outputs", "lot_usages"), pk=pk)
     steps = []
     for value in run.values.all():
         if not steps or steps[-1]["step"] != value.parameter.step:
@@ -144,7 +161,19 @@ def run_detail(request, pk):
     return render(request, "samples/run_detail.html", {
         "run": run, "steps": steps, "deviations": sum(v.is_deviation for v in run.values.all()),
         "can_log": run.status in (RunStatus.PLANNED, RunStatus.IN_PROGRESS),
+        "lot_rows": run_lot_rows(run),
     })
+
+
+def run_lot_rows(run: ProcessRun) -> list[dict]:
+    """The run's lots with what it took from each and whether one was past its expiry date on
+    the day of the run (its planned date, else when it started, else today)."""
+    from django.utils import timezone
+
+    day = run.planned_date or (run.started_at and timezone.localdate(run.started_at)) or timezone.localdate()
+    usages = {u.lot_id: u for u in run.lot_usages.all()}
+    return [{"lot": lot, "expired": lot.is_expired_on(day), "day": day, "usage": usages.get(lot.pk)}
+            for lot in run.lots.all()]
 
 
 def run_lots_queryset():
@@ -154,13 +183,17 @@ def run_lots_queryset():
 
 
 def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun:
-    """Plan (if new), record conditions and actuals, complete; all or nothing."""
+    """Plan (if new) with its planned outputs, record conditions and actuals; all or nothing.
+    Never completes the run: that is its own confirmed step (``run_complete``)."""
     data = form.cleaned_data
     with transaction.atomic():
         if run is None:
             run = services.run_plan(version=form.version, project=data["project"], operator=request.user,
                                     planned_date=data.get("planned_date"), inputs=data.get("inputs") or (),
-                                    lots=data.get("lots") or ())
+                                    lots=data.get("lots") or (), batch_volume_ml=data.get("batch_volume_ml"),
+                                    **form.planned_outputs())
+        else:
+            services.run_set_planned_outputs(run, **form.planned_outputs())
         services.run_set_conditions(run, **form.conditions())
         for path, (number, unit) in form.actuals().items():
             try:
@@ -172,8 +205,6 @@ def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun
             values = {f"{v.parameter.step.order}.{v.parameter.key}": v for v in run.values.select_related("parameter__step")}
             for path, text in form.texts().items():
                 services.run_value_set_actual(values[path], None, actual_text=text)
-        if data.get("complete"):
-            services.run_complete(run, outputs=data["outputs"], location=data.get("output_location", ""), owner=request.user)
     return run
 
 
@@ -231,6 +262,8 @@ def run_log(request, pk):
     rows = rows_from_run(run)
     initial = {n: getattr(run, n) for n in ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c",
                                              "humidity_percent", "batch_volume_ml", "notes")}
+    initial.update(outputs=run.planned_outputs, output_kind=run.planned_output_kind,
+                   output_names="\n".join(run.planned_output_names or []), output_location=run.planned_output_location)
     for value in run.values.select_related("parameter__step"):
         key = f"{value.parameter.step.order}_{value.parameter.key}"
         initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
@@ -256,10 +289,39 @@ def _submit_run_form(request, form, version, run):
 
 def _saved_message(run: ProcessRun) -> str:
     n_dev = run.values.filter(is_deviation=True).count()
-    outputs = ", ".join(run.outputs.values_list("label", flat=True))
-    text = f"{run.label} saved"
-    if outputs:
-        text += f"; created {outputs}"
+    text = f"{run.label} saved ({run.get_status_display().lower()})"
     if n_dev:
         text += f"; {n_dev} value(s) outside the planned range"
     return text + "."
+
+
+@login_required
+def run_complete(request, pk):
+    """Completing a run is its own step: GET lists what will be created, POST (the confirm button)
+    creates it. Nothing here is ticked by default on another page."""
+    run = get_object_or_404(_run_queryset(request.user).prefetch_related("inputs"), pk=pk)
+    if run.status not in (RunStatus.PLANNED, RunStatus.IN_PROGRESS):
+        messages.info(request, f"{run.label} is {run.get_status_display().lower()}; it cannot be completed again.")
+        return redirect(run)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") != str(run.planned_outputs):
+            # The page the user confirmed listed another count (the plan changed meanwhile).
+            error = "The planned outputs changed since this page was opened; check the list again."
+        else:
+            try:
+                created = services.run_complete(run, owner=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, f"{run.label} completed; created {', '.join(s.label for s in created)}.")
+                for usage in run.lot_usages.select_related("lot__chemical"):
+                    if usage.is_overdrawn:
+                        messages.warning(request, f"{usage.lot}: {usage.remaining_after:g} {usage.unit} left after this "
+                                                  "run — more was used than the lot's record held; correct its amount.")
+                return redirect(run)
+    return render(request, "samples/run_complete.html", {
+        "run": run, "rows": run.planned_output_rows(), "inputs": list(run.inputs.all()), "error": error,
+        "lot_rows": run_lot_rows(run),
+        "not_logged": run.values.filter(actual_value__isnull=True, actual_text="").count(),
+    }, status=400 if error else 200)

@@ -202,3 +202,14 @@ class MeasurementUploadSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.messages) from None
     parameters = JSONStringField(required=False, default=dict,
                                  help_text="Analysis parameters as a JSON object, e.g. {\"pixel_area_cm2\": 0.04}")
+
+
+class MetricNameSerializer(serializers.Serializer):
+    """A canonical metric name and how people read it (measurements.metric_names)."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.CharField(allow_blank=True)
+    heading = serializers.CharField()
+    digits = serializers.IntegerField()
+    description = serializers.CharField(allow_blank=True)

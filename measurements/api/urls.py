@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import CalibrationViewSet, MeasurementFileViewSet, MetricViewSet, SampleMetricsViewSet
+from .views import CalibrationViewSet, MeasurementFileViewSet, MetricNamesView, MetricViewSet, SampleMetricsViewSet
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -19,5 +19,6 @@ metrics_export = MetricViewSet.as_view(
 
 urlpatterns = [
     path("metrics/export", metrics_export),
+    path("metric-names/", MetricNamesView.as_view(), name="metric-names"),
     *router.urls,
 ]

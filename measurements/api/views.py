@@ -10,11 +10,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.access import restrict
 from core.api.errors import ErrorResponseSerializer, PayloadTooLarge
 from core.api.viewsets import CreateReadViewSet, LabelLookupMixin, ReadOnlyViewSet, RestrictedMixin
 from measurements.filtersets import DerivedMetricFilterSet, MeasurementFileFilterSet
+from measurements.metric_names import METRIC_NAMES
 from measurements.models import Calibration, DerivedMetric, Instrument, MeasurementFile
 from measurements.services import (
     calibration_add,
@@ -267,3 +269,11 @@ class SampleMetricsViewSet(LabelLookupMixin, RestrictedMixin, viewsets.GenericVi
         rows = s.with_warnings(rows.select_related("sample", "device__sample", "pixel")
                                .order_by("scope", "pixel__label", "name", "aggregate"))
         return Response(s.MetricSerializer(rows, many=True).data)
+
+
+class MetricNamesView(APIView):
+    """Human names and units of every metric (the registry the pages use): ``eqe_max`` → "EQE max", "%"."""
+
+    @extend_schema(responses=s.MetricNameSerializer(many=True))
+    def get(self, request):
+        return Response([m.to_dict() for m in METRIC_NAMES.values()])

@@ -243,6 +243,12 @@ def sniff(text: str, *, shape: str | None = None) -> Parser:
     return scored[0][2]
 
 
+def _claimed(exc: ParseError, parser) -> ParseError:
+    if getattr(exc, "shape", None) is None:
+        exc.parser_name, exc.shape = parser.name, parser.shape
+    return exc
+
+
 def parse_bytes(content: bytes, *, filename: str | None = None, format: str | None = None,
                 shape: str | None = None, options: dict | None = None) -> ParsedData:
     """Decode (text parsers), sniff (unless ``format`` names a parser) and parse.
@@ -302,15 +308,17 @@ def parse_bytes(content: bytes, *, filename: str | None = None, format: str | No
         else:
             parsed = parser.parse(text, filename=filename, options=options or {})
     except ParseError as exc:
+        # Which reader claimed the file travels with the error: the ingest service files a broken
+        # J-L-V as a failed J-L-V (with this reason), not as "other" (issue 14).
         if exc.filename is None and filename:
-            raise type(exc)(exc.reason, line=exc.line, filename=filename) from exc
-        raise
+            raise _claimed(type(exc)(exc.reason, line=exc.line, filename=filename), parser) from exc
+        raise _claimed(exc, parser)
     except (IndexError, KeyError, ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
         # A parser that trips over a truncated or malformed file is still a file it cannot read:
         # say so for the person (and log it, since the parser should have said it itself).
         _log.warning("parser %s raised %s on %s", parser.name, type(exc).__name__, filename, exc_info=True)
-        raise ParseError(f"the {parser.name} reader could not read it ({type(exc).__name__}: {exc}); the file "
-                         "looks truncated or malformed", filename=filename) from exc
+        raise _claimed(ParseError(f"the {parser.name} reader could not read it ({type(exc).__name__}: {exc}); the "
+                                  "file looks truncated or malformed", filename=filename), parser) from exc
     parsed.source = filename
     for sample in parsed.samples:
         sample.source = filename

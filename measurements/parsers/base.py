@@ -54,6 +54,9 @@ class ParseError(ValueError):
         self.line = line
         self.filename = filename
         self.reason = message
+        # The reader that claimed the content and then failed (set by parse_bytes), if any.
+        self.parser_name: str | None = None
+        self.shape: str | None = None
         prefix = ""
         if filename:
             prefix += f"{filename}: "

@@ -2,6 +2,8 @@
 
 from django import template
 
+from measurements.metric_names import metric_name
+
 register = template.Library()
 
 
@@ -48,3 +50,21 @@ def plot_caption(plot) -> str:
     if plot.title and plot.title != plot.name.replace("_", " "):
         return plot.title
     return PLOT_CAPTIONS.get(plot.name, plot.title or plot.name)
+
+
+@register.filter
+def metric_label(name: str, unit: str = "") -> str:
+    """'eqe_max' → 'EQE max' (measurements.metric_names, the one registry)."""
+    return metric_name(name, unit or "").label
+
+
+@register.filter
+def metric_heading(name: str, unit: str = "") -> str:
+    """'eqe_max' → 'EQE max (%)'."""
+    return metric_name(name, unit or "").heading
+
+
+@register.filter
+def metric_value(metric) -> str:
+    """A metric's value to its registry's significant digits."""
+    return sig(metric.value, metric_name(metric.name).digits)

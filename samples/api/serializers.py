@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from core.api.fields import RestrictedPrimaryKeyRelatedField, RestrictedSlugRelatedField
 from recipes.models import ChemicalLot, RecipeVersion
-from samples.models import ProcessRun, Project, RunValue, Sample, SampleKind, SampleParent, SampleStatus
+from samples.models import MAX_RUN_OUTPUTS, ProcessRun, Project, RunValue, Sample, SampleKind, SampleParent, SampleStatus
 
 
 class SampleListSerializer(serializers.ModelSerializer):
@@ -86,6 +86,7 @@ class RunSerializer(RunListSerializer):
     class Meta(RunListSerializer.Meta):
         fields = [*RunListSerializer.Meta.fields, "started_at", "finished_at", "glovebox_o2_ppm", "glovebox_h2o_ppm",
                   "temperature_c", "humidity_percent", "batch_volume_ml", "lots", "inputs", "outputs", "notes",
+                  "planned_outputs", "planned_output_kind", "planned_output_names", "planned_output_location",
                   "deviation_count", "values"]
 
 
@@ -98,6 +99,12 @@ class RunCreateSerializer(serializers.Serializer):
                                         default=list)
     lots = RestrictedPrimaryKeyRelatedField(queryset=ChemicalLot.objects.all(), many=True, required=False, default=list)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    outputs = serializers.IntegerField(min_value=1, max_value=MAX_RUN_OUTPUTS, default=1,
+                                       help_text="How many samples completing the run will create")
+    output_kind = serializers.ChoiceField(SampleKind.choices, required=False, allow_blank=True, default="",
+                                          help_text="Blank: the recipe's output kind")
+    output_names = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+    output_location = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
 
 
 class ActualValueSerializer(serializers.Serializer):
@@ -121,7 +128,13 @@ class RunActualsSerializer(serializers.Serializer):
 
 
 class RunCompleteSerializer(serializers.Serializer):
-    outputs = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    """Every field defaults to what the run planned (planned_outputs, …)."""
+
+    outputs = serializers.IntegerField(min_value=1, max_value=MAX_RUN_OUTPUTS, required=False, allow_null=True,
+                                       default=None)
     output_kind = serializers.ChoiceField(SampleKind.choices, required=False, allow_null=True, default=None)
-    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    location = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                 help_text="One name for every output")
+    names = serializers.ListField(child=serializers.CharField(max_length=200), required=False, allow_null=True,
+                                  default=None, help_text="One name per output")
+    location = serializers.CharField(required=False, allow_null=True, default=None, max_length=120)

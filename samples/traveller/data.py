@@ -65,6 +65,8 @@ class ChemicalRow:
     supplier: str = ""
     amount: str = ""  # what this run uses, as text ("146.80 mg", "1.5 mL")
     hazards: tuple[str, ...] = ()  # GHS statements or pictogram names, printed as given
+    expires: str = ""  # the lot's expiry date as printed ("2026-01-31")
+    expired: bool = False  # past that date on the day of the run: printed as a warning
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class MetricRow:
     name: str
     value: Quantity
     unit: str = ""
+    label: str = ""  # what a person reads ("EQE max"); printed instead of the name when given
 
 
 class Plot(NamedTuple):

@@ -587,7 +587,12 @@ def _chemicals(sheet: TravellerSheet, width: float) -> list[Flowable]:
     for c in sheet.chemicals:
         name = [_p(c.name, S_BOLD)] + ([_p(c.formula, S_SMALL)] if c.formula else [])
         hazards = _p("; ".join(c.hazards), _style("hz", 7, textColor=DEV_INK)) if c.hazards else _p("—", S_SMALL)
-        rows.append([name, _p(c.lot_number or "—"), _p(c.supplier), _p(c.amount), hazards])
+        lot = [_p(c.lot_number or "—")]
+        if c.expired:
+            lot.append(_p(f"EXPIRED {c.expires}", _style("exp", 7, textColor=DEV_INK)))
+        elif c.expires:
+            lot.append(_p(f"exp. {c.expires}", S_SMALL))
+        rows.append([name, lot, _p(c.supplier), _p(c.amount), hazards])
     t = Table(rows, colWidths=[f * width for f in fr], repeatRows=1)
     t.setStyle(TableStyle(_GRID + [("VALIGN", (0, 1), (-1, -1), "TOP")]))
     return [_section("Chemicals and lots", "use these lots; note any substitution"), Spacer(0, 3), t]
@@ -733,7 +738,7 @@ def _results(sheet: TravellerSheet, width: float) -> list[Flowable]:
     if sheet.results:
         pairs = 3
         cells = [
-            [_p(m.name, S_KEY), _p(fmt_quantity(m.value, m.unit), _style("mv", 9, fontName=FONT_BOLD))] for m in sheet.results
+            [_p(m.label or m.name, S_KEY), _p(fmt_quantity(m.value, m.unit), _style("mv", 9, fontName=FONT_BOLD))] for m in sheet.results
         ]
         rows = []
         for i in range(0, len(cells), pairs):

@@ -136,3 +136,28 @@ def test_filters_and_ordering(world, client_for):
     response = client.get("/api/v1/samples/?created_after=notadate")
     assert response.status_code == 400
     assert "created_after" in error_of(response)["fields"]
+
+
+@pytest.mark.django_db
+def test_run_planned_outputs_via_api_are_what_complete_creates(world, client_for):
+    """Issue 14 defect 1: outputs planned with the run; PATCHing actuals moves it to in progress,
+    never to completed; complete with an empty body creates what was planned."""
+    client = client_for(world.alice)
+    version = world.dev_a.sample.produced_by.recipe_version
+    response = client.post("/api/v1/runs/", {"recipe_version": version.pk, "project": "alpha", "outputs": 3,
+                                             "output_names": ["left", "mid"], "output_location": "Shelf 4"},
+                           format="json")
+    assert response.status_code == 201, response.content
+    run = response.json()
+    assert (run["status"], run["planned_outputs"], run["planned_output_names"], run["planned_output_location"]) == (
+        "planned", 3, ["left", "mid"], "Shelf 4")
+    response = client.patch(f"/api/v1/runs/{run['label']}/", {"values": [
+        {"parameter": "1.time", "actual_value": 0.5, "actual_unit": "min"}]}, format="json")
+    assert response.json()["status"] == "in_progress" and response.json()["started_at"]
+    response = client.post(f"/api/v1/runs/{run['id']}/complete/", {}, format="json")
+    assert response.status_code == 201, response.content
+    made = Sample.objects.filter(produced_by_id=run["id"]).order_by("id")
+    assert [s.name for s in made] == ["left", "mid", ""] and {s.location for s in made} == {"Shelf 4"}
+    response = client.post("/api/v1/runs/", {"recipe_version": version.pk, "project": "alpha", "outputs": 1,
+                                             "output_names": ["a", "b"]}, format="json")
+    assert response.status_code == 400 and "planned_output_names" in error_of(response)["fields"]

@@ -175,7 +175,7 @@ def test_sample_sheet_has_results_plots_and_a_qr_of_the_sample_url(demo):
     assert [p.label for p in sheet.parents] == ["FILM-0003", "INK-0001", "PRE-0001", "SUB-0001"]
     pdf = render_travellers([sheet])
     text = "\n".join(_pages(pdf))
-    assert "eqe_max" in text and "18.00 %" in text and "Results" in text
+    assert "EQE max" in text and "eqe_max" not in text and "18.00 %" in text and "Results" in text
     assert sample.produced_by.label in text  # the run it came from
     decoded = _decode_qr(pdf)
     if decoded is not None:

@@ -41,45 +41,96 @@ def test_plan_form_prefills_planned_values_and_lots(client_in, version, chemical
 
 
 def _plan_data(project, **extra):
-    data = {"project": project.pk, "outputs": 3, "complete": "on", "glovebox_o2_ppm": "0.4", "glovebox_h2o_ppm": "0.1",
+    data = {"project": project.pk, "outputs": 3, "glovebox_o2_ppm": "0.4", "glovebox_h2o_ppm": "0.1",
             "v_2_volume": "0.25", "u_2_volume": "mL", "v_2_speed": "5000", "u_2_speed": "rpm", "u_1_pbi2": "mg"}
     data.update(extra)
     return data
 
 
-def test_plan_and_log_creates_run_outputs_with_parents(client_in, version, project, lineage, chemical):
+def test_plan_and_complete_creates_run_outputs_with_parents(client_in, version, project, lineage, chemical):
     lot = chemical.lots.get()
     response = client_in.post(reverse("run-plan", args=[version.pk]),
-                              _plan_data(project, inputs=[lineage["ink"].pk], lots=[lot.pk]))
+                              _plan_data(project, inputs=[lineage["ink"].pk], lots=[lot.pk], output_location="Glovebox 2"))
     assert response.status_code == 302
     run = ProcessRun.objects.get()
     assert response["Location"] == reverse("run-detail", args=[run.pk])
-    assert run.status == RunStatus.COMPLETED and run.glovebox_o2_ppm == 0.4
+    # Saving logged values never completes the run: it is in progress, with its plan stored.
+    assert run.status == RunStatus.IN_PROGRESS and run.started_at is not None and run.glovebox_o2_ppm == 0.4
+    assert (run.planned_outputs, run.planned_output_location) == (3, "Glovebox 2") and not run.outputs.exists()
     assert list(run.lots.all()) == [lot]
     volume = run.values.get(parameter__key="volume")
     assert volume.actual_value == 0.25 and volume.actual_unit == "mL" and volume.is_deviation  # 250 µL > 200 µL
     assert not run.values.get(parameter__key="speed").is_deviation
+    page = client_in.get(reverse("run-complete", args=[run.pk])).content.decode()
+    table = page.split('id="outputs-to-create"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 4 and table.count("Glovebox 2") == 3 and "INK-0001" in table  # header + 3
+    assert "Complete run and create 3 samples" in page
+    response = client_in.post(reverse("run-complete", args=[run.pk]), {"confirm": "3"})
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED
     outputs = list(run.outputs.all())
-    assert len(outputs) == 3
+    assert len(outputs) == 3 and {s.location for s in outputs} == {"Glovebox 2"}
     assert all(list(s.parents.all()) == [lineage["ink"]] for s in outputs)
     page = client_in.get(response["Location"]).content.decode()
     assert "outside planned range" in page
 
 
-def test_plan_without_complete_leaves_run_planned_then_log(client_in, version, project):
-    data = _plan_data(project)
-    del data["complete"]
-    response = client_in.post(reverse("run-plan", args=[version.pk]), data)
+def test_saving_a_first_o2_reading_on_the_log_page_does_not_complete(client_in, version, project):
+    """Issue 14 defect 1: the log page had "Run finished" ticked, so a first O₂ reading completed the run."""
+    response = client_in.post(reverse("run-plan", args=[version.pk]),
+                              {"project": project.pk, "outputs": 4, "output_location": "Fridge A",
+                               "output_names": "left\nright", "u_2_volume": "µL", "u_2_speed": "rpm", "u_1_pbi2": "mg"})
+    assert response.status_code == 302
     run = ProcessRun.objects.get()
-    assert run.status == RunStatus.PLANNED and not run.outputs.exists()
+    assert run.status == RunStatus.PLANNED and run.started_at is None
+    assert run.planned_output_names == ["left", "right"]
+    log_url = reverse("run-log", args=[run.pk])
+    page = client_in.get(log_url).content.decode()
+    assert 'name="complete"' not in page
+    summary = page.split('id="planned-outputs-summary"')[1].split("</p>")[0]
+    assert "4 × Film" in summary and "Fridge A" in summary and "left, right" in summary
+    # The log form, as the browser posts it (its planned-output fields pre-filled), with one O₂ reading.
+    form = {"outputs": "4", "output_location": "Fridge A", "output_names": "left\nright", "glovebox_o2_ppm": "0.3",
+            "u_2_volume": "µL", "u_2_speed": "rpm", "u_1_pbi2": "mg"}
+    assert client_in.post(log_url, form).status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.IN_PROGRESS and run.started_at is not None and run.glovebox_o2_ppm == 0.3
+    assert not run.outputs.exists() and run.planned_outputs == 4 and run.planned_output_location == "Fridge A"
+    # Completing asks first, then creates exactly what was planned.
+    assert client_in.post(reverse("run-complete", args=[run.pk]), {"confirm": "4"}).status_code == 302
+    outputs = list(run.outputs.order_by("id"))
+    assert [s.name for s in outputs] == ["left", "right", "", ""]
+    assert {s.location for s in outputs} == {"Fridge A"} and {s.kind for s in outputs} == {"film"}
+
+
+def test_complete_refuses_a_stale_confirmation(client_in, version, project):
+    from samples.services import run_plan
+
+    run = run_plan(version=version, project=project, outputs=2)
+    response = client_in.post(reverse("run-complete", args=[run.pk]), {"confirm": "1"})
+    assert response.status_code == 400 and "changed since this page was opened" in response.content.decode()
+    assert not run.outputs.exists()
+    assert client_in.get(reverse("run-complete", args=[run.pk])).status_code == 200
+    assert client_in.post(reverse("run-complete", args=[run.pk]), {"confirm": "2"}).status_code == 302
+    # A second confirmation (a double click) creates nothing more.
+    assert client_in.post(reverse("run-complete", args=[run.pk]), {"confirm": "2"}).status_code == 302
+    assert run.outputs.count() == 2
+
+
+def test_plan_without_outputs_leaves_run_planned_then_log(client_in, version, project):
+    response = client_in.post(reverse("run-plan", args=[version.pk]), _plan_data(project, glovebox_o2_ppm="",
+                                                                                 glovebox_h2o_ppm=""))
+    run = ProcessRun.objects.get()
+    assert run.status == RunStatus.IN_PROGRESS and not run.outputs.exists()  # actual values were typed
     log_url = reverse("run-log", args=[run.pk])
     page = client_in.get(log_url).content.decode()
     assert 'value="0.25"' in page  # earlier actual kept
-    response = client_in.post(log_url, {"outputs": 1, "complete": "on", "v_2_volume": "150", "u_2_volume": "µL",
+    response = client_in.post(log_url, {"outputs": 1, "v_2_volume": "150", "u_2_volume": "µL",
                                         "u_2_speed": "rpm", "u_1_pbi2": "mg"})
     assert response.status_code == 302
     run.refresh_from_db()
-    assert run.status == RunStatus.COMPLETED and run.outputs.count() == 1
+    assert run.status == RunStatus.IN_PROGRESS and run.planned_outputs == 1 and not run.outputs.exists()
     assert not run.values.get(parameter__key="volume").is_deviation
 
 
@@ -104,3 +155,19 @@ def test_plan_refuses_a_project_the_user_is_not_in(client_in, version, other_pro
 def test_log_of_completed_run_redirects(client_in, run_with_deviation):
     response = client_in.get(reverse("run-log", args=[run_with_deviation.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("run-detail", args=[run_with_deviation.pk])
+
+
+def test_decimal_commas_are_decimal_points_on_the_run_form(client_in, version, project):
+    """Issue 14: "1,5" is 1.5, never 15 — and never dropped, which a type=number input does with a comma."""
+    page = client_in.get(reverse("run-plan", args=[version.pk])).content.decode()
+    assert 'type="number"' not in page.split('id="param-table"')[1]  # text + decimal keypad
+    response = client_in.post(reverse("run-plan", args=[version.pk]),
+                              _plan_data(project, glovebox_o2_ppm="1,5", v_2_volume="0,175", batch_volume_ml=""))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = ProcessRun.objects.get()
+    assert run.glovebox_o2_ppm == 1.5
+    volume = run.values.get(parameter__key="volume")
+    assert volume.actual_value == 0.175 and volume.actual_unit == "mL" and not volume.is_deviation
+    response = client_in.post(reverse("run-plan", args=[version.pk]), _plan_data(project, v_2_volume="1.234,5"))
+    assert response.status_code == 200 and "one decimal separator" in response.content.decode()
+    assert ProcessRun.objects.count() == 1

@@ -73,7 +73,8 @@ def test_sample_list_metric_range_filter(client_in, device, lineage):
 def test_sample_list_csv_export(client_in, lineage, run_with_deviation):
     response = client_in.get(reverse("sample-list"), {"kind": "film", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # a UTF-8 BOM: Excel then reads FILM-…, µL, ₂ right
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     labels = {r["label"] for r in rows}
     assert lineage["film"].label in labels and lineage["qd"].label not in labels
     made = next(r for r in rows if r["run"] == run_with_deviation.label)
@@ -90,3 +91,25 @@ def test_sample_list_paginates_with_bounded_queries(client_in, project, run_with
         client_in.get(reverse("sample-list"), {"page": 3})
     assert first.content.decode().count("<tr>") == 25 + 1
     assert "Page 1 of 3" in first.content.decode()
+
+
+def test_sample_edit_page_changes_name_location_status_notes_with_history(client_in, lineage, other_project, version):
+    ink = lineage["ink"]
+    url = reverse("sample-edit", args=[ink.label])
+    assert f'href="{url}"' in client_in.get(ink.get_absolute_url()).content.decode()
+    page = client_in.get(url).content.decode()
+    assert 'name="status"' in page and 'value="Used up"' not in page
+    response = client_in.post(url, {"name": "Ink batch 7", "location": "Fridge B", "status": "consumed", "notes": "empty vial"})
+    assert response.status_code == 302
+    ink.refresh_from_db()
+    assert (ink.name, ink.location, ink.status, ink.notes) == ("Ink batch 7", "Fridge B", "consumed", "empty vial")
+    assert ink.history.first().location == "Fridge B" and ink.history.all()[1].location == ""
+    # Used up: no longer offered as an input of a new run.
+    from samples.forms import RunForm, rows_from_version
+
+    form = RunForm(version=version, user=ink.owner, rows=rows_from_version(version))
+    assert ink not in form.fields["inputs"].queryset and lineage["qd"] in form.fields["inputs"].queryset
+    response = client_in.post(url, {"name": "x", "location": "", "status": "nonsense", "notes": ""})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    hidden = sample_create(kind="film", project=other_project)
+    assert client_in.get(reverse("sample-edit", args=[hidden.label])).status_code == 404
