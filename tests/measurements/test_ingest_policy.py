@@ -254,8 +254,8 @@ def test_warnings_and_flags_are_in_the_api_and_the_export(api, film, data_dir):
     assert flagged and all(m["warnings"] == analysis.warnings for m in body["metrics"])
     listed = api.get("/api/v1/metrics/", {"sample": film.label}).json()["results"]
     assert all("flags" in m and "warnings" in m for m in listed)
-    frame = export.metrics_table(DerivedMetric.objects.filter(sample=film, superseded=False), get_owner(film))
-    row = frame.iloc[0]
+    table = export.MetricsTable(DerivedMetric.objects.filter(sample=film, superseded=False), get_owner(film))
+    row = dict(zip(table.header, next(iter(table.rows())), strict=True))
     assert analysis.warnings[0] in row["warnings"]
     assert flagged[0]["name"] in row["flags"] and flagged[0]["flags"][0] in row["flags"]
 
