@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from recipes.admin import NoDeleteMixin
 
-from .models import ProcessRun, Project, RunValue, Sample, SampleParent
+from .models import LotUsage, ProcessRun, Project, RunValue, Sample, SampleParent
 
 
 @admin.register(Project)
@@ -93,3 +93,19 @@ class RunValueAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         from .services import run_value_set_actual
 
         run_value_set_actual(obj, obj.actual_value, obj.actual_unit, obj.actual_text, note=obj.note)
+
+
+@admin.register(LotUsage)
+class LotUsageAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Written by run_complete; read here (what a run took from a lot, and why not)."""
+
+    list_display = ("run", "lot", "amount", "unit", "remaining_after", "note", "created_at")
+    list_select_related = ("run", "lot__chemical")
+    readonly_fields = ("run", "lot", "amount", "unit", "remaining_after", "note", "created_at")
+    search_fields = ("run__label", "lot__lot_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
