@@ -308,7 +308,8 @@ def _bulk(c: Counts, lab: Lab, stored, full_json, light_json, method, version, r
         operator = lab.operators[lab.projects.index(project)]
         runs.append((run_id, when, when, f"RUN-{run_id:04d}", version_ids[vi], project, operator, "completed",
                      when.date(), when, when + dt.timedelta(hours=2), round(rng.uniform(0.1, 2), 2),
-                     round(rng.uniform(0.1, 2), 2), 21.0, 35.0, None, ""))
+                     round(rng.uniform(0.1, 2), 2), 21.0, 35.0, None, "",
+                     1.0, n_out, "", "[]", ""))  # unscaled; n_out outputs of the recipe's kind, unnamed
         for pid, nominal, unit in version_params[vi]:
             ids["value"] += 1
             actual = nominal * rng.gauss(1, 0.04)
@@ -384,7 +385,8 @@ def _bulk(c: Counts, lab: Lab, stored, full_json, light_json, method, version, r
     counts["samples_processrun"] = write("samples_processrun", [
         "id", "created_at", "updated_at", "label", "recipe_version_id", "project_id", "operator_id", "status",
         "planned_date", "started_at", "finished_at", "glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c",
-        "humidity_percent", "batch_volume_ml", "notes"], runs)
+        "humidity_percent", "batch_volume_ml", "notes", "planned_scale", "planned_outputs", "planned_output_kind",
+        "planned_output_names", "planned_output_location"], runs)
     counts["samples_runvalue"] = write("samples_runvalue", [
         "id", "run_id", "parameter_id", "planned_nominal", "planned_min", "planned_max", "planned_text", "unit",
         "actual_value", "actual_unit", "actual_text", "is_deviation", "note"], values)
