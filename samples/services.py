@@ -232,17 +232,23 @@ SAMPLE_EDIT_FIELDS = ("name", "location", "status", "notes")
 def sample_update(sample: Sample, **fields) -> Sample:
     """Edit what a person may change on a sample (name, location, status, notes); the history
     keeps the old values. Label, kind, project and lineage are the record and stay."""
-    unknown = set(fields) - set(SAMPLE_EDIT_FIELDS)
-    if unknown:
-        raise ValidationError(f"Not editable on a sample: {', '.join(sorted(unknown))}")
-    changed = [name for name, value in fields.items() if getattr(sample, name) != value]
-    if not changed:
-        return sample
-    for name in changed:
-        setattr(sample, name, fields[name])
-    sample.full_clean(exclude=["label"])
-    sample.save(update_fields=[*changed, "updated_at"])
+    _save_fields(sample, fields, SAMPLE_EDIT_FIELDS, "Not editable on a sample")
     return sample
+
+
+def _save_fields(obj, fields: dict, allowed, refusal: str) -> list[str]:
+    """Set the allowed ``fields`` that differ, validate with the model and save only those; returns
+    the names changed (none: nothing saved). A field outside ``allowed`` is refused whole."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError(f"{refusal}: {', '.join(sorted(unknown))}")
+    changed = [name for name, value in fields.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, fields[name])
+        obj.full_clean(exclude=["label"])
+        obj.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 @transaction.atomic
@@ -395,16 +401,9 @@ RUN_CONDITION_FIELDS = ("glovebox_o2_ppm", "glovebox_h2o_ppm", "temperature_c", 
 @transaction.atomic
 def run_set_conditions(run: ProcessRun, **fields) -> ProcessRun:
     """Record the conditions of a run (glovebox O₂/H₂O, T, RH, scale, notes), validated by the model."""
-    unknown = set(fields) - set(RUN_CONDITION_FIELDS)
-    if unknown:
-        raise ValidationError(f"Not a run condition: {', '.join(sorted(unknown))}")
-    changed = [name for name, value in fields.items() if getattr(run, name) != value]
+    changed = _save_fields(run, fields, RUN_CONDITION_FIELDS, "Not a run condition")
     if not changed:
         return run
-    for name in changed:
-        setattr(run, name, fields[name])
-    run.full_clean(exclude=["label"])
-    run.save(update_fields=[*changed, "updated_at"])
     if "batch_volume_ml" in changed:
         _run_rescale(run)
     if any(getattr(run, n) is not None for n in changed if n in LOGGED_CONDITIONS):
