@@ -137,9 +137,14 @@ def test_a_pool_process_killed_three_times_loses_nothing(redis, lab, data_dir, a
         log = worker.stop()
     rows = MeasurementFile.objects.filter(pk__in=ids)
     assert sorted(set(rows.values_list("status", flat=True))) == ["done"], log[-3000:]
-    # The killed ones re-ran by themselves: a second start, no manual step.
+    # The killed ones re-ran by themselves: a second start, no manual step. A kill can also land just
+    # after the file was done — its metrics committed, its figures being drawn (plots come after
+    # `done`, issue 15) — and then nothing needs re-running: its analysis is current.
     for mf in rows.filter(pk__in=killed):
-        assert mf.attempts >= 2 and mf.failure_reason == "", (mf.original_name, mf.attempts, mf.failure_reason)
+        assert mf.failure_reason == "", (mf.original_name, mf.failure_reason)
+        rerun = mf.attempts >= 2
+        stored = Analysis.objects.filter(sources=mf, superseded=False).exists()
+        assert rerun or stored, (mf.original_name, mf.attempts, "neither re-ran nor has a current analysis")
     assert_one_current_per_target(devices, answers)
     print(f"24 uploads, 3 SIGKILLs: settled in {took:.1f} s; killed files {killed}")
 
