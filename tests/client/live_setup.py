@@ -42,6 +42,8 @@ def main() -> None:
         out[f"{name}_token"] = printed.getvalue().strip().splitlines()[-1]
     out["project"] = project.code
     out["pixels"] = sorted(Pixel.objects.values_list("label", flat=True))
+    # Pixels with no J-L-V sweep (the demo campaign measured all of its own, three of them shorted).
+    out["pixels_without_jlv"] = sorted(Pixel.objects.exclude(measurement_files__kind="jlv").values_list("label", flat=True))
     out["devices"] = {name: d.sample.label for name, d in demo["devices"].items()}
     print(json.dumps(out))
 
