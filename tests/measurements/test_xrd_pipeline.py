@@ -8,15 +8,9 @@ import pytest
 
 from measurements.models import Analysis, DerivedMetric, FileStatus
 from measurements.services import measurement_file_ingest
+from tests.measurements.real_world import upload
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit must fire: the task is enqueued on commit
-
-
-def upload(data_dir, name, target, **kw):
-    content = (data_dir / "real-world" / name).read_bytes()
-    mf = measurement_file_ingest(content=content, filename=name, sample=target, **kw).file
-    mf.refresh_from_db()
-    return mf
 
 
 def current(sample, name):
