@@ -116,8 +116,6 @@ class StepForm(forms.Form):
 
 class ParameterForm(forms.Form):
     name = forms.CharField(max_length=120, label="Parameter")
-    key = forms.SlugField(max_length=64, required=False, label="Key",
-                          help_text="Stable machine name; made from the name when blank.")
     role = forms.ChoiceField(choices=RecipeParameter.Role.choices, initial=RecipeParameter.Role.SETTING, label="Role")
     dimension = forms.ChoiceField(choices=DIMENSION_CHOICES, required=False, label="Quantity")
     nominal = DecimalField(required=False, label="Nominal")
@@ -128,6 +126,8 @@ class ParameterForm(forms.Form):
                                  help_text="The value of a text or yes/no parameter; a note beside a number.")
     chemical = forms.ModelChoiceField(queryset=Chemical.objects.none(), required=False, label="Chemical")
     stock_mg_ml = DecimalField(required=False, min_value=0, label="Stock (mg/mL)")
+    key = forms.SlugField(max_length=64, required=False, label="Key",
+                          help_text="Stable machine name; made from the name when blank.")
 
     def __init__(self, *args, chemicals=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,7 +302,9 @@ class RecipeEditor:
         label = f"{where}, parameter “{name}”"
 
         def refuse(field, message):
-            form.add_error(field, f"{label}: {message}")
+            # Beside the field the message alone (it sits in its step and row); in the summary at
+            # the top with the step and the parameter named.
+            form.add_error(field, message[:1].upper() + message[1:])
             self.errors.append(f"{label}: {message}")
 
         key = d.get("key") or _key_from_name(name)

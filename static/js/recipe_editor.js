@@ -46,7 +46,9 @@
     if (!dim || !unit || !hint) return;
     var info = dims[dim.value];
     var bad = info && info.units.indexOf(unit.value) < 0 && unit.value !== "";
-    hint.hidden = !bad;
+    // The server's refusal is already beside the field: say it once.
+    var refused = unit.parentNode.querySelector(".errorlist") && !unit.dataset.changed;
+    hint.hidden = !bad || !!refused;
     hint.textContent = bad ? unit.value + " is not a unit of " + info.label + ": use " + info.units.join(", ") : "";
     unit.classList.toggle("deviation", !!bad);
   }
@@ -56,12 +58,13 @@
     var unit = row.querySelector('select[name$="-unit"]');
     if (dim && unit) {
       dim.addEventListener("change", function () {
+        unit.dataset.changed = "1";
         var info = dims[dim.value];
         // A unit not picked yet becomes the quantity's first; one picked is left for the person to fix.
         if (info && unit.value === "" && info.units.length) unit.value = info.units[0];
         checkUnit(row);
       });
-      unit.addEventListener("change", function () { checkUnit(row); });
+      unit.addEventListener("change", function () { unit.dataset.changed = "1"; checkUnit(row); });
     }
     var remove = row.querySelector('input[name$="-DELETE"]');
     if (remove) remove.addEventListener("change", function () { row.classList.toggle("removed", remove.checked); });
