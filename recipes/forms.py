@@ -200,9 +200,9 @@ class RecipeEditor:
 
     @classmethod
     def from_version(cls, version: RecipeVersion, data=None):
-        steps = list(version.steps.prefetch_related("parameters__chemical"))
         if data is not None:
             return cls(data, head=False)
+        steps = list(version.steps.prefetch_related("parameters__chemical"))
         return cls(head=False, steps_initial=[{"name": s.name, "action": s.action, "instructions": s.instructions}
                                               for s in steps],
                    params_initial=[[param_initial(p) for p in s.parameters.all()] for s in steps])
@@ -213,12 +213,16 @@ class RecipeEditor:
         if "add_step" not in data and "add_param" not in data:
             return None
         data = data.copy()
-        if "add_step" in data:
+        try:
             n = int(data.get("step-TOTAL_FORMS", 0))
+            step = int(data.get("add_param", 0))
+        except ValueError:
+            return None  # not this page's form: validation reports it
+        if "add_step" in data:
             data["step-TOTAL_FORMS"] = str(n + 1)
             data[f"s{n}p-TOTAL_FORMS"], data[f"s{n}p-INITIAL_FORMS"] = str(PARAM_ROWS_NEW_STEP), "0"
         else:
-            prefix = f"s{int(data['add_param'])}p"
+            prefix = f"s{step}p"
             data[f"{prefix}-TOTAL_FORMS"] = str(int(data.get(f"{prefix}-TOTAL_FORMS", 0)) + 1)
             data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
         return data
@@ -375,6 +379,8 @@ class RecipeEditor:
         for i, form in enumerate(self.steps.forms, start=1):
             out += [f"Step {i}: {e}" for errs in form.errors.values() for e in errs]
         out += [f"Reason: {e}" for e in self.reason.errors.get("notes", [])]
+        # A tampered or truncated post (management form missing): the formsets say so.
+        out += [str(e) for formset in (self.steps, *self.param_sets) for e in formset.non_form_errors()]
         return list(dict.fromkeys(out))
 
 

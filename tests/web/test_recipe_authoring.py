@@ -273,3 +273,9 @@ def test_the_lists_and_the_nav_link_to_the_authoring_pages(client_in, chemical):
     assert f'href="{reverse("recipe-create")}"' in recipes and f'href="{reverse("chemical-create")}"' in chemicals
     home = client_in.get(reverse("home")).content.decode()
     assert f'href="{reverse("recipe-create")}"' in home and f'href="{reverse("chemical-create")}"' in home
+
+
+def test_a_truncated_post_is_refused_with_a_reason_not_a_500(client_in, chemical):
+    response = client_in.post(reverse("recipe-create"), {"recipe-name": "X", "add_param": "zero"})
+    assert response.status_code == 200 and "ManagementForm data is missing" in response.content.decode()
+    assert not Recipe.objects.exists()
