@@ -65,3 +65,21 @@ def user_projects(user) -> QuerySet:
 
 def can_see(obj: Model, user) -> bool:
     return restrict(type(obj).objects.filter(pk=obj.pk), user).exists()
+
+
+def can_author(user) -> bool:
+    """May ``user`` write lab records (recipes, chemicals, lots) from the web? The API's rule for
+    the same writes (core.api.viewsets: IsAuthenticated + InstrumentLimited): any signed-in person,
+    but not an instrument account, whose token only uploads files and reads."""
+    from core.api.permissions import is_instrument
+
+    return bool(user and user.is_authenticated and user.is_active) and not is_instrument(user)
+
+
+def require_author(user) -> None:
+    """Raise PermissionDenied (the 403 page) unless ``can_author(user)``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not can_author(user):
+        raise PermissionDenied("Instrument accounts may only upload measurement files and read; "
+                               "recipes, chemicals and lots are written by people.")

@@ -62,3 +62,36 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 
 def dimension(unit: str) -> str:
     return UNITS[canonical_unit(unit)][0]
+
+
+# Dimensions as a person picks them on a form, in the order of UNITS, each with its units.
+DIMENSION_LABELS = {
+    "mass": "mass", "amount": "amount of substance", "volume": "volume", "molarity": "molarity",
+    "concentration": "mass concentration", "time": "time", "temperature": "temperature", "speed": "spin speed",
+    "acceleration": "spin acceleration", "length": "length / thickness", "rate": "deposition rate",
+    "pressure": "pressure", "area": "area", "fraction": "fraction", "mass_fraction": "mass fraction",
+    "trace": "trace level", "density": "density", "molar_mass": "molar mass", "energy": "energy",
+    "optical_density": "optical density", "power": "power", "current_density": "current density",
+    "voltage": "voltage", "dimensionless": "number without unit",
+}
+
+
+def units_of(dim: str) -> list[str]:
+    return [u for u, (d, _) in UNITS.items() if d == dim]
+
+
+def dimension_choices() -> list[tuple[str, str]]:
+    """``[("mass", "mass (mg, g, µg)"), …]``: every dimension of UNITS, labelled with its units."""
+    seen = dict.fromkeys(d for d, _ in UNITS.values())
+    out = []
+    for dim in seen:
+        units = ", ".join(u for u in units_of(dim) if u)
+        label = DIMENSION_LABELS.get(dim, dim.replace("_", " "))
+        out.append((dim, f"{label} ({units})" if units else label))
+    return out
+
+
+def grouped_unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """UNIT_CHOICES grouped by dimension, for an <optgroup> select."""
+    return [(DIMENSION_LABELS.get(dim, dim), [(u, u or "—") for u in units_of(dim)])
+            for dim in dict.fromkeys(d for d, _ in UNITS.values())]

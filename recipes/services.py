@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from .models import Chemical, Recipe, RecipeParameter, RecipeStep, RecipeVersion
+from .models import Chemical, ChemicalLot, Recipe, RecipeParameter, RecipeStep, RecipeVersion
 
 
 class FrozenVersionError(ValidationError):
@@ -46,6 +46,67 @@ def chemical_get_or_create(*, name: str, **fields: Any) -> Chemical:
         chemical.full_clean()
         chemical.save()
     return chemical
+
+
+CHEMICAL_FIELDS = ("name", "abbreviation", "formula", "cas", "molar_mass_g_mol", "density_g_ml",
+                   "purity_wt_percent", "ions", "hazards", "is_solvent")
+LOT_FIELDS = ("supplier", "lot_number", "catalog_number", "received_on", "opened_on", "expires_on", "location",
+              "amount_left", "amount_unit", "is_active")
+# A typed molar mass may differ from the formula's by rounding, not by a different compound.
+MOLAR_MASS_TOLERANCE = 0.005
+
+
+def chemical_save(chemical: Chemical | None = None, **fields: Any) -> Chemical:
+    """Create (``chemical`` None) or edit a chemical (history kept by django-simple-history).
+
+    With a formula the molar mass is the formula's (``chemistry_bridge.molar_mass_from_formula``,
+    molmass through the stoichiometry engine): a molar mass left blank is computed, and one typed
+    that disagrees by more than 0.5 % is refused rather than stored beside a formula that says
+    otherwise. Without a formula (a polymer, a mixture) the typed molar mass stands."""
+    from .chemistry_bridge import molar_mass_from_formula
+
+    unknown = set(fields) - set(CHEMICAL_FIELDS)
+    if unknown:
+        raise TypeError(f"not chemical fields: {sorted(unknown)}")
+    chemical = chemical if chemical is not None else Chemical()
+    for name, value in fields.items():
+        setattr(chemical, name, value)
+    if chemical.formula:
+        try:
+            computed = molar_mass_from_formula(chemical.formula)
+        except ValueError as exc:
+            raise ValidationError({"formula": str(exc)}) from None
+        typed = fields.get("molar_mass_g_mol")
+        if typed and abs(typed - computed) > MOLAR_MASS_TOLERANCE * computed:
+            raise ValidationError({"molar_mass_g_mol": (
+                f"The formula {chemical.formula} gives {computed:.2f} g/mol, not {typed:g}: "
+                "leave the molar mass blank or correct the formula.")})
+        chemical.molar_mass_g_mol = computed
+    chemical.full_clean()
+    chemical.save()
+    return chemical
+
+
+def lot_save(lot: ChemicalLot | None = None, *, chemical: Chemical | None = None, **fields: Any) -> ChemicalLot:
+    """Create a lot of ``chemical`` (``lot`` None) or edit one. Only the lot's own record: what runs
+    took from it stays in its LotUsage rows (samples.services), and an edited ``amount_left`` is
+    the corrected amount in the bottle."""
+    unknown = set(fields) - set(LOT_FIELDS)
+    if unknown:
+        raise TypeError(f"not lot fields: {sorted(unknown)}")
+    if lot is None:
+        if chemical is None:
+            raise ValidationError({"chemical": "A lot belongs to a chemical."})
+        lot = ChemicalLot(chemical=chemical)
+    before = lot.amount_left
+    for name, value in fields.items():
+        setattr(lot, name, value)
+    # A remainder below zero left by runs (more used than recorded) is a warning, not an error:
+    # editing the lot's supplier or expiry must not demand that it be corrected first.
+    kept_negative = lot.pk is not None and before is not None and before < 0 and lot.amount_left == before
+    lot.full_clean(exclude=["amount_left"] if kept_negative else None)
+    lot.save()
+    return lot
 
 
 def _add_steps(version: RecipeVersion, steps: list[StepSpec]) -> None:

@@ -10,12 +10,12 @@ from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from core.access import restrict
+from core.access import can_author, require_author, restrict
 from core.pagination import EstimatedPaginator as Paginator
 
 from . import services
 from .filtersets import ChemicalFilterSet, RecipeFilterSet
-from .forms import RevisionForm
+from .forms import ChemicalForm, LotForm, RecipeEditor, RevisionForm
 from .models import Chemical, ChemicalLot, Recipe, RecipeParameter, RecipeStep, RecipeVersion
 
 PAGE_SIZE = 25
@@ -71,6 +71,7 @@ def recipe_detail(request, pk):
 
 @login_required
 def recipe_revise(request, version_id):
+    require_author(request.user)
     version = get_object_or_404(restrict(RecipeVersion.objects.select_related("recipe"), request.user), pk=version_id)
     form = RevisionForm(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():
@@ -109,4 +110,122 @@ def chemical_detail(request, pk):
                            .order_by("-created_at"))
         for run in lot.used_by:
             run.usage_here = next((u for u in run.lot_usages.all() if u.lot_id == lot.pk), None)
-    return render(request, "recipes/chemical_detail.html", {"chemical": chemical, "lots": lots, "used_in": used_in})
+    author = can_author(request.user)
+    return render(request, "recipes/chemical_detail.html", {
+        "chemical": chemical, "lots": lots, "used_in": used_in, "can_author": author,
+        "lot_form": LotForm(instance=ChemicalLot(chemical=chemical)) if author else None,
+    })
+
+
+# --- authoring: recipes, versions, chemicals, lots (the API's write rule: core.access.can_author) --
+
+def _editor_response(request, template, editor, **context):
+    return render(request, template, {"editor": editor, **context})
+
+
+@login_required
+def recipe_create(request):
+    require_author(request.user)
+    data = request.POST if request.method == "POST" else None
+    grown = RecipeEditor.with_added_row(data) if data is not None else None
+    if grown is not None:  # "Add step" / "Add parameter" without JavaScript: the same page, one row more
+        return _editor_response(request, "recipes/recipe_form.html", RecipeEditor(grown, reason_required=False))
+    editor = RecipeEditor(data, reason_required=False)
+    if data is not None and editor.is_valid():
+        head = editor.head.cleaned_data
+        try:
+            version = services.recipe_create(
+                name=head["name"], step_type=head["step_type"], output_kind=head["output_kind"] or "",
+                description=head["description"], reference=head["reference"], steps=editor.specs(),
+                notes=editor.reason.cleaned_data["notes"], user=request.user)
+        except ValidationError as exc:
+            editor.add_service_error(exc)
+        else:
+            messages.success(request, f"Created {version.recipe.name} v1 with {len(editor.specs())} step(s).")
+            return redirect("recipe-detail", version.recipe_id)
+    return _editor_response(request, "recipes/recipe_form.html", editor)
+
+
+@login_required
+def recipe_version_edit(request, version_id):
+    """The next version with its steps and parameters edited (added, removed, renamed, re-united);
+    the version it starts from stays as it is."""
+    require_author(request.user)
+    version = get_object_or_404(restrict(RecipeVersion.objects.select_related("recipe"), request.user), pk=version_id)
+    context = {"version": version, "next_number": version.recipe.latest_version.number + 1}
+    data = request.POST if request.method == "POST" else None
+    grown = RecipeEditor.with_added_row(data) if data is not None else None
+    if grown is not None:
+        return _editor_response(request, "recipes/recipe_form.html", RecipeEditor(grown, head=False), **context)
+    editor = RecipeEditor.from_version(version, data)
+    if data is not None and editor.is_valid():
+        try:
+            new = services.recipe_version_revise(version, steps=editor.specs(),
+                                                 notes=editor.reason.cleaned_data["notes"], user=request.user)
+        except ValidationError as exc:
+            editor.add_service_error(exc)
+        else:
+            messages.success(request, f"Created {new} from v{version.number}.")
+            url = reverse("recipe-detail", args=[version.recipe_id])
+            return redirect(f"{url}?v={new.number}&a={version.number}&b={new.number}#diff")
+    return _editor_response(request, "recipes/recipe_form.html", editor, **context)
+
+
+def _attach(form, exc: ValidationError) -> None:
+    for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+def chemical_edit(request, pk=None):
+    require_author(request.user)
+    chemical = get_object_or_404(restrict(Chemical.objects.all(), request.user), pk=pk) if pk else None
+    form = ChemicalForm(request.POST or None, instance=chemical)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in services.CHEMICAL_FIELDS}
+        try:
+            # A fresh instance for the service: the ModelForm already wrote its values onto ``chemical``.
+            saved = services.chemical_save(Chemical.objects.get(pk=pk) if pk else None, **fields)
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"{saved.name} saved{f' (M = {saved.molar_mass_g_mol:.2f} g/mol)' if saved.molar_mass_g_mol else ''}.")
+            return redirect("chemical-detail", saved.pk)
+    return render(request, "recipes/chemical_form.html", {"form": form, "chemical": chemical})
+
+
+def _lot_form_response(request, form, chemical, lot=None):
+    return render(request, "recipes/lot_form.html", {"form": form, "chemical": chemical, "lot": lot})
+
+
+@login_required
+def lot_create(request, chemical_id):
+    require_author(request.user)
+    chemical = get_object_or_404(restrict(Chemical.objects.all(), request.user), pk=chemical_id)
+    form = LotForm(request.POST or None, instance=ChemicalLot(chemical=chemical))
+    if request.method == "POST" and form.is_valid():
+        try:
+            lot = services.lot_save(chemical=chemical, **{f: form.cleaned_data[f] for f in services.LOT_FIELDS})
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"Lot {lot.lot_number} of {chemical.name} recorded.")
+            return redirect(f"{reverse('chemical-detail', args=[chemical.pk])}#lots")
+    return _lot_form_response(request, form, chemical)
+
+
+@login_required
+def lot_edit(request, pk):
+    require_author(request.user)
+    lot = get_object_or_404(restrict(ChemicalLot.objects.select_related("chemical"), request.user), pk=pk)
+    form = LotForm(request.POST or None, instance=lot)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lot = services.lot_save(ChemicalLot.objects.get(pk=pk), **{f: form.cleaned_data[f] for f in services.LOT_FIELDS})
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"Lot {lot.lot_number} saved.")
+            return redirect(f"{reverse('chemical-detail', args=[lot.chemical_id])}#lots")
+    return _lot_form_response(request, form, lot.chemical, lot)

@@ -14,3 +14,10 @@ class SamplesConfig(AppConfig):
         from .stoichiometry import run_composition
 
         register_composition(ProcessRun, run_composition)
+
+        # The recipe form's "Makes" choices are the sample kinds (recipes cannot import them).
+        from recipes.output_kinds import register_output_kinds
+
+        from .models import SampleKind
+
+        register_output_kinds(SampleKind.choices)
