@@ -56,6 +56,95 @@ def _stretched_with_l0(t: np.ndarray, l0: float, tau_h: float, beta: float) -> n
     return l0 * stretched_exponential(t, tau_h, beta)
 
 
+# Bounds of the stretched-exponential fit (as curve_fit was given them): τ > 0, 0.1 ≤ β ≤ 3.
+_TAU_MIN, _BETA_MIN, _BETA_MAX = 1e-9, 0.1, 3.0
+
+
+def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
+                  with_l0: bool) -> tuple[float, ...] | None:
+    """Least squares of y = L0·exp(−(t/τ)^β) (or L0 ≡ 1) by Levenberg–Marquardt on the exact
+    Jacobian, in (L0, ln τ, β). The optimum inside the bounds, or None when it is not found
+    strictly inside them (the caller then runs ``curve_fit`` with the bounds, as before).
+
+    Why not curve_fit: with bounds it runs scipy's trust-region reflective solver with a
+    finite-difference Jacobian, ≈ 2.5 ms a run for 400 readings — most of a lifetime analysis;
+    this is ≈ 0.2 ms and lands on the same interior minimum (to ≈ 1e-9 relative, tighter than
+    curve_fit's own 1e-8 tolerances)."""
+    t = np.maximum(time_h, 0.0)
+    positive = t > 0
+    log_t = np.zeros_like(t)
+    log_t[positive] = np.log(t[positive])
+    if with_l0:
+        l0, tau, beta = p0
+    else:
+        (tau, beta), l0 = p0, 1.0
+    q = np.array([l0, np.log(tau), beta]) if with_l0 else np.array([np.log(tau), beta])
+
+    def evaluate(q):
+        l0_, ln_tau, beta_ = (q[0], q[1], q[2]) if with_l0 else (1.0, q[0], q[1])
+        log_ratio = log_t - ln_tau
+        u = np.where(positive, np.exp(np.clip(beta_ * log_ratio, -700.0, 700.0)), 0.0)
+        e = np.exp(-u)
+        model = l0_ * e
+        return model - y, e, u, log_ratio, l0_, beta_
+
+    def jacobian(e, u, log_ratio, l0_, beta_):
+        model_u = l0_ * e * u
+        cols = (e, model_u * beta_, -model_u * log_ratio) if with_l0 else (model_u * beta_, -model_u * log_ratio)
+        return np.column_stack(cols)
+
+    r, e, u, lr, l0_, b_ = evaluate(q)
+    cost = float(r @ r)
+    if not np.isfinite(cost):
+        return None
+    lam = 1e-3
+    for _ in range(200):
+        jac = jacobian(e, u, lr, l0_, b_)
+        jtj = jac.T @ jac
+        grad = jac.T @ r
+        scale = np.diag(np.where(np.diag(jtj) > 0, np.diag(jtj), 1.0))
+        while True:
+            if lam > 1e12:
+                break  # not even a tiny step lowers the cost: a minimum, to rounding
+            try:
+                step = np.linalg.solve(jtj + lam * scale, -grad)
+            except np.linalg.LinAlgError:
+                lam *= 10
+                continue
+            trial = q + step
+            r_t, e_t, u_t, lr_t, l0_t, b_t = evaluate(trial)
+            cost_t = float(r_t @ r_t)
+            if np.isfinite(cost_t) and cost_t <= cost:
+                break
+            if np.isfinite(cost_t) and cost_t - cost <= 1e-13 * cost:
+                lam = np.inf  # the step changes the cost only by rounding: at the minimum
+                break
+            lam *= 4
+        if lam == np.inf:
+            break
+        if lam > 1e12:
+            # No step lowers the cost: a minimum to rounding if the gradient vanishes (relative to
+            # |J|·|r|); anything else is left to the bounded solver.
+            if np.linalg.norm(grad) > 1e-6 * np.sqrt(np.trace(jtj) * cost):
+                return None
+            break
+        done = cost - cost_t <= 1e-15 * cost or bool(np.all(np.abs(step) <= 1e-10 * (np.abs(q) + 1e-12)))
+        q, r, e, u, lr, l0_, b_, cost = trial, r_t, e_t, u_t, lr_t, l0_t, b_t, cost_t
+        lam = max(lam / 3, 1e-12)
+        if done:
+            break
+    else:
+        return None  # 200 iterations without settling
+    ln_tau = float(q[1] if with_l0 else q[0])
+    if not ln_tau < 700:
+        return None  # no decay to speak of (τ → ∞): left to the bounded solver
+    tau_h = float(np.exp(ln_tau))
+    beta = float(q[2] if with_l0 else q[1])
+    if not (tau_h > _TAU_MIN and _BETA_MIN < beta < _BETA_MAX) or (with_l0 and not q[0] > 0):
+        return None  # on or beyond a bound: the bounded solver decides, as it always did
+    return (float(q[0]), tau_h, beta) if with_l0 else (tau_h, beta)
+
+
 def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
     """L0 from a stretched-exponential fit over the whole run.
 
@@ -65,11 +154,15 @@ def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
     first = float(luminance[0])
     ratio_end = float(np.clip(luminance[-1] / first, 1e-3, 0.999)) if first > 0 else 0.5
     tau0 = max(time_h[-1] / (-np.log(ratio_end)), 1e-6)
-    try:
-        (l0, _, _), _ = curve_fit(_stretched_with_l0, time_h, luminance, p0=(first, tau0, 1.0),
-                                  bounds=((0, 1e-9, 0.1), (np.inf, np.inf, 3.0)), maxfev=5000)
-    except (RuntimeError, ValueError):
-        return first
+    found = _lm_stretched(time_h, luminance, (first, tau0, 1.0), with_l0=True) if first > 0 else None
+    if found is not None:
+        l0 = found[0]
+    else:
+        try:
+            (l0, _, _), _ = curve_fit(_stretched_with_l0, time_h, luminance, p0=(first, tau0, 1.0),
+                                      bounds=((0, _TAU_MIN, _BETA_MIN), (np.inf, np.inf, _BETA_MAX)), maxfev=5000)
+        except (RuntimeError, ValueError):
+            return first
     # Guard against a fit that wandered off (e.g. a run with an initial burn-in rise).
     return float(l0) if abs(l0 - first) < 0.1 * abs(first) else first
 
@@ -77,9 +170,12 @@ def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
 def _fit_stretched(time_h: np.ndarray, ratio: np.ndarray, name: str) -> tuple[float, float]:
     r_end = float(np.clip(ratio[-1], 1e-3, 0.999))
     tau0 = max(time_h[-1] / (-np.log(r_end)), 1e-6)  # β = 1 starting guess through the end point
+    found = _lm_stretched(time_h, ratio, (tau0, 1.0), with_l0=False)
+    if found is not None:
+        return found
     try:
         (tau_h, beta), _ = curve_fit(stretched_exponential, time_h, ratio, p0=(tau0, 1.0),
-                                     bounds=((1e-9, 0.1), (np.inf, 3.0)), maxfev=5000)
+                                     bounds=((_TAU_MIN, _BETA_MIN), (np.inf, _BETA_MAX)), maxfev=5000)
     except (RuntimeError, ValueError) as exc:
         raise AnalysisError(f"{name}: the stretched-exponential fit needed to extrapolate failed ({exc})") from None
     return float(tau_h), float(beta)
@@ -91,9 +187,11 @@ def analyse_one(parsed: ParsedData) -> tuple[AnalysisResult, dict[str, np.ndarra
     if "luminance_cd_m2" not in data.columns or "time_h" not in data.columns:
         raise AnalysisError(f"{name}: a lifetime run needs time and luminance (cd/m²) columns; "
                             f"found {', '.join(data.columns)}")
-    frame = data[["time_h", "luminance_cd_m2"]].dropna()
-    time_h = frame["time_h"].to_numpy(float)
-    luminance = frame["luminance_cd_m2"].to_numpy(float)
+    time_h = data["time_h"].to_numpy(float)
+    luminance = data["luminance_cd_m2"].to_numpy(float)
+    readable = ~(np.isnan(time_h) | np.isnan(luminance))  # what DataFrame.dropna kept, without a frame copy
+    if not readable.all():
+        time_h, luminance = time_h[readable], luminance[readable]
     if np.any(np.diff(time_h) < 0):
         order = np.argsort(time_h, kind="stable")
         time_h, luminance = time_h[order], luminance[order]
