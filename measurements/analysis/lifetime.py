@@ -20,11 +20,15 @@ for exactly two runs (no degrees of freedom left).
 Result layout: ``per_file`` holds every file's metrics; the top-level ``metrics`` of a
 single-file run are that file's metrics; with several files the top level holds only
 ``lifetime_acceleration_n`` and ``t50_at_100_cd`` (per-file values stay in ``per_file`` so no
-metric name is ambiguous about which file it came from).
+metric name is ambiguous about which file it came from). Each ``per_file`` entry also keeps that
+run's own warnings, so a stored result can stand in for the run later (:class:`StoredRun`: a
+new run of a device is fitted alone and the acceleration fit is recomputed from the stored
+per-run L0 and T50).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -257,20 +261,58 @@ def acceleration_fit(l0_cd_m2: np.ndarray, t50_h: np.ndarray) -> dict[str, float
     return out
 
 
-def analyse_lifetime(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> AnalysisResult:
+# The per-run curves of a result (``{key}_{k}`` in ``arrays``), kept with a stored run.
+RUN_ARRAYS = ("time_h", "relative_luminance", "fit_time_h", "fit_relative_luminance")
+
+
+@dataclass
+class StoredRun:
+    """One run's own result as a stored analysis keeps it (its ``per_file`` entry and its curves):
+    passed in place of its ParsedData, it joins the device's fit without being fitted again.
+
+    Every per-run number (L0, T_x, τ, β) depends on that run's readings alone, so a new run of a
+    device needs only its own fit; the acceleration fit across runs is recomputed from the stored
+    L0 and T50 — the same numbers a from-scratch analysis of every run gives."""
+
+    source: str  # the file name, as ParsedData.source
+    metrics: dict[str, dict[str, Any]]  # the run's metrics_json()
+    warnings: list[str]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # RUN_ARRAYS present for this run
+
+    @classmethod
+    def from_stored(cls, entry: dict[str, Any], arrays: dict[str, Any], k: int) -> StoredRun | None:
+        """The run ``k`` of a stored result (``per_file[k]`` and its curves); None when it was
+        stored without its own warnings (before they were kept per run): fit it again."""
+        if "warnings" not in entry or "t50" not in entry.get("metrics", {}):
+            return None
+        curves = {key: np.array([np.nan if v is None else v for v in arrays[f"{key}_{k}"]], dtype=float)
+                  for key in RUN_ARRAYS if f"{key}_{k}" in arrays}
+        return cls(source=entry["file"], metrics=entry["metrics"], warnings=list(entry["warnings"]), arrays=curves)
+
+    def metric_objects(self) -> dict[str, Metric]:
+        return {name: Metric(name, m["value"], m.get("unit", ""), uncertainty=m.get("uncertainty"),
+                             flags=tuple(m.get("flags", ())), extra=dict(m.get("extra", {})))
+                for name, m in self.metrics.items()}
+
+
+def analyse_lifetime(inputs: dict[str, list[ParsedData | StoredRun]], params: dict[str, Any]) -> AnalysisResult:
     files = inputs["files"]
     result = AnalysisResult(method="led.lifetime", version=METHOD_VERSION)
     l0s, t50s = [], []
-    for k, parsed in enumerate(files):
-        one, arrays = analyse_one(parsed)
-        result.per_file.append({"file": parsed.source or f"file {k + 1}", "metrics": one.metrics_json()})
-        result.warnings.extend(one.warnings)
+    for k, given in enumerate(files):
+        if isinstance(given, StoredRun):
+            metrics, as_json, warnings, arrays = given.metric_objects(), given.metrics, given.warnings, given.arrays
+        else:
+            one, arrays = analyse_one(given)
+            metrics, as_json, warnings = one.metrics, one.metrics_json(), one.warnings
+        result.per_file.append({"file": given.source or f"file {k + 1}", "metrics": as_json, "warnings": list(warnings)})
+        result.warnings.extend(warnings)
         for key, values in arrays.items():
             result.arrays[f"{key}_{k}"] = values
-        l0s.append(one.metrics["initial_luminance"].value)
-        t50s.append(one.metrics["t50"].value)
+        l0s.append(metrics["initial_luminance"].value)
+        t50s.append(metrics["t50"].value)
         if len(files) == 1:
-            result.metrics = dict(one.metrics)
+            result.metrics = dict(metrics)
     result.arrays["initial_luminance_cd_m2"] = np.array(l0s)
     result.arrays["t50_h"] = np.array(t50s)
     if len(files) >= 2:
