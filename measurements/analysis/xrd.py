@@ -71,17 +71,10 @@ def _pseudo_voigt_jacobian(x, height, center, fwhm, eta, c0, c1) -> np.ndarray:
                             height * (lor - g), np.ones_like(x), d])
 
 
-def _fit_pseudo_voigt(xs, ys, sigma, p0, lo, hi) -> tuple[np.ndarray, np.ndarray] | None:
-    """Weighted least squares of the pseudo-Voigt by Levenberg–Marquardt on the exact Jacobian:
-    (popt, pcov as curve_fit gives it), or None when the optimum is not strictly inside the
-    bounds or not reached (the caller then runs curve_fit with the bounds, as before).
-
-    curve_fit with bounds runs the trust-region reflective solver with a finite-difference
-    Jacobian (≈ 90 model calls a peak); this takes ≈ 10 iterations and lands on the same
-    interior minimum, closer than curve_fit's own 1e-8 tolerances."""
-    q = np.array(p0, dtype=float)
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    w = 1.0 / sigma
+def _lm_pseudo_voigt(xs, ys, w, q, free) -> np.ndarray | None:
+    """Levenberg–Marquardt on the weighted residuals over the parameters ``free`` (a boolean
+    mask; the others stay as given): the minimum, or None when it is not reached."""
+    q = q.copy()
 
     def residual(q):
         return (_pseudo_voigt(xs, *q) - ys) * w
@@ -92,7 +85,7 @@ def _fit_pseudo_voigt(xs, ys, sigma, p0, lo, hi) -> tuple[np.ndarray, np.ndarray
         return None
     lam = 1e-3
     for _ in range(200):
-        jac = _pseudo_voigt_jacobian(xs, *q) * w[:, None]
+        jac = (_pseudo_voigt_jacobian(xs, *q) * w[:, None])[:, free]
         jtj = jac.T @ jac
         grad = jac.T @ r
         diag = np.diag(jtj)
@@ -109,7 +102,8 @@ def _fit_pseudo_voigt(xs, ys, sigma, p0, lo, hi) -> tuple[np.ndarray, np.ndarray
             except np.linalg.LinAlgError:
                 lam *= 10
                 continue
-            trial = q + step
+            trial = q.copy()
+            trial[free] += step
             r_t = residual(trial)
             cost_t = float(r_t @ r_t)
             if np.isfinite(cost_t) and cost_t <= cost:
@@ -119,22 +113,55 @@ def _fit_pseudo_voigt(xs, ys, sigma, p0, lo, hi) -> tuple[np.ndarray, np.ndarray
                 break
             lam *= 4
         if at_minimum:
-            break
-        done = cost - cost_t <= 1e-15 * cost or bool(np.all(np.abs(step) <= 1e-10 * (np.abs(q) + 1e-12)))
+            return q
+        done = cost - cost_t <= 1e-15 * cost or bool(np.all(np.abs(step) <= 1e-10 * (np.abs(q[free]) + 1e-12)))
         q, r, cost = trial, r_t, cost_t
         lam = max(lam / 3, 1e-12)
         if done:
-            break
-    else:
+            return q
+    return None
+
+
+_ETA = 3  # index of the Lorentzian fraction η ∈ [0, 1] in the pseudo-Voigt parameters
+
+
+def _fit_pseudo_voigt(xs, ys, sigma, p0, lo, hi) -> tuple[np.ndarray, np.ndarray] | None:
+    """Weighted least squares of the pseudo-Voigt by Levenberg–Marquardt on the exact Jacobian:
+    (popt, pcov as curve_fit gives it), or None when the optimum is not found inside the bounds
+    (the caller then runs curve_fit with the bounds, as before).
+
+    curve_fit with bounds runs the trust-region reflective solver with a finite-difference
+    Jacobian (≈ 90 model calls a peak); this takes ≈ 10 iterations and lands on the same
+    minimum, closer than curve_fit's own 1e-8 tolerances. A minimum beyond η's bounds (a purely
+    Gaussian or Lorentzian peak) is the minimum with η on that bound if there the cost still
+    falls outwards (the Kuhn–Tucker condition); any other bound reached goes to curve_fit."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    w = 1.0 / sigma
+    everything = np.ones(6, dtype=bool)
+    q = _lm_pseudo_voigt(xs, ys, w, np.array(p0, dtype=float), everything)
+    if q is None:
         return None
-    if not (np.all(q > lo) and np.all(q < hi)):
-        return None  # on or beyond a bound: the bounded solver decides, as it always did
+    inside = (q > lo) & (q < hi)
+    if not inside.all():
+        if not inside[np.arange(6) != _ETA].all():
+            return None
+        q[_ETA] = lo[_ETA] if q[_ETA] <= lo[_ETA] else hi[_ETA]
+        free = everything.copy()
+        free[_ETA] = False
+        q = _lm_pseudo_voigt(xs, ys, w, q, free)
+        if q is None or not np.all(((q > lo) & (q < hi))[free]):
+            return None
+        r = (_pseudo_voigt(xs, *q) - ys) * w
+        slope = float((_pseudo_voigt_jacobian(xs, *q)[:, _ETA] * w) @ r)  # ½ ∂cost/∂η
+        if not (slope > 0 if q[_ETA] == lo[_ETA] else slope < 0):
+            return None  # the cost falls inwards: not the constrained minimum
     # Covariance as curve_fit computes it (pseudo-inverse of JᵀJ from the SVD, scaled by χ²/dof).
+    r = (_pseudo_voigt(xs, *q) - ys) * w
     jac = _pseudo_voigt_jacobian(xs, *q) * w[:, None]
     _, sv, vt = np.linalg.svd(jac, full_matrices=False)
     keep = sv > np.finfo(float).eps * max(jac.shape) * sv[0]
     sv, vt = sv[keep], vt[:keep.sum()]
-    pcov = (vt.T / sv**2) @ vt * (cost / (xs.size - q.size))
+    pcov = (vt.T / sv**2) @ vt * (float(r @ r) / (xs.size - q.size))
     return q, pcov
 
 
