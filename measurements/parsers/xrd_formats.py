@@ -144,7 +144,21 @@ def _is_numeric_row(line: str) -> bool:
         return False
 
 
-def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]]:
+def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray:
+    """The numbers of the data lines, at most three columns and as many as the narrowest row has."""
+    if data:
+        # Every row as wide as the others (nearly every scan): one split and one conversion for
+        # the block, rather than a split and a float() per line; numpy converts each field with
+        # Python's float, so the values — and which fields are refused — are the same.
+        text = "\n".join(line for _, line in data).replace(",", " ").replace(";", " ")
+        widths = set(map(len, map(str.split, text.split("\n"))))
+        if len(widths) == 1 and (width := widths.pop()) >= 2:
+            try:
+                values = np.array(text.split(), dtype=float)
+            except ValueError:
+                pass  # the loop below names the line
+            else:
+                return values.reshape(len(data), width)[:, :3]
     rows = []
     for lineno, line in data:
         try:
@@ -158,7 +172,7 @@ def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]]:
     return [r[:width] for r in rows]
 
 
-def _numeric_rows(lines: list[str], start: int) -> list[list[float]]:
+def _numeric_rows(lines: list[str], start: int) -> list[list[float]] | np.ndarray:
     data = [(n, ln.strip()) for n, ln in enumerate(lines[start:], start=start + 1)
             if ln.strip() and not ln.lstrip().startswith(_COMMENT)]
     return _numeric_block(data)
