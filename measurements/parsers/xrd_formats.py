@@ -118,8 +118,8 @@ def _split_text(text: str) -> tuple[tuple[str, ...], str | None, tuple[tuple[int
     title: str | None = None
     data: list[tuple[int, str]] = []
     in_block = False
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    lines = [raw.strip() for raw in text.splitlines()]
+    for lineno, line in enumerate(lines, start=1):
         if in_block or line.startswith("/*"):
             in_block = "*/" not in line
             header.append(line.strip("/*# ").strip())
@@ -133,6 +133,14 @@ def _split_text(text: str) -> tuple[tuple[str, ...], str | None, tuple[tuple[int
             title = line
             continue
         data.append((lineno, line))
+        if len(data) == 1:
+            # After the first data line, a scan is usually data to the end: when no later line is
+            # blank, a comment or a block opener, every one of them is data (what the loop gives).
+            rest = lines[lineno:]
+            joined = "\n" + "\n".join(rest) + "\n"
+            if not any(mark in joined for mark in ("\n\n", "\n/*", "\n#", "\n!", "\n'")):
+                data.extend(zip(range(lineno + 1, len(lines) + 1), rest, strict=True))
+                break
     return tuple(header), title, tuple(data)
 
 
