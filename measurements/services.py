@@ -748,8 +748,7 @@ def _parsed_inputs(plan: Plan, mf: MeasurementFile, parsed: ParsedData, params: 
     if reuse_runs and plan.kind == MeasurementKind.LIFETIME and not (mf.metadata or {}).get("sample_column"):
         others = [f.pk for f in plan.files[role] if f.pk != mf.pk]
         stored = stored_runs(mf.sample_id, others, options.get(role), params)
-    raw = _raw_inputs(plan, mf, parsed, skip=frozenset(stored))
-    inputs = parse_inputs(plan.kind, raw, parse_options=options) if any(raw.values()) else {}
+    inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed, skip=frozenset(stored)), parse_options=options)
     if stored:
         fresh = iter(inputs.get(role, []))
         inputs[role] = [stored.get(f.pk) or next(fresh) for f in plan.files[role]]
