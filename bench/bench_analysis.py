@@ -18,6 +18,10 @@ For each case it prints, over the distinct inputs:
 - unless ``--no-plots``: the median CPU time of drawing and rendering the analysis' figures as
   stored (SVG + PNG, ``analysis.plotting.render_figures``) and the largest SVG (each stored figure ≤ 50 kB).
 
+With ``lifetime`` selected it also times a device's fifth lifetime run as the pipeline analyses it
+(the four earlier runs from their stored results, only the new file parsed and fitted), against a
+bare read of the new file.
+
 CPU time, not wall: the machine is shared with other work; wall is printed beside it so a reader
 sees how busy it was (wall ≫ CPU means other processes held the cores).
 """
