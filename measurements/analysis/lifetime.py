@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import curve_fit, least_squares
 
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult, Metric, unit_warnings
@@ -62,19 +62,24 @@ def _stretched_with_l0(t: np.ndarray, l0: float, tau_h: float, beta: float) -> n
 
 # Bounds of the stretched-exponential fit (as curve_fit was given them): τ > 0, 0.1 ≤ β ≤ 3.
 _TAU_MIN, _BETA_MIN, _BETA_MAX = 1e-9, 0.1, 3.0
+# MINPACK's ftol/xtol/gtol for the interior fit: tighter than curve_fit's 1e-8, so its minimum is
+# met to curve_fit's own precision; the evaluation budget before the bounded solver takes over.
+_LM_TOL, _LM_MAX_NFEV = 1e-12, 1000
 
 
 def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
                   with_l0: bool) -> tuple[float, ...] | None:
-    """Least squares of y = L0·exp(−(t/τ)^β) (or L0 ≡ 1) by Levenberg–Marquardt on the exact
-    Jacobian, in (L0, ln τ, β). The optimum inside the bounds, or None when it is not found
-    strictly inside them (the caller then runs ``curve_fit`` with the bounds, as before).
+    """Least squares of y = L0·exp(−(t/τ)^β) (or L0 ≡ 1) by MINPACK's Levenberg–Marquardt
+    (``least_squares(method="lm")``, lmder) on the exact Jacobian, in (L0, ln τ, β). The optimum
+    inside the bounds, or None when it is not found strictly inside them (the caller then runs
+    ``curve_fit`` with the bounds, as before).
 
-    Why not curve_fit: with bounds it runs scipy's trust-region reflective solver with a
-    finite-difference Jacobian, ≈ 3 ms a run for 400 readings — most of a lifetime analysis;
-    this is ≈ 0.45 ms (5–6 iterations) and lands on the same interior minimum, at a cost never
-    above curve_fit's: the parameters differ by ≤ 5e-7 relative (where curve_fit's 1e-8
-    tolerances stopped it), the stored T_x, L0 and n by ≤ 6e-9."""
+    Why not curve_fit as it was called: with bounds it runs scipy's trust-region reflective
+    solver with a finite-difference Jacobian, ≈ 3 ms a run for 400 readings — most of a lifetime
+    analysis. Unbounded LM with the analytic Jacobian lands on the same interior minimum, at a
+    cost never above curve_fit's (tests/measurements/test_fit_solvers.py): its tolerances
+    (_LM_TOL) are tighter than curve_fit's 1e-8, so the parameters agree to curve_fit's own
+    precision."""
     t = np.maximum(time_h, 0.0)
     positive = t > 0
     log_t = np.zeros_like(t)
@@ -83,63 +88,40 @@ def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
         l0, tau, beta = p0
     else:
         (tau, beta), l0 = p0, 1.0
-    q = np.array([l0, np.log(tau), beta]) if with_l0 else np.array([np.log(tau), beta])
+    if not (tau > 0 and np.isfinite(tau)):
+        return None
+    q0 = np.array([l0, np.log(tau), beta]) if with_l0 else np.array([np.log(tau), beta])
+    last: dict[str, Any] = {}
 
     def evaluate(q):
-        l0_, ln_tau, beta_ = (q[0], q[1], q[2]) if with_l0 else (1.0, q[0], q[1])
-        log_ratio = log_t - ln_tau
-        u = np.where(positive, np.exp(np.clip(beta_ * log_ratio, -700.0, 700.0)), 0.0)
-        e = np.exp(-u)
-        model = l0_ * e
-        return model - y, e, u, log_ratio, l0_, beta_
+        # MINPACK asks for the residuals and then the Jacobian at the same point: computed once.
+        key = q.tobytes()
+        if last.get("key") != key:
+            l0_, ln_tau, beta_ = (q[0], q[1], q[2]) if with_l0 else (1.0, q[0], q[1])
+            log_ratio = log_t - ln_tau
+            u = np.where(positive, np.exp(np.clip(beta_ * log_ratio, -700.0, 700.0)), 0.0)
+            e = np.exp(-u)
+            last.update(key=key, parts=(e, u, log_ratio, l0_, beta_))
+        return last["parts"]
 
-    def jacobian(e, u, log_ratio, l0_, beta_):
+    def residual(q):
+        e, _, _, l0_, _ = evaluate(q)
+        return l0_ * e - y
+
+    def jacobian(q):
+        e, u, log_ratio, l0_, beta_ = evaluate(q)
         model_u = l0_ * e * u
         cols = (e, model_u * beta_, -model_u * log_ratio) if with_l0 else (model_u * beta_, -model_u * log_ratio)
         return np.column_stack(cols)
 
-    r, e, u, lr, l0_, b_ = evaluate(q)
-    cost = float(r @ r)
-    if not np.isfinite(cost):
+    try:
+        fit = least_squares(residual, q0, jac=jacobian, method="lm", x_scale="jac",
+                            ftol=_LM_TOL, xtol=_LM_TOL, gtol=_LM_TOL, max_nfev=_LM_MAX_NFEV)
+    except ValueError:  # residuals not finite at the start, or fewer readings than parameters
         return None
-    lam = 1e-3
-    for _ in range(200):
-        jac = jacobian(e, u, lr, l0_, b_)
-        jtj = jac.T @ jac
-        grad = jac.T @ r
-        scale = np.diag(np.where(np.diag(jtj) > 0, np.diag(jtj), 1.0))
-        while True:
-            if lam > 1e12:
-                break  # not even a tiny step lowers the cost: a minimum, to rounding
-            try:
-                step = np.linalg.solve(jtj + lam * scale, -grad)
-            except np.linalg.LinAlgError:
-                lam *= 10
-                continue
-            trial = q + step
-            r_t, e_t, u_t, lr_t, l0_t, b_t = evaluate(trial)
-            cost_t = float(r_t @ r_t)
-            if np.isfinite(cost_t) and cost_t <= cost:
-                break
-            if np.isfinite(cost_t) and cost_t - cost <= 1e-13 * cost:
-                lam = np.inf  # the step changes the cost only by rounding: at the minimum
-                break
-            lam *= 4
-        if lam == np.inf:
-            break
-        if lam > 1e12:
-            # No step lowers the cost: a minimum to rounding if the gradient vanishes (relative to
-            # |J|·|r|); anything else is left to the bounded solver.
-            if np.linalg.norm(grad) > 1e-6 * np.sqrt(np.trace(jtj) * cost):
-                return None
-            break
-        done = cost - cost_t <= 1e-15 * cost or bool(np.all(np.abs(step) <= 1e-10 * (np.abs(q) + 1e-12)))
-        q, r, e, u, lr, l0_, b_, cost = trial, r_t, e_t, u_t, lr_t, l0_t, b_t, cost_t
-        lam = max(lam / 3, 1e-12)
-        if done:
-            break
-    else:
-        return None  # 200 iterations without settling
+    if fit.status < 1 or not np.all(np.isfinite(fit.x)):
+        return None  # the evaluation budget ran out before convergence: left to the bounded solver
+    q = fit.x
     ln_tau = float(q[1] if with_l0 else q[0])
     if not ln_tau < 700:
         return None  # no decay to speak of (τ → ∞): left to the bounded solver

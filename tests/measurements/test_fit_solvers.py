@@ -1,5 +1,6 @@
-"""The lifetime and XRD fits run Levenberg–Marquardt on the exact Jacobian instead of scipy's
-bounded curve_fit (issue 15: the fits were most of those analyses). They must land on curve_fit's
+"""The lifetime and XRD fits run MINPACK's Levenberg–Marquardt (scipy's least_squares, method="lm")
+on the exact Jacobian instead of scipy's bounded curve_fit (issue 15: the fits were most of those
+analyses). They must land on curve_fit's
 minimum — the same numbers to within its own tolerance — and never on a worse one; a fit that ends
 on a bound is left to curve_fit."""
 
