@@ -18,6 +18,10 @@ For each case it prints, over the distinct inputs:
 - unless ``--no-plots``: the median CPU time of drawing and rendering the analysis' figures as
   stored (SVG + PNG, ``analysis.plotting.render_figures``) and the largest SVG (each stored figure ≤ 50 kB).
 
+With ``lifetime`` selected it also times a device's fifth lifetime run as the pipeline analyses it
+(the four earlier runs from their stored results, only the new file parsed and fitted), against a
+bare read of the new file.
+
 CPU time, not wall: the machine is shared with other work; wall is printed beside it so a reader
 sees how busy it was (wall ≫ CPU means other processes held the cores).
 """
@@ -212,6 +216,46 @@ def bench_case(label, kind, files, params, *, budget_s: float, with_plots: bool)
             "plot": statistics.median(plot_cpu) if plot_cpu else None, "svg": max(svg) if svg else None}
 
 
+def bench_incremental_lifetime(*, budget_s: float) -> dict:
+    """A device's fifth lifetime run as the pipeline analyses it (measurements/lifetime_runs.py):
+    the four earlier runs come from their stored results (``StoredRun``, rebuilt from the JSON the
+    Analysis row keeps), only the new run's distinct bytes are parsed and fitted. Floor: a bare
+    read of the new file alone."""
+    import json
+
+    from measurements.analysis.base import jsonable
+    from measurements.analysis.lifetime import StoredRun
+    from measurements.analysis.registry import parse_inputs, run_parsed
+
+    earlier = [(f"lifetime_{k}.csv", (PUBLIC / f"lifetime_{k}.csv").read_bytes()) for k in range(1, 5)]
+    analysed = run("lifetime", {"files": earlier})
+    stored = json.loads(json.dumps(jsonable({"per_file": analysed.per_file, "arrays": analysed.arrays})))
+    runs = [StoredRun.from_stored(entry, stored["arrays"], k) for k, entry in enumerate(stored["per_file"])]
+    new = (PUBLIC / "lifetime_1.csv").read_bytes()  # a fifth run: lifetime_1's shape at a quarter of its L0
+    lines = new.decode().split("\n")
+    new = "\n".join(lines[:2] + [f"{a},{float(b) / 4:.2f},{c}" for a, b, c in
+                                  (ln.split(",") for ln in lines[2:] if ln)]).encode()
+    perturber, plan = Perturber(new, seed=5), _read_plan(new)
+    cpu, reads = [], []
+    spent, n = 0.0, 0
+    while n < 7 or (spent < budget_s and n < 200):
+        content = perturber.next()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fresh = parse_inputs("lifetime", {"files": [("lifetime_5.csv", content)]})["files"]
+        run_parsed("lifetime", {"files": [*runs, *fresh]})
+        cpu.append(time.process_time() - c0)
+        spent += time.perf_counter() - t0
+        r0 = time.process_time()
+        for _ in range(20):
+            bare_read(content, plan)
+        reads.append((time.process_time() - r0) / 20)
+        n += 1
+    read = max(statistics.median(reads), 1e-6)
+    return {"label": "lifetime: 5th run, 4 stored (pipeline)", "n": n, "cpu": statistics.median(cpu),
+            "lo": pct(cpu, 10), "hi": pct(cpu, 90), "wall": float("nan"), "read": read,
+            "ratio": statistics.median(cpu) / read, "plot": None, "svg": None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="about 1 s per case instead of 4")
@@ -229,6 +273,10 @@ def main() -> None:
         plots = f"{r['plot'] * 1e3:12.0f} {r['svg'] / 1e3:10.1f}" if r["plot"] is not None else f"{'-':>12s} {'-':>10s}"
         print(f"{r['label']:38s} {r['n']:4d} {r['cpu'] * 1e3:9.2f} ({r['lo'] * 1e3:6.2f}–{r['hi'] * 1e3:7.2f}) "
               f"{r['wall'] * 1e3:7.2f} {r['read'] * 1e3:9.3f} {r['ratio']:5.1f}× {plots}", flush=True)
+    if not args.only or any("lifetime".startswith(w) or w.startswith("lifetime") for w in args.only):
+        r = bench_incremental_lifetime(budget_s=1.0 if args.quick else 4.0)
+        print(f"{r['label']:38s} {r['n']:4d} {r['cpu'] * 1e3:9.2f} ({r['lo'] * 1e3:6.2f}–{r['hi'] * 1e3:7.2f}) "
+              f"{'-':>7s} {r['read'] * 1e3:9.3f} {r['ratio']:5.1f}×", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

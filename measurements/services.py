@@ -43,6 +43,7 @@ from samples.models import Sample, SampleKind
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
 from .analysis.plotting import render_figures
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
+from .lifetime_runs import label_runs, stored_runs
 from .models import (
     Aggregate,
     Analysis,
@@ -716,10 +717,10 @@ def _parse_options(plan: Plan) -> dict[str, dict]:
     return options
 
 
-def _raw_inputs(plan: Plan, mf: MeasurementFile | None = None,
-                parsed: ParsedData | None = None) -> dict[str, list[tuple[str, bytes | ParsedData]]]:
-    """Bytes of every input; the file being processed is passed as ``parsed`` (read once) when
-    its role reads it with the same shape and options as its own parse did."""
+def _raw_inputs(plan: Plan, mf: MeasurementFile | None = None, parsed: ParsedData | None = None,
+                skip: frozenset[int] = frozenset()) -> dict[str, list[tuple[str, bytes | ParsedData]]]:
+    """Bytes of every input (but the files in ``skip``); the file being processed is passed as
+    ``parsed`` (read once) when its role reads it with the same shape and options as its own parse did."""
     own_options = ((mf.metadata or {}).get("column_map") or None) if mf is not None else None
     options = _parse_options(plan)
     roles = {r.name: r for r in get_spec(plan.kind).roles}
@@ -730,10 +731,28 @@ def _raw_inputs(plan: Plan, mf: MeasurementFile | None = None,
             return f.original_name, parsed
         return f.original_name, _read(f)
 
-    raw = {role: [entry(role, f) for f in fs] for role, fs in plan.files.items()}
+    raw = {role: [entry(role, f) for f in fs if f.pk not in skip] for role, fs in plan.files.items()}
     for role, cal in plan.calibrations.items():
         raw[role] = [(cal.original_name, _read(cal))]
     return raw
+
+
+def _parsed_inputs(plan: Plan, mf: MeasurementFile, parsed: ParsedData, params: dict[str, Any], *,
+                   reuse_runs: bool) -> dict[str, list[Any]]:
+    """Every input parsed and checked — except a device's lifetime runs whose own results are
+    stored (``lifetime_runs``): those stand in for their files, and only the new runs are read
+    and fitted. The file being processed is always fitted (a re-analysis of it means it)."""
+    options = _parse_options(plan)
+    role = _first_role(plan.kind)
+    stored = {}
+    if reuse_runs and plan.kind == MeasurementKind.LIFETIME and not (mf.metadata or {}).get("sample_column"):
+        others = [f.pk for f in plan.files[role] if f.pk != mf.pk]
+        stored = stored_runs(mf.sample_id, others, options.get(role), params)
+    inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed, skip=frozenset(stored)), parse_options=options)
+    if stored:
+        fresh = iter(inputs.get(role, []))
+        inputs[role] = [stored.get(f.pk) or next(fresh) for f in plan.files[role]]
+    return inputs
 
 
 def _only_sample_column(mf: MeasurementFile, plan: Plan,
@@ -857,8 +876,11 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
                                  for s in _known_subjects(plan, mf)):
                 _finish(mf, FileStatus.DONE, waiting_for="")  # the partner file's run stored this pair already
                 return FileStatus.DONE
-            inputs = parse_inputs(plan.kind, _raw_inputs(plan, mf, parsed), parse_options=_parse_options(plan))
+            inputs = _parsed_inputs(plan, mf, parsed, params, reuse_runs=not force)
             result = run_parsed(plan.kind, _only_sample_column(mf, plan, inputs), params)
+            if plan.kind == MeasurementKind.LIFETIME:
+                role = _first_role(plan.kind)
+                label_runs(result, [f.pk for f in plan.files[role]], _parse_options(plan).get(role), params)
             outcomes, failures = _outcomes(mf, plan, params, result)
             stored = _store_locked(mf, plan, outcomes, force=force)
             if stored is not None:

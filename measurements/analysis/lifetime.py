@@ -20,15 +20,19 @@ for exactly two runs (no degrees of freedom left).
 Result layout: ``per_file`` holds every file's metrics; the top-level ``metrics`` of a
 single-file run are that file's metrics; with several files the top level holds only
 ``lifetime_acceleration_n`` and ``t50_at_100_cd`` (per-file values stay in ``per_file`` so no
-metric name is ambiguous about which file it came from).
+metric name is ambiguous about which file it came from). Each ``per_file`` entry also keeps that
+run's own warnings, so a stored result can stand in for the run later (:class:`StoredRun`: a
+new run of a device is fitted alone and the acceleration fit is recomputed from the stored
+per-run L0 and T50).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import curve_fit, least_squares
 
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult, Metric, unit_warnings
@@ -56,6 +60,78 @@ def _stretched_with_l0(t: np.ndarray, l0: float, tau_h: float, beta: float) -> n
     return l0 * stretched_exponential(t, tau_h, beta)
 
 
+# Bounds of the stretched-exponential fit (as curve_fit was given them): τ > 0, 0.1 ≤ β ≤ 3.
+_TAU_MIN, _BETA_MIN, _BETA_MAX = 1e-9, 0.1, 3.0
+# MINPACK's ftol/xtol/gtol for the interior fit: tighter than curve_fit's 1e-8, so its minimum is
+# met to curve_fit's own precision; the evaluation budget before the bounded solver takes over.
+_LM_TOL, _LM_MAX_NFEV = 1e-12, 1000
+
+
+def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
+                  with_l0: bool) -> tuple[float, ...] | None:
+    """Least squares of y = L0·exp(−(t/τ)^β) (or L0 ≡ 1) by MINPACK's Levenberg–Marquardt
+    (``least_squares(method="lm")``, lmder) on the exact Jacobian, in (L0, ln τ, β). The optimum
+    inside the bounds, or None when it is not found strictly inside them (the caller then runs
+    ``curve_fit`` with the bounds, as before).
+
+    Why not curve_fit as it was called: with bounds it runs scipy's trust-region reflective
+    solver with a finite-difference Jacobian, ≈ 3 ms a run for 400 readings — most of a lifetime
+    analysis. Unbounded LM with the analytic Jacobian lands on the same interior minimum, at a
+    cost never above curve_fit's (tests/measurements/test_fit_solvers.py): its tolerances
+    (_LM_TOL) are tighter than curve_fit's 1e-8, so the parameters agree to curve_fit's own
+    precision."""
+    t = np.maximum(time_h, 0.0)
+    positive = t > 0
+    log_t = np.zeros_like(t)
+    log_t[positive] = np.log(t[positive])
+    if with_l0:
+        l0, tau, beta = p0
+    else:
+        (tau, beta), l0 = p0, 1.0
+    if not (tau > 0 and np.isfinite(tau)):
+        return None
+    q0 = np.array([l0, np.log(tau), beta]) if with_l0 else np.array([np.log(tau), beta])
+    last: dict[str, Any] = {}
+
+    def evaluate(q):
+        # MINPACK asks for the residuals and then the Jacobian at the same point: computed once.
+        key = q.tobytes()
+        if last.get("key") != key:
+            l0_, ln_tau, beta_ = (q[0], q[1], q[2]) if with_l0 else (1.0, q[0], q[1])
+            log_ratio = log_t - ln_tau
+            u = np.where(positive, np.exp(np.clip(beta_ * log_ratio, -700.0, 700.0)), 0.0)
+            e = np.exp(-u)
+            last.update(key=key, parts=(e, u, log_ratio, l0_, beta_))
+        return last["parts"]
+
+    def residual(q):
+        e, _, _, l0_, _ = evaluate(q)
+        return l0_ * e - y
+
+    def jacobian(q):
+        e, u, log_ratio, l0_, beta_ = evaluate(q)
+        model_u = l0_ * e * u
+        cols = (e, model_u * beta_, -model_u * log_ratio) if with_l0 else (model_u * beta_, -model_u * log_ratio)
+        return np.column_stack(cols)
+
+    try:
+        fit = least_squares(residual, q0, jac=jacobian, method="lm", x_scale="jac",
+                            ftol=_LM_TOL, xtol=_LM_TOL, gtol=_LM_TOL, max_nfev=_LM_MAX_NFEV)
+    except ValueError:  # residuals not finite at the start, or fewer readings than parameters
+        return None
+    if fit.status < 1 or not np.all(np.isfinite(fit.x)):
+        return None  # the evaluation budget ran out before convergence: left to the bounded solver
+    q = fit.x
+    ln_tau = float(q[1] if with_l0 else q[0])
+    if not ln_tau < 700:
+        return None  # no decay to speak of (τ → ∞): left to the bounded solver
+    tau_h = float(np.exp(ln_tau))
+    beta = float(q[2] if with_l0 else q[1])
+    if not (tau_h > _TAU_MIN and _BETA_MIN < beta < _BETA_MAX) or (with_l0 and not q[0] > 0):
+        return None  # on or beyond a bound: the bounded solver decides, as it always did
+    return (float(q[0]), tau_h, beta) if with_l0 else (tau_h, beta)
+
+
 def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
     """L0 from a stretched-exponential fit over the whole run.
 
@@ -65,11 +141,15 @@ def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
     first = float(luminance[0])
     ratio_end = float(np.clip(luminance[-1] / first, 1e-3, 0.999)) if first > 0 else 0.5
     tau0 = max(time_h[-1] / (-np.log(ratio_end)), 1e-6)
-    try:
-        (l0, _, _), _ = curve_fit(_stretched_with_l0, time_h, luminance, p0=(first, tau0, 1.0),
-                                  bounds=((0, 1e-9, 0.1), (np.inf, np.inf, 3.0)), maxfev=5000)
-    except (RuntimeError, ValueError):
-        return first
+    found = _lm_stretched(time_h, luminance, (first, tau0, 1.0), with_l0=True) if first > 0 else None
+    if found is not None:
+        l0 = found[0]
+    else:
+        try:
+            (l0, _, _), _ = curve_fit(_stretched_with_l0, time_h, luminance, p0=(first, tau0, 1.0),
+                                      bounds=((0, _TAU_MIN, _BETA_MIN), (np.inf, np.inf, _BETA_MAX)), maxfev=5000)
+        except (RuntimeError, ValueError):
+            return first
     # Guard against a fit that wandered off (e.g. a run with an initial burn-in rise).
     return float(l0) if abs(l0 - first) < 0.1 * abs(first) else first
 
@@ -77,9 +157,12 @@ def _initial_luminance(time_h: np.ndarray, luminance: np.ndarray) -> float:
 def _fit_stretched(time_h: np.ndarray, ratio: np.ndarray, name: str) -> tuple[float, float]:
     r_end = float(np.clip(ratio[-1], 1e-3, 0.999))
     tau0 = max(time_h[-1] / (-np.log(r_end)), 1e-6)  # β = 1 starting guess through the end point
+    found = _lm_stretched(time_h, ratio, (tau0, 1.0), with_l0=False)
+    if found is not None:
+        return found
     try:
         (tau_h, beta), _ = curve_fit(stretched_exponential, time_h, ratio, p0=(tau0, 1.0),
-                                     bounds=((1e-9, 0.1), (np.inf, 3.0)), maxfev=5000)
+                                     bounds=((_TAU_MIN, _BETA_MIN), (np.inf, _BETA_MAX)), maxfev=5000)
     except (RuntimeError, ValueError) as exc:
         raise AnalysisError(f"{name}: the stretched-exponential fit needed to extrapolate failed ({exc})") from None
     return float(tau_h), float(beta)
@@ -91,9 +174,11 @@ def analyse_one(parsed: ParsedData) -> tuple[AnalysisResult, dict[str, np.ndarra
     if "luminance_cd_m2" not in data.columns or "time_h" not in data.columns:
         raise AnalysisError(f"{name}: a lifetime run needs time and luminance (cd/m²) columns; "
                             f"found {', '.join(data.columns)}")
-    frame = data[["time_h", "luminance_cd_m2"]].dropna()
-    time_h = frame["time_h"].to_numpy(float)
-    luminance = frame["luminance_cd_m2"].to_numpy(float)
+    time_h = data["time_h"].to_numpy(float)
+    luminance = data["luminance_cd_m2"].to_numpy(float)
+    readable = ~(np.isnan(time_h) | np.isnan(luminance))  # what DataFrame.dropna kept, without a frame copy
+    if not readable.all():
+        time_h, luminance = time_h[readable], luminance[readable]
     if np.any(np.diff(time_h) < 0):
         order = np.argsort(time_h, kind="stable")
         time_h, luminance = time_h[order], luminance[order]
@@ -159,20 +244,58 @@ def acceleration_fit(l0_cd_m2: np.ndarray, t50_h: np.ndarray) -> dict[str, float
     return out
 
 
-def analyse_lifetime(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> AnalysisResult:
+# The per-run curves of a result (``{key}_{k}`` in ``arrays``), kept with a stored run.
+RUN_ARRAYS = ("time_h", "relative_luminance", "fit_time_h", "fit_relative_luminance")
+
+
+@dataclass
+class StoredRun:
+    """One run's own result as a stored analysis keeps it (its ``per_file`` entry and its curves):
+    passed in place of its ParsedData, it joins the device's fit without being fitted again.
+
+    Every per-run number (L0, T_x, τ, β) depends on that run's readings alone, so a new run of a
+    device needs only its own fit; the acceleration fit across runs is recomputed from the stored
+    L0 and T50 — the same numbers a from-scratch analysis of every run gives."""
+
+    source: str  # the file name, as ParsedData.source
+    metrics: dict[str, dict[str, Any]]  # the run's metrics_json()
+    warnings: list[str]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # RUN_ARRAYS present for this run
+
+    @classmethod
+    def from_stored(cls, entry: dict[str, Any], arrays: dict[str, Any], k: int) -> StoredRun | None:
+        """The run ``k`` of a stored result (``per_file[k]`` and its curves); None when it was
+        stored without its own warnings (before they were kept per run): fit it again."""
+        if "warnings" not in entry or "t50" not in entry.get("metrics", {}):
+            return None
+        curves = {key: np.array([np.nan if v is None else v for v in arrays[f"{key}_{k}"]], dtype=float)
+                  for key in RUN_ARRAYS if f"{key}_{k}" in arrays}
+        return cls(source=entry["file"], metrics=entry["metrics"], warnings=list(entry["warnings"]), arrays=curves)
+
+    def metric_objects(self) -> dict[str, Metric]:
+        return {name: Metric(name, m["value"], m.get("unit", ""), uncertainty=m.get("uncertainty"),
+                             flags=tuple(m.get("flags", ())), extra=dict(m.get("extra", {})))
+                for name, m in self.metrics.items()}
+
+
+def analyse_lifetime(inputs: dict[str, list[ParsedData | StoredRun]], params: dict[str, Any]) -> AnalysisResult:
     files = inputs["files"]
     result = AnalysisResult(method="led.lifetime", version=METHOD_VERSION)
     l0s, t50s = [], []
-    for k, parsed in enumerate(files):
-        one, arrays = analyse_one(parsed)
-        result.per_file.append({"file": parsed.source or f"file {k + 1}", "metrics": one.metrics_json()})
-        result.warnings.extend(one.warnings)
+    for k, given in enumerate(files):
+        if isinstance(given, StoredRun):
+            metrics, as_json, warnings, arrays = given.metric_objects(), given.metrics, given.warnings, given.arrays
+        else:
+            one, arrays = analyse_one(given)
+            metrics, as_json, warnings = one.metrics, one.metrics_json(), one.warnings
+        result.per_file.append({"file": given.source or f"file {k + 1}", "metrics": as_json, "warnings": list(warnings)})
+        result.warnings.extend(warnings)
         for key, values in arrays.items():
             result.arrays[f"{key}_{k}"] = values
-        l0s.append(one.metrics["initial_luminance"].value)
-        t50s.append(one.metrics["t50"].value)
+        l0s.append(metrics["initial_luminance"].value)
+        t50s.append(metrics["t50"].value)
         if len(files) == 1:
-            result.metrics = dict(one.metrics)
+            result.metrics = dict(metrics)
     result.arrays["initial_luminance_cd_m2"] = np.array(l0s)
     result.arrays["t50_h"] = np.array(t50s)
     if len(files) >= 2:

@@ -104,8 +104,10 @@ def _screen(cand: np.ndarray, q_obs: np.ndarray, tol_q: np.ndarray, rows: np.nda
     for q, tol in zip(q_obs, tol_q, strict=True):
         if cand.size == 0:
             break
-        q_calc = cand @ rows.T  # [C, R]
-        cand = cand[np.any(np.abs(q_calc - q) <= tol, axis=1)]
+        dist = cand @ rows.T  # [C, R]: Q of every reflection, then in place its distance from q
+        dist -= q
+        np.abs(dist, out=dist)
+        cand = cand[(dist <= tol).any(axis=1)]
     return cand
 
 
@@ -152,7 +154,15 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
     cand = np.unique(np.round(cand, 6), axis=0)[:5000]
 
     best: Indexing | None = None
+    # The refinement below depends on a candidate only through its first assignment of hkl to
+    # lines: candidates that assign alike (most of them: many seeds give one cell) give the same
+    # cell, so each assignment is refined once.
+    assignments: set[bytes] = set()
     for p0 in cand:
+        first = np.argmin(np.abs(q_obs[:, None] - (full_rows @ p0)[None, :]), axis=1).tobytes()
+        if first in assignments:
+            continue  # refined already, to the same cell
+        assignments.add(first)
         p = p0.copy()
         for _ in range(3):  # assign → least squares → reassign
             q_calc = full_rows @ p

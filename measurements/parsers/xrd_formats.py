@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -99,8 +101,16 @@ _THETA_TITLE = re.compile(r"^(theta|θ)\b", re.I)
 _OTHER_AXIS_TITLE = re.compile(r"^(omega|ω|chi|χ|phi|φ|q\b|q\s*[\(\[])", re.I)
 
 
-def _split_text(text: str) -> tuple[list[str], str | None, list[tuple[int, str]]]:
+def _tokens(line: str) -> list[str]:
+    r"""The fields of a numeric row: split at runs of whitespace, commas and semicolons (what
+    ``re.split(r"[\s,;]+")`` without empty fields gives; \s and str.split agree on whitespace)."""
+    return line.replace(",", " ").replace(";", " ").split()
+
+
+@lru_cache(maxsize=4)
+def _split_text(text: str) -> tuple[tuple[str, ...], str | None, tuple[tuple[int, str], ...]]:
     """(header lines, column-title line, numeric lines with their 1-based line numbers).
+    Sniff and parse read the same text one after the other: cached, as tuples (shared).
 
     Header: ``#``/``!``/``'`` comments and a ``/* … */`` block (APS 11-BM ``.xye``); a column
     title line (``theta,intensity``) is the first non-comment line holding a non-number."""
@@ -108,8 +118,8 @@ def _split_text(text: str) -> tuple[list[str], str | None, list[tuple[int, str]]
     title: str | None = None
     data: list[tuple[int, str]] = []
     in_block = False
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    lines = [raw.strip() for raw in text.splitlines()]
+    for lineno, line in enumerate(lines, start=1):
         if in_block or line.startswith("/*"):
             in_block = "*/" not in line
             header.append(line.strip("/*# ").strip())
@@ -123,22 +133,44 @@ def _split_text(text: str) -> tuple[list[str], str | None, list[tuple[int, str]]
             title = line
             continue
         data.append((lineno, line))
-    return header, title, data
+        if len(data) == 1:
+            # After the first data line, a scan is usually data to the end: when no later line is
+            # blank, a comment or a block opener, every one of them is data (what the loop gives).
+            rest = lines[lineno:]
+            joined = "\n" + "\n".join(rest) + "\n"
+            if not any(mark in joined for mark in ("\n\n", "\n/*", "\n#", "\n!", "\n'")):
+                data.extend(zip(range(lineno + 1, len(lines) + 1), rest, strict=True))
+                break
+    return tuple(header), title, tuple(data)
 
 
 def _is_numeric_row(line: str) -> bool:
     try:
-        [float(t) for t in re.split(r"[\s,;]+", line) if t]
+        list(map(float, _tokens(line)))
         return True
     except ValueError:
         return False
 
 
-def _numeric_block(data: list[tuple[int, str]]) -> list[list[float]]:
+def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray:
+    """The numbers of the data lines, at most three columns and as many as the narrowest row has."""
+    if data:
+        # Every row as wide as the others (nearly every scan): one split and one conversion for
+        # the block, rather than a split and a float() per line; numpy converts each field with
+        # Python's float, so the values — and which fields are refused — are the same.
+        text = "\n".join(line for _, line in data).replace(",", " ").replace(";", " ")
+        widths = set(map(len, map(str.split, text.split("\n"))))
+        if len(widths) == 1 and (width := widths.pop()) >= 2:
+            try:
+                values = np.array(text.split(), dtype=float)
+            except ValueError:
+                pass  # the loop below names the line
+            else:
+                return values.reshape(len(data), width)[:, :3]
     rows = []
     for lineno, line in data:
         try:
-            row = [float(tok) for tok in re.split(r"[\s,;]+", line) if tok]
+            row = list(map(float, _tokens(line)))
         except ValueError:
             raise ParseError(f"expected 2θ and intensity numbers, got {line[:40]!r}", line=lineno) from None
         if len(row) < 2:
@@ -148,16 +180,16 @@ def _numeric_block(data: list[tuple[int, str]]) -> list[list[float]]:
     return [r[:width] for r in rows]
 
 
-def _numeric_rows(lines: list[str], start: int) -> list[list[float]]:
+def _numeric_rows(lines: list[str], start: int) -> list[list[float]] | np.ndarray:
     data = [(n, ln.strip()) for n, ln in enumerate(lines[start:], start=start + 1)
             if ln.strip() and not ln.lstrip().startswith(_COMMENT)]
     return _numeric_block(data)
 
 
-def _pattern_rows(data: list[tuple[int, str]]) -> list[list[float]] | None:
+def _pattern_rows(data: Sequence[tuple[int, str]]) -> list[list[float]] | None:
     """The first 200 rows as numbers if they look like a scan (2–3 columns, x rising in 0–180)."""
     try:
-        rows = [[float(t) for t in re.split(r"[\s,;]+", ln) if t] for _, ln in data[:200]]
+        rows = [list(map(float, _tokens(ln))) for _, ln in data[:200]]
     except ValueError:
         return None
     if not rows or any(not 2 <= len(r) <= 3 for r in rows):
