@@ -1,5 +1,5 @@
 """Writes for measurement files: ingest (store once by sha256, queue) and process (claim, parse,
-analyse, store versioned metrics and plots, set a terminal status).
+analyse, store versioned metrics and the figures' curves, set a terminal status).
 
 The Celery task in ``tasks.py`` only calls ``measurement_file_process``; views, the API, the
 CLI and load_demo only call ``measurement_file_ingest`` / ``measurement_file_reanalyze``.
@@ -41,7 +41,8 @@ from devices.selectors import pixel_for_filename
 from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
-from .analysis.plotting import render_figures
+from .analysis.charts import charts_for
+from .analysis.plotting import render_chart
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .models import (
     Aggregate,
@@ -867,13 +868,9 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         else:
             raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
                                 "re-analyse it")
+        # No figure is drawn here: the analysis stored its charts as data (result["charts"]),
+        # which the pages draw in the browser; a PNG/SVG is drawn on first request (plot_image).
         _finish(mf, FileStatus.DONE, waiting_for="", samples_not_analysed=failures)
-        # The file is done and its metrics are committed (tasks run in autocommit): the figures
-        # come after, outside the target's lock. ``"plots": false`` in the upload's metadata (a bulk
-        # import, the demo campaign) stores none; a forced re-analysis (``reanalyze``) draws them.
-        if force or (mf.metadata or {}).get("plots", True) is not False:
-            for analysis, analysed in stored:
-                store_plots(analysis, analysed)
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -950,7 +947,7 @@ def _lock_target(sample_id: int) -> None:
 
 def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
                   force: bool) -> list[tuple[Analysis, AnalysisResult]] | None:
-    """Store under the target lock: the analyses stored (with their results, for the plots), or
+    """Store under the target lock: the analyses stored (with their results), or
     None when the plan changed meanwhile (a newer partner file): the caller plans and analyses
     again so the stored result is the newest pair."""
     stored = []
@@ -971,32 +968,79 @@ def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
     return stored
 
 
-def store_plots(analysis: Analysis, result: AnalysisResult) -> int:
-    """Draw and store the figures of a stored analysis (after its metrics are committed and its
-    file is done: plots are never on the path to a number). Returns how many were stored; a
-    figure that cannot be drawn is logged and left out — the metrics stand without it."""
-    spec = get_spec(analysis.kind)
-    if spec.plot is None:
-        return 0
+def plot_image(analysis: Analysis, name: str, fmt: str) -> bytes:
+    """The PNG or SVG of one of the analysis's stored charts, drawn on the first request and kept
+    in its ``Plot`` row (the cache: a chart of a stored analysis never changes; a re-analysis is a
+    new Analysis). Raises LookupError when the analysis has no chart of that name."""
+    if fmt not in ("png", "svg"):
+        raise LookupError(f"no {fmt!r} figures; use png or svg")
+    cached = Plot.objects.filter(analysis=analysis, name=name).first()
+    if cached is not None and (cached.png if fmt == "png" else cached.svg):
+        return bytes(cached.png) if fmt == "png" else cached.svg.encode()
+    chart = next((c for c in (analysis.result or {}).get("charts", []) if c.get("name") == name), None)
+    if chart is None:
+        raise LookupError(f"analysis {analysis.pk} has no figure {name!r}")
+    image = render_chart(chart, fmt)
+    field = {"png": image} if fmt == "png" else {"svg": image.decode()}
+    # Two requests drawing the same figure at once both store the same bytes: an upsert, not a race.
+    Plot.objects.update_or_create(analysis=analysis, name=name,
+                                  defaults={"title": chart.get("title", "")[:200], **field})
+    return image
+
+
+def plot_pngs(wanted: list[tuple[Analysis, dict[str, Any] | None, str]]) -> dict[tuple[int, str], bytes]:
+    """PNGs of several (analysis, chart or None, name) at once (a batch of traveller sheets): the
+    cached ones in one query, the others drawn now and cached in one more. ``chart`` None means an
+    analysis stored before charts, whose figure row (if any) is all there is."""
+    keys = {(a.pk, name) for a, _, name in wanted}
+    cached = {(p.analysis_id, p.name): bytes(p.png) for p in
+              Plot.objects.filter(analysis_id__in={k[0] for k in keys}, name__in={k[1] for k in keys})
+              .exclude(png=b"").only("analysis_id", "name", "png") if (p.analysis_id, p.name) in keys}
+    drawn: dict[tuple[int, str], bytes] = {}
+    titles: dict[tuple[int, str], str] = {}
+    for analysis, chart, name in wanted:
+        key = (analysis.pk, name)
+        if key in cached or key in drawn or chart is None:
+            continue
+        drawn[key] = render_chart(chart, "png")
+        titles[key] = chart.get("title", "")[:200]
+    if drawn:
+        existing = {(p.analysis_id, p.name): p for p in
+                    Plot.objects.filter(analysis_id__in={k[0] for k in drawn}, name__in={k[1] for k in drawn})
+                    .only("id", "analysis_id", "name")}
+        new, changed = [], []
+        for key, png in drawn.items():
+            row = existing.get(key)
+            if row is None:
+                new.append(Plot(analysis_id=key[0], name=key[1], title=titles[key], svg="", png=png))
+            else:
+                row.png = png
+                changed.append(row)
+        Plot.objects.bulk_create(new, ignore_conflicts=True)  # a racing request stored the same bytes
+        if changed:
+            Plot.objects.bulk_update(changed, ["png"])
+    return {**cached, **drawn}
+
+
+def _charts(kind: str, result: AnalysisResult, pk_hint: str) -> list[dict[str, Any]]:
+    """The analysis's figures as downsampled curves (analysis/charts.py). A charting bug leaves the
+    analysis without figures, never without its (correct) numbers."""
     try:
-        rendered = render_figures(spec.plot(result))
-    except Exception:  # noqa: BLE001 — a plotting bug must not undo a stored, correct analysis
-        log.exception("analysis %s: the plots could not be drawn", analysis.pk)
-        return 0
-    Plot.objects.bulk_create([Plot(analysis=analysis, name=r.name, title=r.title, svg=r.svg, png=r.png)
-                              for r in rendered])
-    return len(rendered)
+        return charts_for(kind, result)
+    except Exception:  # noqa: BLE001 — see the docstring
+        log.exception("%s: the charts of this %s analysis could not be built", pk_hint, kind)
+        return []
 
 
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
-                   inputs: dict[str, Any] | None = None, plots: bool = False) -> Analysis:
+                   inputs: dict[str, Any] | None = None) -> Analysis:
     """Store an analysis and its metrics; older current analyses of the same kind and
     subject on the same target, and their metrics and same-named current metrics, are marked
     superseded first (never deleted). Call inside the target's lock (``_store_locked``).
 
-    The pipeline draws the plots afterwards (``store_plots``, once the file is done and the lock
-    released); ``plots=True`` draws them here, inside the caller's transaction."""
+    Its figures are stored as data (``result["charts"]``: downsampled curves with axis names and
+    units) for the browser to draw; no figure is drawn here (``plot_image`` draws one on request)."""
     sources = [f for fs in files.values() for f in fs]
     older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
     older_ids = list(older.values_list("pk", flat=True))
@@ -1014,7 +1058,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         kind=kind, method=result.method, version=result.version, parameters=jsonable(result.parameters),
         sample=sample, pixel=pixel, subject=subject, warnings=list(result.warnings),
         result={"per_file": jsonable(result.per_file), "metrics": jsonable(result.metrics_json()),
-                "arrays": _curvesjsonable(result.arrays), "inputs": inputs or {}})
+                "arrays": _curvesjsonable(result.arrays), "charts": _charts(kind, result, sample.label),
+                "inputs": inputs or {}})
     analysis.sources.set(sources)
     if calibrations:
         analysis.calibrations.set(calibrations)
@@ -1027,8 +1072,6 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         for m in result.metrics.values()
     ])
     _store_per_file_metrics(result, files, analysis)
-    if plots:
-        store_plots(analysis, result)
     if pixel:
         rollup_device(pixel.device, names)
     return analysis
