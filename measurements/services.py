@@ -30,7 +30,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from core import events
@@ -626,6 +627,12 @@ def _plan(mf: MeasurementFile) -> Plan:
     plan = _plan_files(mf)
     if plan.waiting_for:
         return plan
+    if CALIBRATION_INPUTS.get(plan.kind):
+        # The named calibrations of every file of the plan in one query, not one per file and role
+        # (calibration_for reads them from this cache).
+        unique = list({f.pk: f for fs in plan.files.values() for f in fs}.values())
+        prefetch_related_objects([f for f in unique if "calibrations" not in getattr(f, "_prefetched_objects_cache", {})],
+                                 "calibrations")
     for cal_role, input_role, source_role in CALIBRATION_INPUTS.get(plan.kind, []):
         spec_roles = {r.name for r in get_spec(plan.kind).roles}
         if input_role not in spec_roles or plan.files.get(input_role):
@@ -785,9 +792,11 @@ def _inputs_signature(plan: Plan, params: dict[str, Any], subject: str, version:
 
 def _already_current(plan: Plan, target: tuple[Sample, Pixel | None], signature: dict[str, Any]) -> bool:
     sample, pixel = target
-    current = Analysis.objects.filter(sample=sample, pixel=pixel, kind=plan.kind, subject=signature["subject"],
-                                      superseded=False).values_list("result", flat=True).first()
-    return current is not None and (current or {}).get("inputs") == signature
+    # Only result["inputs"]: the whole result carries the curves and charts (tens of kB).
+    current = (Analysis.objects.filter(sample=sample, pixel=pixel, kind=plan.kind, subject=signature["subject"],
+                                       superseded=False)
+               .annotate(inputs=KeyTransform("inputs", "result")).values_list("inputs", flat=True).first())
+    return current is not None and current == signature
 
 
 def _target(plan: Plan, mf: MeasurementFile) -> tuple[Sample, Pixel | None]:
@@ -835,15 +844,18 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         if mf.format != parsed.format:
             mf.format = parsed.format
             mf.save(update_fields=["format"])
+        planned = None
         if not force:
-            partner = _read_and_check_partners(mf)
+            partner, planned = _read_and_check_partners(mf)
             if partner is not None:
                 # The partner's own task reads it later and analyses the pair then: once, not twice.
                 _finish(mf, FileStatus.DONE, waiting_for=f"{partner.original_name} (file {partner.pk}) to be read: "
                                                          "the analysis runs with it", paired_with=partner.pk)
                 return FileStatus.DONE
         for attempt in range(3):
-            plan = _plan(mf)
+            # The plan made under the lock just now serves the first attempt (the store re-checks it
+            # under the lock again); a retry plans afresh.
+            plan = planned if attempt == 0 and planned is not None else _plan(mf)
             if plan.waiting_for:
                 _finish(mf, FileStatus.DONE, waiting_for=plan.waiting_for)
                 return FileStatus.DONE
@@ -902,13 +914,13 @@ def _readable(f: MeasurementFile) -> bool:
         f.read_at >= f.started_at
 
 
-def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
+def _read_and_check_partners(mf: MeasurementFile) -> tuple[MeasurementFile | None, Plan]:
     """Mark this claim's file as read and find a partner of its plan not read yet, under the
     target lock. Of two (or more) files of one plan processed at the same time, each marks itself
     and looks at the others inside one locked section, so exactly one — the last to enter — sees
     all of them read and analyses; the others leave the analysis to it. A partner still queued is
     left to analyse (its task comes later); if it then fails, the files waiting for it are queued
-    again (``_wake_paired``)."""
+    again (``_wake_paired``). Returns that partner (or None) and the plan seen."""
     with transaction.atomic():
         _lock_target(mf.sample_id)
         now = timezone.now()
@@ -916,8 +928,8 @@ def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
         mf.read_at = now
         plan = _plan(mf)
         if plan.waiting_for:
-            return None
-        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None)
+            return None, plan
+        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None), plan
 
 
 def _wake_paired(file_id: int) -> None:

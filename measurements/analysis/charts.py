@@ -61,7 +61,17 @@ def _num(v: float) -> float | None:
 
 
 def _values(a: np.ndarray) -> list[float | None]:
-    return [_num(v) for v in np.asarray(a, dtype=float)]
+    """``_num`` over an array, vectorised: rounded to SIG_DIGITS significant digits (dividing an
+    integer by an exact power of ten gives the double whose repr is the short decimal)."""
+    a = np.asarray(a, dtype=float)
+    finite = np.isfinite(a) & (a != 0)
+    exponent = np.zeros(a.shape)
+    exponent[finite] = np.floor(np.log10(np.abs(a[finite]))) - (SIG_DIGITS - 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        small = exponent <= 0  # 10**-exponent is an exact integer power of ten here
+        rounded = np.where(small, np.round(a * 10.0 ** np.where(small, -exponent, 0)) / 10.0 ** np.where(small, -exponent, 0),
+                           np.round(a / 10.0 ** np.where(small, 0, exponent)) * 10.0 ** np.where(small, 0, exponent))
+    return [v if v == v and v not in (np.inf, -np.inf) else None for v in rounded.tolist()]
 
 
 def series(label: str, x, y, *, style: str = "line", color: str | None = None,
