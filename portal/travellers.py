@@ -72,7 +72,7 @@ def results_for(samples: list[Sample]) -> Results:
         if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
             mine[m.name] = m
     # The figures: each current analysis's stored charts of those names (a legacy analysis, stored
-    # before charts, its figure rows), PNGs drawn on first print and cached (services.plot_pngs).
+    # before charts, its figure rows' cached PNGs).
     analyses = (Analysis.objects.filter(sample_id__in=ids, superseded=False, kind__in=RESULT_PLOT_KINDS)
                 .select_related("pixel").defer("result").annotate(charts=KeyTransform("charts", "result"))
                 .prefetch_related(Prefetch("plots", queryset=PlotRow.objects.only("id", "analysis_id", "name")))
@@ -89,14 +89,24 @@ def results_for(samples: list[Sample]) -> Results:
         for name, chart in names.items():
             if name not in mine or (on_best and not mine[name][2]):
                 mine[name] = (analysis, chart, on_best)
-    pngs = plot_pngs([(a, chart, name) for mine in picked.values() for name, (a, chart, _) in mine.items()])
+    # A stored chart prints as PDF vectors (samples/traveller/chart.py: milliseconds, no raster);
+    # only a legacy analysis's figure comes as its cached PNG.
+    pngs = plot_pngs([(a, None, name) for mine in picked.values() for name, (a, chart, _) in mine.items()
+                      if chart is None])
     out = {}
     for pk in ids:
         # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
         metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit,
                              label=metric_name(name).label)
                    for name in sorted(chosen[pk], key=metric_sort_key)]
-        plots = [Plot(RESULT_PLOTS[name], pngs[(picked[pk][name][0].pk, name)]) for name in RESULT_PLOTS
-                 if name in picked[pk] and (picked[pk][name][0].pk, name) in pngs]
+        plots = []
+        for name in RESULT_PLOTS:
+            if name not in picked[pk]:
+                continue
+            analysis, chart, _ = picked[pk][name]
+            if chart is not None:
+                plots.append(Plot(RESULT_PLOTS[name], chart=chart))
+            elif (analysis.pk, name) in pngs:
+                plots.append(Plot(RESULT_PLOTS[name], pngs[(analysis.pk, name)]))
         out[pk] = (metrics, plots)
     return out

@@ -3,6 +3,7 @@ no inline SVG; a PNG/SVG is drawn on the first request and then served from its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -81,15 +82,27 @@ def test_figures_of_other_projects_are_not_found(client, measured):
     assert not Plot.objects.exists()
 
 
-def test_traveller_prints_the_figure_drawn_on_demand_and_cached(measured, monkeypatch):
+def test_traveller_prints_the_stored_charts_as_vectors(measured, monkeypatch):
     from portal.travellers import results_for
+    from samples.traveller import render_travellers
+    from samples.traveller.demo import demo_completed_sheet
 
     device = measured["devices"][1]
     calls = []
-    real = services.render_chart
-    monkeypatch.setattr(services, "render_chart", lambda chart, fmt: calls.append(chart["name"]) or real(chart, fmt))
+    monkeypatch.setattr(services, "render_chart", lambda chart, fmt: calls.append(chart["name"]))
     _, plots = results_for([device])[device.pk]
-    assert [p.title for p in plots] == ["EQE–J", "EL spectrum"] and all(p.png[:4] == b"\x89PNG" for p in plots)
-    assert sorted(calls) == ["el_spectrum", "eqe_j"]
-    _, again = results_for([device])[device.pk]
-    assert [p.png for p in again] == [p.png for p in plots] and len(calls) == 2  # the cache answered
+    assert [p.title for p in plots] == ["EQE–J", "EL spectrum"]
+    assert [p.chart["name"] for p in plots] == ["eqe_j", "el_spectrum"] and calls == []  # no matplotlib, no PNG
+    sheet = dataclasses.replace(demo_completed_sheet(plots=False), plots=plots)
+    text = _pdf_text(render_travellers([sheet]))
+    # The figures are on the page as drawn text and paths: axis labels with units, the EQE mark.
+    assert "current density (mA/cm²)" in text and "EQE (%)" in text and "wavelength (nm)" in text
+    assert "EQE max" in text
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
