@@ -994,9 +994,14 @@ def plot_image(analysis: Analysis, name: str, fmt: str) -> bytes:
         raise LookupError(f"analysis {analysis.pk} has no figure {name!r}")
     image = render_chart(chart, fmt)
     field = {"png": image} if fmt == "png" else {"svg": image.decode()}
-    # Two requests drawing the same figure at once both store the same bytes: an upsert, not a race.
-    Plot.objects.update_or_create(analysis=analysis, name=name,
-                                  defaults={"title": chart.get("title", "")[:200], **field})
+    # Two requests drawing the same figure at once store the same bytes: the loser of the insert
+    # race updates the winner's row.
+    defaults = {"title": chart.get("title", "")[:200], **field}
+    try:
+        with transaction.atomic():
+            Plot.objects.update_or_create(analysis=analysis, name=name, defaults=defaults)
+    except IntegrityError:
+        Plot.objects.filter(analysis=analysis, name=name).update(**defaults)
     return image
 
 

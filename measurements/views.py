@@ -201,6 +201,8 @@ def figure(request: HttpRequest, pk: int, name: str, fmt: str) -> HttpResponse:
     response = HttpResponse(image, content_type="image/png" if fmt == "png" else "image/svg+xml")
     label = analysis.pixel.label if analysis.pixel_id else analysis.sample.label
     response["Content-Disposition"] = f'inline; filename="{label}-{analysis.kind}-{name}.{fmt}"'
+    # A stored analysis's chart never changes (a re-analysis is a new analysis, a new URL).
+    response["Cache-Control"] = "private, max-age=86400"
     return response
 
 
