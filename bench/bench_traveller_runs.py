@@ -1,15 +1,15 @@
 """``manage.py traveller`` for 100 completed runs whose devices carry analysed J-L-V + EL pairs:
-the batch a lab prints, with each sheet's figures (EQE–J, EL spectrum) drawn from the stored
-charts on first print and cached in their Plot rows (services.plot_pngs).
+the batch a lab prints, each sheet with its device's EQE–J and EL spectrum drawn as PDF vectors
+from the stored charts (samples/traveller/chart.py; no matplotlib, nothing to cache).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_perf CELERY_BROKER_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/bench_pipeline.py --pixels 400     # 100 devices = 100 completed runs
     DATABASE_URL=… .venv/bin/python bench/bench_traveller_runs.py [--runs 100] [--repeat 3]
 
-Times, in this process (CPU and wall): the cold print (every figure drawn: their cached PNGs are
-emptied first), then ``--repeat`` warm prints (every figure from its Plot row). Prints the median
-and the spread of the warm prints, the figures drawn, the PDF size and the load average. Budget
-(issue 15): 100 completed travellers ≤ 10 s.
+Times, in this process (CPU and wall), the first print after emptying any cached figure PNGs,
+then ``--repeat`` more; prints the median and spread of those, how many figures matplotlib drew
+(none expected), the PDF size and the load average. Budget (issue 15): 100 completed travellers
+≤ 10 s.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def main() -> None:
     walls, cpus = [w for w, _ in warm], [c for _, c in warm]
     print(f"{len(runs)} completed runs' traveller sheets, one PDF ({out.stat().st_size / 1e6:.1f} MB); "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"  cold (figures drawn on first print: {n_cold}): {cold_cpu:.2f} s CPU, {cold_wall:.2f} s wall")
-    print(f"  warm (figures from the cache, {len(drawn) - n_cold} drawn): median {statistics.median(cpus):.2f} s CPU "
+    print(f"  first print ({n_cold} figures drawn by matplotlib): {cold_cpu:.2f} s CPU, {cold_wall:.2f} s wall")
+    print(f"  again ({len(drawn) - n_cold} drawn): median {statistics.median(cpus):.2f} s CPU "
           f"({min(cpus):.2f}–{max(cpus):.2f}), {statistics.median(walls):.2f} s wall")
 
 

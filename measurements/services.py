@@ -1005,38 +1005,15 @@ def plot_image(analysis: Analysis, name: str, fmt: str) -> bytes:
     return image
 
 
-def plot_pngs(wanted: list[tuple[Analysis, dict[str, Any] | None, str]]) -> dict[tuple[int, str], bytes]:
-    """PNGs of several (analysis, chart or None, name) at once (a batch of traveller sheets): the
-    cached ones in one query, the others drawn now and cached in one more. ``chart`` None means an
-    analysis stored before charts, whose figure row (if any) is all there is."""
-    keys = {(a.pk, name) for a, _, name in wanted}
-    cached = {(p.analysis_id, p.name): bytes(p.png) for p in
-              Plot.objects.filter(analysis_id__in={k[0] for k in keys}, name__in={k[1] for k in keys})
-              .exclude(png=b"").only("analysis_id", "name", "png") if (p.analysis_id, p.name) in keys}
-    drawn: dict[tuple[int, str], bytes] = {}
-    titles: dict[tuple[int, str], str] = {}
-    for analysis, chart, name in wanted:
-        key = (analysis.pk, name)
-        if key in cached or key in drawn or chart is None:
-            continue
-        drawn[key] = render_chart(chart, "png")
-        titles[key] = chart.get("title", "")[:200]
-    if drawn:
-        existing = {(p.analysis_id, p.name): p for p in
-                    Plot.objects.filter(analysis_id__in={k[0] for k in drawn}, name__in={k[1] for k in drawn})
-                    .only("id", "analysis_id", "name")}
-        new, changed = [], []
-        for key, png in drawn.items():
-            row = existing.get(key)
-            if row is None:
-                new.append(Plot(analysis_id=key[0], name=key[1], title=titles[key], svg="", png=png))
-            else:
-                row.png = png
-                changed.append(row)
-        Plot.objects.bulk_create(new, ignore_conflicts=True)  # a racing request stored the same bytes
-        if changed:
-            Plot.objects.bulk_update(changed, ["png"])
-    return {**cached, **drawn}
+def cached_pngs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], bytes]:
+    """The stored PNGs of several (analysis id, figure name) in one query: what an analysis stored
+    before charts existed has (its figures were drawn in the worker), and what ``plot_image``
+    cached since."""
+    if not keys:
+        return {}
+    rows = (Plot.objects.filter(analysis_id__in={k[0] for k in keys}, name__in={k[1] for k in keys})
+            .exclude(png=b"").only("analysis_id", "name", "png"))
+    return {(p.analysis_id, p.name): bytes(p.png) for p in rows if (p.analysis_id, p.name) in keys}
 
 
 def _charts(kind: str, result: AnalysisResult, pk_hint: str) -> list[dict[str, Any]]:

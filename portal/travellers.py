@@ -21,7 +21,7 @@ from measurements.metric_names import metric_name
 from measurements.models import Aggregate, Analysis, DerivedMetric, MetricScope
 from measurements.models import Plot as PlotRow
 from measurements.selectors import metric_sort_key
-from measurements.services import plot_pngs
+from measurements.services import cached_pngs
 from recipes.stoichiometry import format_value
 from samples import travellers
 from samples.models import ProcessRun, Sample
@@ -91,8 +91,8 @@ def results_for(samples: list[Sample]) -> Results:
                 mine[name] = (analysis, chart, on_best)
     # A stored chart prints as PDF vectors (samples/traveller/chart.py: milliseconds, no raster);
     # only a legacy analysis's figure comes as its cached PNG.
-    pngs = plot_pngs([(a, None, name) for mine in picked.values() for name, (a, chart, _) in mine.items()
-                      if chart is None])
+    pngs = cached_pngs({(a.pk, name) for mine in picked.values() for name, (a, chart, _) in mine.items()
+                        if chart is None})
     out = {}
     for pk in ids:
         # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
