@@ -15,8 +15,9 @@ For each case it prints, over the distinct inputs:
 - the floor it is compared with: a bare ``pandas.read_csv`` (C engine) of the same bytes, with the
   separator and preamble length found once beforehand (the least any reader must do), and the
   ratio of the medians;
-- unless ``--no-plots``: the median CPU time of drawing and rendering the analysis' figures as
-  stored (SVG + PNG, ``analysis.plotting.render_figures``) and the largest SVG (each stored figure ≤ 50 kB).
+- unless ``--no-plots``: the median CPU time of what the pipeline stores for the figures — the
+  charts (``analysis.charts.charts_for``: downsampled curves, JSON) — and their size (on code
+  before issue 15's charts: the SVG + PNG figures and the largest SVG).
 
 With ``lifetime`` selected it also times a device's fifth lifetime run as the pipeline analyses it
 (the four earlier runs from their stored results, only the new file parsed and fitted), against a
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import re
 import statistics
@@ -155,18 +157,27 @@ def pct(values: list[float], q: float) -> float:
 
 
 def plot_cost(kind: str, result) -> tuple[float, int]:
-    """CPU seconds and SVG bytes of the figures the pipeline stores for ``result``."""
+    """CPU seconds and bytes of the figures the pipeline stores for ``result``: since issue 15 the
+    charts (downsampled curves, JSON) the browser draws; before it, the SVG + PNG figures."""
     start = time.process_time()
     try:
+        from measurements.analysis.charts import charts_for
+    except ImportError:  # figures drawn by matplotlib in the worker (SVG + PNG stored)
         from measurements.analysis.plotting import render_figures
-    except ImportError:  # before plots moved off the critical path: what store_analysis drew inline
-        from measurements.analysis.plotting import render
 
-        svgs = [render(fig, "svg") for fig in get_spec(kind).plot(result).values()
-                if render(fig, "png", dpi=150)]
+        sizes = [len(r.svg.encode()) for r in render_figures(get_spec(kind).plot(result))]
     else:
-        svgs = [r.svg.encode() for r in render_figures(get_spec(kind).plot(result))]
-    return time.process_time() - start, max((len(s) for s in svgs), default=0)
+        # A multi-sample file stores one analysis, and its charts, per sample.
+        sizes = [len(json.dumps(charts_for(kind, one), allow_nan=False)) for one in (result.samples or [result])]
+    return time.process_time() - start, max(sizes, default=0)
+
+
+def has_plots(kind: str) -> bool:
+    try:
+        from measurements.analysis.charts import BUILDERS
+    except ImportError:
+        return get_spec(kind).plot is not None
+    return kind in BUILDERS
 
 
 def bench_case(label, kind, files, params, *, budget_s: float, with_plots: bool) -> dict:
@@ -193,7 +204,7 @@ def bench_case(label, kind, files, params, *, budget_s: float, with_plots: bool)
             for k, (_, content) in enumerate(fs):
                 bare_read(content, plans[role][k])
         reads.append(time.process_time() - r0)
-        if with_plots and n < 5 and get_spec(kind).plot is not None:
+        if with_plots and n < 5 and has_plots(kind):
             p, size = plot_cost(kind, result)
             plot_cpu.append(p)
             svg.append(size)
@@ -265,7 +276,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} CPUs, load average {load:.1f} at start; CPU ms per call over distinct inputs")
     print(f"{'case':38s} {'n':>4s} {'analysis CPU ms (p10–p90)':>27s} {'wall':>7s} {'bare read':>9s} {'ratio':>6s}"
-          f" {'plots CPU ms':>12s} {'max SVG kB':>10s}")
+          f" {'plots CPU ms':>12s} {'stored kB':>10s}")
     for label, kind, files, params in cases():
         if args.only and not any(label.startswith(w) for w in args.only):
             continue

@@ -20,7 +20,7 @@ from recipes.models import Recipe, RecipeParameter
 from samples.models import Project, RunValue, Sample, SampleKind
 
 from .metric_names import metric_heading
-from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope
+from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope, Plot
 
 # Headline metrics first; the rest follow alphabetically.
 METRIC_ORDER = [
@@ -44,9 +44,9 @@ def metric_sort_key(name: str) -> tuple[int, str]:
 # --- files and their analyses -----------------------------------------------------------------
 
 def _analyses_prefetch() -> Prefetch:
-    # Newest current analysis first; plots and metric rows come along in two queries for the batch.
+    # Newest current analysis first; figure names and metric rows come along in two queries for the batch.
     return Prefetch("analyses", queryset=Analysis.objects.filter(superseded=False).order_by("-created_at", "-id")
-                    .prefetch_related("plots", "metrics"), to_attr="current_analyses")
+                    .prefetch_related(_figure_names(), "metrics"), to_attr="current_analyses")
 
 
 def analysis_metric_rows(analysis: Analysis) -> list[DerivedMetric]:
@@ -81,8 +81,19 @@ def file_detail(pk: int, user) -> MeasurementFile:
 
 
 def file_analyses(mf: MeasurementFile) -> list[Analysis]:
-    """Every analysis that used the file, current first, with metric rows and plots."""
-    return list(mf.analyses.order_by("superseded", "-created_at", "-id").prefetch_related("plots", "metrics", "sources"))
+    """Every analysis that used the file, current first, with metric rows and (for an analysis
+    stored before charts, which shows its figure rows as images) its figures' names."""
+    return list(mf.analyses.order_by("superseded", "-created_at", "-id")
+                .prefetch_related(_figure_names(), "metrics", "sources"))
+
+
+def _figure_names() -> Prefetch:
+    return Prefetch("plots", queryset=Plot.objects.only("id", "analysis_id", "name", "title"))
+
+
+def analysis_for_figure(pk: int, user) -> Analysis:
+    """An analysis the user may see, for its on-demand PNG/SVG (``services.plot_image``)."""
+    return restrict(Analysis.objects.all(), user).select_related("sample", "pixel").get(pk=pk)
 
 
 # --- compare ----------------------------------------------------------------------------------

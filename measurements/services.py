@@ -1,5 +1,5 @@
 """Writes for measurement files: ingest (store once by sha256, queue) and process (claim, parse,
-analyse, store versioned metrics and plots, set a terminal status).
+analyse, store versioned metrics and the figures' curves, set a terminal status).
 
 The Celery task in ``tasks.py`` only calls ``measurement_file_process``; views, the API, the
 CLI and load_demo only call ``measurement_file_ingest`` / ``measurement_file_reanalyze``.
@@ -30,7 +30,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from core import events
@@ -41,7 +42,8 @@ from devices.selectors import pixel_for_filename
 from samples.models import Sample, SampleKind
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
-from .analysis.plotting import render_figures
+from .analysis.charts import charts_for
+from .analysis.plotting import render_chart
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .lifetime_runs import label_runs, stored_runs
 from .models import (
@@ -626,6 +628,12 @@ def _plan(mf: MeasurementFile) -> Plan:
     plan = _plan_files(mf)
     if plan.waiting_for:
         return plan
+    if CALIBRATION_INPUTS.get(plan.kind):
+        # The named calibrations of every file of the plan in one query, not one per file and role
+        # (calibration_for reads them from this cache).
+        unique = list({f.pk: f for fs in plan.files.values() for f in fs}.values())
+        prefetch_related_objects([f for f in unique if "calibrations" not in getattr(f, "_prefetched_objects_cache", {})],
+                                 "calibrations")
     for cal_role, input_role, source_role in CALIBRATION_INPUTS.get(plan.kind, []):
         spec_roles = {r.name for r in get_spec(plan.kind).roles}
         if input_role not in spec_roles or plan.files.get(input_role):
@@ -803,9 +811,11 @@ def _inputs_signature(plan: Plan, params: dict[str, Any], subject: str, version:
 
 def _already_current(plan: Plan, target: tuple[Sample, Pixel | None], signature: dict[str, Any]) -> bool:
     sample, pixel = target
-    current = Analysis.objects.filter(sample=sample, pixel=pixel, kind=plan.kind, subject=signature["subject"],
-                                      superseded=False).values_list("result", flat=True).first()
-    return current is not None and (current or {}).get("inputs") == signature
+    # Only result["inputs"]: the whole result carries the curves and charts (tens of kB).
+    current = (Analysis.objects.filter(sample=sample, pixel=pixel, kind=plan.kind, subject=signature["subject"],
+                                       superseded=False)
+               .annotate(inputs=KeyTransform("inputs", "result")).values_list("inputs", flat=True).first())
+    return current is not None and current == signature
 
 
 def _target(plan: Plan, mf: MeasurementFile) -> tuple[Sample, Pixel | None]:
@@ -853,15 +863,18 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         if mf.format != parsed.format:
             mf.format = parsed.format
             mf.save(update_fields=["format"])
+        planned = None
         if not force:
-            partner = _read_and_check_partners(mf)
+            partner, planned = _read_and_check_partners(mf)
             if partner is not None:
                 # The partner's own task reads it later and analyses the pair then: once, not twice.
                 _finish(mf, FileStatus.DONE, waiting_for=f"{partner.original_name} (file {partner.pk}) to be read: "
                                                          "the analysis runs with it", paired_with=partner.pk)
                 return FileStatus.DONE
         for attempt in range(3):
-            plan = _plan(mf)
+            # The plan made under the lock just now serves the first attempt (the store re-checks it
+            # under the lock again); a retry plans afresh.
+            plan = planned if attempt == 0 and planned is not None else _plan(mf)
             if plan.waiting_for:
                 _finish(mf, FileStatus.DONE, waiting_for=plan.waiting_for)
                 return FileStatus.DONE
@@ -889,13 +902,9 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
         else:
             raise AnalysisError(f"{mf.original_name}: the files of this target kept changing while it was analysed; "
                                 "re-analyse it")
+        # No figure is drawn here: the analysis stored its charts as data (result["charts"]),
+        # which the pages draw in the browser; a PNG/SVG is drawn on first request (plot_image).
         _finish(mf, FileStatus.DONE, waiting_for="", samples_not_analysed=failures)
-        # The file is done and its metrics are committed (tasks run in autocommit): the figures
-        # come after, outside the target's lock. ``"plots": false`` in the upload's metadata (a bulk
-        # import, the demo campaign) stores none; a forced re-analysis (``reanalyze``) draws them.
-        if force or (mf.metadata or {}).get("plots", True) is not False:
-            for analysis, analysed in stored:
-                store_plots(analysis, analysed)
     except (ParseError, AnalysisError) as exc:
         _finish(mf, FileStatus.FAILED, str(exc))
         return FileStatus.FAILED
@@ -927,13 +936,13 @@ def _readable(f: MeasurementFile) -> bool:
         f.read_at >= f.started_at
 
 
-def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
+def _read_and_check_partners(mf: MeasurementFile) -> tuple[MeasurementFile | None, Plan]:
     """Mark this claim's file as read and find a partner of its plan not read yet, under the
     target lock. Of two (or more) files of one plan processed at the same time, each marks itself
     and looks at the others inside one locked section, so exactly one — the last to enter — sees
     all of them read and analyses; the others leave the analysis to it. A partner still queued is
     left to analyse (its task comes later); if it then fails, the files waiting for it are queued
-    again (``_wake_paired``)."""
+    again (``_wake_paired``). Returns that partner (or None) and the plan seen."""
     with transaction.atomic():
         _lock_target(mf.sample_id)
         now = timezone.now()
@@ -941,8 +950,8 @@ def _read_and_check_partners(mf: MeasurementFile) -> MeasurementFile | None:
         mf.read_at = now
         plan = _plan(mf)
         if plan.waiting_for:
-            return None
-        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None)
+            return None, plan
+        return next((f for fs in plan.files.values() for f in fs if f.pk != mf.pk and not _readable(f)), None), plan
 
 
 def _wake_paired(file_id: int) -> None:
@@ -972,7 +981,7 @@ def _lock_target(sample_id: int) -> None:
 
 def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
                   force: bool) -> list[tuple[Analysis, AnalysisResult]] | None:
-    """Store under the target lock: the analyses stored (with their results, for the plots), or
+    """Store under the target lock: the analyses stored (with their results), or
     None when the plan changed meanwhile (a newer partner file): the caller plans and analyses
     again so the stored result is the newest pair."""
     stored = []
@@ -993,32 +1002,61 @@ def _store_locked(mf: MeasurementFile, plan: Plan, outcomes: list[_Outcome], *,
     return stored
 
 
-def store_plots(analysis: Analysis, result: AnalysisResult) -> int:
-    """Draw and store the figures of a stored analysis (after its metrics are committed and its
-    file is done: plots are never on the path to a number). Returns how many were stored; a
-    figure that cannot be drawn is logged and left out — the metrics stand without it."""
-    spec = get_spec(analysis.kind)
-    if spec.plot is None:
-        return 0
+def plot_image(analysis: Analysis, name: str, fmt: str) -> bytes:
+    """The PNG or SVG of one of the analysis's stored charts, drawn on the first request and kept
+    in its ``Plot`` row (the cache: a chart of a stored analysis never changes; a re-analysis is a
+    new Analysis). Raises LookupError when the analysis has no chart of that name."""
+    if fmt not in ("png", "svg"):
+        raise LookupError(f"no {fmt!r} figures; use png or svg")
+    cached = Plot.objects.filter(analysis=analysis, name=name).first()
+    if cached is not None and (cached.png if fmt == "png" else cached.svg):
+        return bytes(cached.png) if fmt == "png" else cached.svg.encode()
+    chart = next((c for c in (analysis.result or {}).get("charts", []) if c.get("name") == name), None)
+    if chart is None:
+        raise LookupError(f"analysis {analysis.pk} has no figure {name!r}")
+    image = render_chart(chart, fmt)
+    field = {"png": image} if fmt == "png" else {"svg": image.decode()}
+    # Two requests drawing the same figure at once store the same bytes: the loser of the insert
+    # race updates the winner's row.
+    defaults = {"title": chart.get("title", "")[:200], **field}
     try:
-        rendered = render_figures(spec.plot(result))
-    except Exception:  # noqa: BLE001 — a plotting bug must not undo a stored, correct analysis
-        log.exception("analysis %s: the plots could not be drawn", analysis.pk)
-        return 0
-    Plot.objects.bulk_create([Plot(analysis=analysis, name=r.name, title=r.title, svg=r.svg, png=r.png)
-                              for r in rendered])
-    return len(rendered)
+        with transaction.atomic():
+            Plot.objects.update_or_create(analysis=analysis, name=name, defaults=defaults)
+    except IntegrityError:
+        Plot.objects.filter(analysis=analysis, name=name).update(**defaults)
+    return image
+
+
+def cached_pngs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], bytes]:
+    """The stored PNGs of several (analysis id, figure name) in one query: what an analysis stored
+    before charts existed has (its figures were drawn in the worker), and what ``plot_image``
+    cached since."""
+    if not keys:
+        return {}
+    rows = (Plot.objects.filter(analysis_id__in={k[0] for k in keys}, name__in={k[1] for k in keys})
+            .exclude(png=b"").only("analysis_id", "name", "png"))
+    return {(p.analysis_id, p.name): bytes(p.png) for p in rows if (p.analysis_id, p.name) in keys}
+
+
+def _charts(kind: str, result: AnalysisResult, pk_hint: str) -> list[dict[str, Any]]:
+    """The analysis's figures as downsampled curves (analysis/charts.py). A charting bug leaves the
+    analysis without figures, never without its (correct) numbers."""
+    try:
+        return charts_for(kind, result)
+    except Exception:  # noqa: BLE001 — see the docstring
+        log.exception("%s: the charts of this %s analysis could not be built", pk_hint, kind)
+        return []
 
 
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
-                   inputs: dict[str, Any] | None = None, plots: bool = False) -> Analysis:
+                   inputs: dict[str, Any] | None = None) -> Analysis:
     """Store an analysis and its metrics; older current analyses of the same kind and
     subject on the same target, and their metrics and same-named current metrics, are marked
     superseded first (never deleted). Call inside the target's lock (``_store_locked``).
 
-    The pipeline draws the plots afterwards (``store_plots``, once the file is done and the lock
-    released); ``plots=True`` draws them here, inside the caller's transaction."""
+    Its figures are stored as data (``result["charts"]``: downsampled curves with axis names and
+    units) for the browser to draw; no figure is drawn here (``plot_image`` draws one on request)."""
     sources = [f for fs in files.values() for f in fs]
     older = Analysis.objects.filter(sample=sample, pixel=pixel, kind=kind, subject=subject, superseded=False)
     older_ids = list(older.values_list("pk", flat=True))
@@ -1036,7 +1074,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         kind=kind, method=result.method, version=result.version, parameters=jsonable(result.parameters),
         sample=sample, pixel=pixel, subject=subject, warnings=list(result.warnings),
         result={"per_file": jsonable(result.per_file), "metrics": jsonable(result.metrics_json()),
-                "arrays": _curvesjsonable(result.arrays), "inputs": inputs or {}})
+                "arrays": _curvesjsonable(result.arrays), "charts": _charts(kind, result, sample.label),
+                "inputs": inputs or {}})
     analysis.sources.set(sources)
     if calibrations:
         analysis.calibrations.set(calibrations)
@@ -1049,8 +1088,6 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         for m in result.metrics.values()
     ])
     _store_per_file_metrics(result, files, analysis)
-    if plots:
-        store_plots(analysis, result)
     if pixel:
         rollup_device(pixel.device, names)
     return analysis

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/download/", views.download, name="measurement-download"),
     path("<int:pk>/reanalyze/", views.reanalyze, name="measurement-reanalyze"),
     path("<int:pk>/image.png", views.image_preview, name="measurement-image"),
+    path("analyses/<int:pk>/figures/<slug:name>.<str:fmt>", views.figure, name="analysis-figure"),
 ]

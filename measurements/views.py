@@ -19,7 +19,7 @@ from . import selectors
 from .filtersets import MeasurementFileFilterSet
 from .forms import CompareForm, ReanalysisForm, UploadForm, analysis_parameter_help
 from .models import FileStatus, MeasurementFile
-from .services import IngestError, measurement_file_ingest, measurement_file_reanalyze
+from .services import IngestError, measurement_file_ingest, measurement_file_reanalyze, plot_image
 
 # IngestError.code → HTTP status for the XHR upload (same mapping idea as the API).
 INGEST_STATUS = {"not_found": 404, "conflict": 409, "unsupported_media": 415, "too_large": 413}
@@ -99,7 +99,7 @@ def status(request: HttpRequest) -> JsonResponse:
             "kind": mf.get_kind_display(), "format": mf.format, "url": mf.get_absolute_url(),
             "analysis": analysis.pk if analysis else None,
             # Part of the client's "has this changed?" key, so a row rendered mid-store catches up.
-            "n_plots": len(analysis.plots.all()) if analysis else 0,
+            "n_charts": len((analysis.result or {}).get("charts", [])) if analysis else 0,
             "metrics": {m.name: {"value": m.value, "unit": m.unit} for m in row["metrics"]},
             # Rendered once the file settles, so the page shows the same markup as the detail page.
             "html": render_to_string("measurements/_file_result.html", {"row": row}, request) if row["settled"] else "",
@@ -186,6 +186,24 @@ def image_preview(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAnImage as exc:
             raise Http404(str(exc)) from None
     return HttpResponse(png, content_type="image/png")
+
+
+@login_required
+@require_GET
+def figure(request: HttpRequest, pk: int, name: str, fmt: str) -> HttpResponse:
+    """One stored chart of an analysis as PNG or SVG (a download, a slide): drawn by matplotlib on
+    the first request and cached (services.plot_image); the pages draw the same chart in the browser."""
+    try:
+        analysis = selectors.analysis_for_figure(pk, request.user)
+        image = plot_image(analysis, name, fmt)
+    except (ObjectDoesNotExist, LookupError):
+        raise Http404("No such figure") from None
+    response = HttpResponse(image, content_type="image/png" if fmt == "png" else "image/svg+xml")
+    label = analysis.pixel.label if analysis.pixel_id else analysis.sample.label
+    response["Content-Disposition"] = f'inline; filename="{label}-{analysis.kind}-{name}.{fmt}"'
+    # A stored analysis's chart never changes (a re-analysis is a new analysis, a new URL).
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @login_required

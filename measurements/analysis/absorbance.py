@@ -56,7 +56,6 @@ from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult, analyse_samples, unit_warnings
 from .limits import grid_points
 from .pl import HC_EV_NM
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
 METHOD, VERSION = "absorbance.tauc", "2.0"
@@ -426,48 +425,6 @@ def analyse_absorbance(inputs: dict[str, list[ParsedData]], params: dict[str, An
     return combined
 
 
-def plot_absorbance(result: AnalysisResult) -> dict[str, Any]:
-    """Figures of one result. A multi-sample result has no curves of its own: plot each entry of
-    ``result.samples``."""
-    n_spectra = sum(1 for key in result.arrays if key.startswith("wavelength_nm_"))
-    if n_spectra == 0:
-        return {}
-    names = [row["file"] for row in result.per_file] or [result.sample]
-    spectrum_fig, tauc_fig = new_figure(), new_figure()
-    ax, tx = spectrum_fig.add_subplot(), tauc_fig.add_subplot()
-    for index in range(n_spectra):
-        label = names[index] if index < len(names) else None
-        ax.plot(result.arrays[f"wavelength_nm_{index}"], result.arrays[f"absorbance_{index}"], lw=1, label=label)
-        if f"tauc_y_{index}" not in result.arrays:
-            continue  # no absorption edge in this spectrum
-        energy, tauc = result.arrays[f"tauc_energy_ev_{index}"], result.arrays[f"tauc_y_{index}"]
-        line = tx.plot(energy, tauc, lw=1, label=label)[0]
-        slope, intercept, _, fit_max = result.arrays[f"tauc_fit_{index}"]
-        gap = -intercept / slope
-        fit_e = np.array([gap, fit_max])
-        tx.plot(fit_e, slope * fit_e + intercept, ls="--", color=line.get_color(), lw=1)
-    od = result.metrics.get("optical_density")
-    if od is not None:
-        ax.axvline(od.extra["wavelength_nm"], color="0.5", ls=":", lw=0.8)
-        ax.set_title(f"OD {od.value:.3f} at {od.extra['wavelength_nm']:g} nm", fontsize=9)
-    else:
-        ax.set_title("no optical density (see warnings)", fontsize=9)
-    if "first_exciton_peak_wavelength" in result.metrics:
-        ax.axvline(result.metrics["first_exciton_peak_wavelength"].value, color="tab:red", ls="--", lw=0.8)
-    ax.set_xlabel("Wavelength (nm)")
-    ax.set_ylabel("Absorbance (OD)")
-    r = result.parameters.get("tauc_exponent_r", 0.5)
-    tx.set_xlabel("Photon energy hν (eV)")
-    tx.set_ylabel(f"(A·hν)^{1 / r:g}")
-    tx.set_ylim(bottom=0)
-    gap = result.metrics.get("optical_gap")
-    tx.set_title(f"Tauc gap {gap.value:.3f} eV" if gap else "no absorption edge found", fontsize=9)
-    if n_spectra > 1:
-        ax.legend(fontsize=7)
-        tx.legend(fontsize=7)
-    return {"absorbance_spectrum": spectrum_fig, "tauc": tauc_fig}
-
-
 register_analysis(AnalysisSpec(
     kind="absorbance",
     method=METHOD,
@@ -482,6 +439,5 @@ register_analysis(AnalysisSpec(
         Param("photometric_limit_abs", float, default=PHOTOMETRIC_LIMIT_ABS,
               help="absorbance above this is beyond the spectrophotometer's linear range and not used"),
     ),
-    plot=plot_absorbance,
     description="Optical density at a wavelength, first excitonic peak, Tauc optical gap",
 ))

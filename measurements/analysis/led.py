@@ -422,7 +422,7 @@ def analyse_el(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> A
 
 
 # ---------------------------------------------------------------------------------------------
-# Plots
+# Chart helpers (analysis/charts.py)
 
 
 def _spectral_locus() -> np.ndarray:
@@ -430,70 +430,6 @@ def _spectral_locus() -> np.ndarray:
     keep = total > 1e-6
     xy = CIE_XYZ_BAR[keep, :2] / total[keep, None]
     return np.vstack([xy, xy[:1]])  # close along the purple line
-
-
-def _plot_el(fig_dict: dict[str, Any], result: AnalysisResult) -> None:
-    from .plotting import new_figure
-
-    fig = new_figure(8.0, 3.6)
-    ax, ax_cie = fig.subplots(1, 2, width_ratios=[1.6, 1])
-    wl, power = result.arrays["wavelength_nm"], result.arrays["el_power"]
-    ax.plot(wl, power / power.max(), color="tab:red", lw=1.2)
-    peak = result.metrics.get("el_peak_wavelength")
-    if peak:
-        ax.axvline(peak.value, color="grey", ls=":", lw=0.8)
-        ax.set_title(f"EL peak {peak.value:.1f} nm", fontsize=9)
-    ax.set_xlabel("wavelength (nm)")
-    ax.set_ylabel("normalised EL")
-    locus = _spectral_locus()
-    ax_cie.plot(locus[:, 0], locus[:, 1], color="k", lw=0.8)
-    if "cie_x" in result.metrics:
-        ax_cie.plot(result.metrics["cie_x"].value, result.metrics["cie_y"].value, "o", color="tab:red")
-    ax_cie.set_xlim(0, 0.8)
-    ax_cie.set_ylim(0, 0.9)
-    ax_cie.set_aspect("equal")
-    ax_cie.set_xlabel("CIE x")
-    ax_cie.set_ylabel("CIE y")
-    ax_cie.set_title(f"({result.metrics['cie_x'].value:.3f}, {result.metrics['cie_y'].value:.3f})"
-                     if "cie_x" in result.metrics else "no CIE colour (emission mostly outside the visible)", fontsize=9)
-    fig_dict["el_spectrum"] = fig
-
-
-def plot_jlv(result: AnalysisResult) -> dict[str, Any]:
-    from .plotting import new_figure
-
-    figures: dict[str, Any] = {}
-    a = result.arrays
-    fig = new_figure()
-    ax = fig.subplots()
-    j = np.abs(a["current_density_ma_cm2"])
-    ax.semilogy(a["voltage_v"], np.where(j > 0, j, np.nan), color="tab:blue", label="J")
-    ax.set_xlabel("voltage (V)")
-    ax.set_ylabel("current density (mA/cm²)", color="tab:blue")
-    ax_l = ax.twinx()
-    lum = a["luminance_cd_m2"]
-    ax_l.semilogy(a["voltage_v"], np.where(lum > 0, lum, np.nan), color="tab:orange", label="L")
-    ax_l.set_ylabel("luminance (cd/m²)", color="tab:orange")
-    figures["jvl"] = fig
-
-    fig = new_figure()
-    ax = fig.subplots()
-    ok = np.isfinite(a["eqe_percent"])
-    ax.semilogx(a["current_density_ma_cm2"][ok], a["eqe_percent"][ok], "o-", ms=3, color="tab:green")
-    best = result.metrics["eqe_max"]
-    ax.plot(result.metrics["j_at_eqe_max"].value, best.value, "*", ms=10, color="k")
-    ax.set_xlabel("current density (mA/cm²)")
-    ax.set_ylabel("EQE (%)")
-    ax.set_title(f"EQE max {best.value:.2f} %", fontsize=9)
-    figures["eqe_j"] = fig
-    _plot_el(figures, result)
-    return figures
-
-
-def plot_el(result: AnalysisResult) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    _plot_el(figures, result)
-    return figures
 
 
 _CALIBRATION_ROLE = Role("calibration", ("spectrum",), required=False,
@@ -517,7 +453,6 @@ register_analysis(AnalysisSpec(
         Param("photodiode_distance_mm", float, help="pixel-to-photodiode distance (photodiode route)"),
         Param("resistor_ohm", float, help="load resistor when the photodiode is read as a voltage"),
     ),
-    plot=plot_jlv,
     description="EQE, luminance, efficiencies, turn-on and colour from a J-L-V sweep and its EL spectrum",
 ))
 
@@ -527,6 +462,5 @@ register_analysis(AnalysisSpec(
     version=METHOD_VERSION,
     func=analyse_el,
     roles=(Role("el", ("spectrum",), help="EL spectrum"), _CALIBRATION_ROLE),
-    plot=plot_el,
     description="EL peak, FWHM and CIE 1931 colour from an EL spectrum",
 ))

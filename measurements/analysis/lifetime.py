@@ -318,42 +318,6 @@ def analyse_lifetime(inputs: dict[str, list[ParsedData | StoredRun]], params: di
     return result
 
 
-def plot_lifetime(result: AnalysisResult) -> dict[str, Any]:
-    from .plotting import new_figure
-
-    figures: dict[str, Any] = {}
-    fig = new_figure()
-    ax = fig.subplots()
-    for k, entry in enumerate(result.per_file):
-        t, r = result.arrays[f"time_h_{k}"], result.arrays[f"relative_luminance_{k}"]
-        (line,) = ax.plot(t, r, lw=1.0, label=f"{entry['file']} (L0 {result.arrays['initial_luminance_cd_m2'][k]:.0f})")
-        if f"fit_time_h_{k}" in result.arrays:
-            ax.plot(result.arrays[f"fit_time_h_{k}"], result.arrays[f"fit_relative_luminance_{k}"],
-                    ls="--", lw=0.8, color=line.get_color())
-        t50 = result.arrays["t50_h"][k]
-        ax.plot([t50], [0.5], "v", color=line.get_color())
-    ax.axhline(0.5, color="grey", ls=":", lw=0.8)
-    ax.set_xlabel("time (h)")
-    ax.set_ylabel("L / L0")
-    ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=7)
-    figures["lifetime_decay"] = fig
-    if "fit_t50_h" in result.arrays:
-        fig = new_figure()
-        ax = fig.subplots()
-        ax.loglog(result.arrays["initial_luminance_cd_m2"], result.arrays["t50_h"], "o", label="runs")
-        ax.loglog(result.arrays["fit_initial_luminance_cd_m2"], result.arrays["fit_t50_h"], "-",
-                  label=f"n = {result.metrics['lifetime_acceleration_n'].value:.2f}")
-        t100 = result.metrics["t50_at_100_cd"].value
-        ax.loglog([REFERENCE_LUMINANCE_CD_M2], [t100], "*", ms=10, color="k",
-                  label=f"T50 @ 100 cd/m² ≈ {t100:.0f} h")
-        ax.set_xlabel("initial luminance L0 (cd/m²)")
-        ax.set_ylabel("T50 (h)")
-        ax.legend(fontsize=7)
-        figures["lifetime_acceleration"] = fig
-    return figures
-
-
 register_analysis(AnalysisSpec(
     kind="lifetime",
     method="led.lifetime",
@@ -361,6 +325,5 @@ register_analysis(AnalysisSpec(
     func=analyse_lifetime,
     roles=(Role("files", ("lifetime",), many=True,
                 help="luminance vs time at constant current; several runs at different L0 for n"),),
-    plot=plot_lifetime,
     description="T95/T90/T70/T50, and across runs the acceleration factor n and T50 at 100 cd/m²",
 ))

@@ -42,7 +42,6 @@ from scipy.signal import find_peaks, savgol_filter
 
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult, analyse_samples, unit_warnings
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
 HC_EV_NM = 1239.84193
@@ -373,35 +372,6 @@ def analyse_pl(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) -> A
     return combined
 
 
-def plot_pl(result: AnalysisResult) -> dict[str, Any]:
-    """Figures of one result (a multi-trace result has none of its own: plot each of ``samples``)."""
-    n_spectra = sum(1 for key in result.arrays if key.startswith("wavelength_nm_"))
-    if n_spectra == 0:
-        return {}
-    fig = new_figure()
-    ax = fig.add_subplot()
-    names = [row["file"] for row in result.per_file] or [None]
-    for index in range(n_spectra):
-        x = result.arrays[f"wavelength_nm_{index}"]
-        y = result.arrays[f"intensity_corrected_{index}"]
-        smoothed = result.arrays[f"smoothed_{index}"]
-        scale = float(np.max(smoothed)) or 1.0
-        label = names[index] if index < len(names) else None
-        ax.plot(x, y / scale, lw=1, label=label)
-    if n_spectra == 1:
-        peak = result.metrics["pl_peak_wavelength"].value
-        fwhm = result.metrics["pl_fwhm"].value
-        ax.axvline(peak, color="0.4", ls="--", lw=0.8)
-        ax.axhline(0.5, color="0.6", ls=":", lw=0.8)
-        ax.set_title(f"PL peak {peak:.1f} nm, FWHM {fwhm:.1f} nm", fontsize=9)
-    else:
-        ax.legend(fontsize=7)
-        ax.set_title("PL spectra (each normalised to its peak)", fontsize=9)
-    ax.set_xlabel("Wavelength (nm)")
-    ax.set_ylabel("Normalised PL intensity")
-    return {"pl_spectrum": fig}
-
-
 register_analysis(AnalysisSpec(
     kind="pl",
     method=METHOD,
@@ -410,7 +380,6 @@ register_analysis(AnalysisSpec(
     roles=(Role("files", ("spectrum",), many=True,
                 help="PL spectra (wavelength vs counts); several are overlaid on one plot"),),
     params=(),
-    plot=plot_pl,
     description="PL peak wavelength and energy, FWHM and emission bands, baseline-corrected",
 ))
 

@@ -34,7 +34,6 @@ import numpy as np
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult
 from .pl import _half_max_crossing, smooth, spectrum_arrays
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
 LASER_MIN_SNR = 20.0  # a laser line in an empty sphere is far above the noise; less is no laser
@@ -232,25 +231,6 @@ def analyse_plqy(inputs: dict[str, list[ParsedData]], params: dict[str, Any]) ->
     return result
 
 
-def plot_plqy(result: AnalysisResult) -> dict[str, Any]:
-    fig = new_figure()
-    ax = fig.add_subplot()
-    names = {"A": "A empty sphere", "B": "B out of beam", "C": "C in beam"}
-    for key, label in names.items():
-        if f"wavelength_nm_{key}" in result.arrays:
-            y = result.arrays[f"intensity_{key}"]
-            ax.plot(result.arrays[f"wavelength_nm_{key}"], np.clip(y, 1e-3 * np.max(y), None), lw=1, label=label)
-    p = result.parameters
-    ax.axvspan(p["excitation_min_nm"], p["excitation_max_nm"], color="tab:blue", alpha=0.12, label="excitation")
-    ax.axvspan(p["emission_min_nm"], p["emission_max_nm"], color="tab:red", alpha=0.08, label="emission")
-    ax.set_yscale("log")  # the laser is orders of magnitude above the emission
-    ax.set_xlabel("Wavelength (nm)")
-    ax.set_ylabel("Intensity (counts)")
-    ax.set_title(f"PLQY {result.metrics['plqy'].value:.1f} %", fontsize=9)
-    ax.legend(fontsize=7)
-    return {"plqy_spectra": fig}
-
-
 register_analysis(AnalysisSpec(
     kind="plqy",
     method="plqy.de_mello",
@@ -270,6 +250,5 @@ register_analysis(AnalysisSpec(
         Param("emission_min_nm", float, help="emission window start (nm); detected from C − A if absent"),
         Param("emission_max_nm", float, help="emission window end (nm)"),
     ),
-    plot=plot_plqy,
     description="PLQY (%) from integrating-sphere spectra, de Mello et al. 1997",
 ))

@@ -46,8 +46,6 @@ class AnalysisSpec:
     func: Callable[[dict[str, list[ParsedData]], dict[str, Any]], AnalysisResult]
     roles: tuple[Role, ...]
     params: tuple[Param, ...] = ()
-    # name -> matplotlib Figure; called once per analysis, figures rendered to SVG and PNG
-    plot: Callable[[AnalysisResult], dict[str, Any]] | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

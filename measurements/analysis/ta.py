@@ -31,7 +31,6 @@ from scipy.signal import find_peaks
 from scipy.special import erfc, erfcx
 
 from .base import AnalysisError, AnalysisResult, unit_warnings
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
 METHOD, VERSION = "ta.bleach", "1.1"
@@ -193,38 +192,8 @@ def ta(inputs, params) -> AnalysisResult:
     return result
 
 
-def plot(result: AnalysisResult) -> dict:
-    a = result.arrays
-    t, w, s = a["delay_ps"], a["wavelength_nm"], a["signal"]
-    fig_map = new_figure(5.5, 4.0)
-    ax = fig_map.subplots()
-    lim = float(np.nanmax(np.abs(s))) or 1.0
-    mesh = ax.pcolormesh(w, t, s, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
-    # symlog: linear through time zero (negative delays), logarithmic over decades after it.
-    ax.set_yscale("symlog", linthresh=max(float(np.min(np.abs(np.diff(t)))) * 5, 0.1))
-    for name, metric in result.metrics.items():
-        if name.endswith("_wavelength"):
-            ax.axvline(metric.value, color="k", lw=0.6, ls="--")
-    ax.set_xlabel("wavelength (nm)")
-    ax.set_ylabel("delay (ps)")
-    fig_map.colorbar(mesh, ax=ax, label="bleach signal (−ΔA or ΔT/T)")
-    fig_k = new_figure(5.5, 3.6)
-    ax2 = fig_k.subplots()
-    n = 1
-    while f"bleach_{n}_trace" in a:
-        pos = result.metrics[f"ta_bleach_{n}_wavelength"].value
-        ax2.plot(t, a[f"bleach_{n}_trace"], ".", ms=3, color=f"C{n - 1}", label=f"B{n} {pos:.0f} nm")
-        ax2.plot(t, a[f"bleach_{n}_fit"], "-", lw=1, color=f"C{n - 1}")
-        n += 1
-    ax2.set_xscale("symlog", linthresh=max(float(np.min(np.abs(np.diff(t)))) * 5, 0.1))
-    ax2.set_xlabel("delay (ps)")
-    ax2.set_ylabel("bleach signal")
-    ax2.legend(fontsize=8)
-    return {"map": fig_map, "kinetics": fig_k}
-
-
 register_analysis(AnalysisSpec(
-    kind="ta", method=METHOD, version=VERSION, func=ta, plot=plot,
+    kind="ta", method=METHOD, version=VERSION, func=ta,
     roles=(Role("files", shapes=("ta_matrix",), help="delay × wavelength ΔA or ΔT/T matrix (CSV)"),),
     params=(Param("signal", str, "auto", help="auto, delta_a or delta_t_over_t"),
             Param("band_halfwidth_nm", float, 2.0, help="half-width of the band averaged for each kinetic trace")),

@@ -29,7 +29,6 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .base import AnalysisError, AnalysisResult, analyse_samples, unit_warnings
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 
 METHOD, VERSION = "trpl.multiexp", "1.0"
@@ -481,29 +480,8 @@ def trpl(inputs, params) -> AnalysisResult:
     return one(parsed)
 
 
-def plot(result: AnalysisResult) -> dict:
-    a = result.arrays
-    fig = new_figure(5.0, 4.4)
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    shown = a["counts"] > 0
-    top.semilogy(a["time_ns"][shown], a["counts"][shown], ".", ms=2, color="0.5", label="counts")
-    bg = result.parameters.get("background_counts", 0.0)
-    top.semilogy(a["fit_time_ns"], a["fit_counts"], "-", color="C3",
-                 label=f"fit, τ_avg = {result.metrics['tau_avg'].value:.3g} ns")
-    if bg > 0:
-        top.axhline(bg, color="C0", lw=0.8, ls=":", label=f"background {bg:.2g}")
-    top.set_ylabel("counts / channel")
-    top.set_ylim(bottom=max(0.5, 0.5 * min(bg, 1.0) if bg else 0.5))
-    top.legend(fontsize=8)
-    bottom.plot(a["fit_time_ns"], a["residuals_weighted"], lw=0.6, color="C3")
-    bottom.axhline(0, color="0.3", lw=0.6)
-    bottom.set_ylabel("(y−m)/√m")
-    bottom.set_xlabel("time (ns)")
-    return {"decay": fig}
-
-
 register_analysis(AnalysisSpec(
-    kind="trpl", method=METHOD, version=VERSION, func=trpl, plot=plot,
+    kind="trpl", method=METHOD, version=VERSION, func=trpl,
     roles=(Role("files", shapes=("decay",), help="TCSPC decay: PicoQuant histogram export or time/counts text"),),
     params=(Param("n_exp", int, None, help="number of exponentials 1–3; default: chosen by BIC"),
             Param("background_counts", float, None, help="background counts per channel; default: pre-trigger mean")),

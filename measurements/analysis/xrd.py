@@ -40,7 +40,6 @@ from scipy.signal import find_peaks, peak_widths
 
 from ..parsers.xrd_formats import radiation_metadata
 from .base import AnalysisError, AnalysisResult
-from .plotting import new_figure
 from .registry import AnalysisSpec, Param, Role, register_analysis
 from .xrd_indexing import MIN_LINES, TWO_THETA_TOL_DEG, best_cubic_misfit, index_lines, layer_series
 
@@ -561,47 +560,8 @@ def xrd(inputs, params) -> AnalysisResult:
     return top
 
 
-def plot(result: AnalysisResult) -> dict:
-    if "d_spacing" not in result.metrics:
-        # A multi-scan file's top-level result has no numbers of its own: each scan has a plot.
-        return {f"pattern {k}": plot(one)["pattern"] for k, one in enumerate(result.samples, start=1)
-                if "d_spacing" in one.metrics}
-    a = result.arrays
-    fig = new_figure(5.5, 3.6)
-    ax = fig.subplots()
-    ax.plot(a["two_theta_deg"], a["intensity"], lw=0.7, color="0.2", label="measured")
-    if "intensity_kalpha1" in a:
-        ax.plot(a["two_theta_deg"], a["intensity_kalpha1"], lw=0.6, color="C0", label="Kα2 stripped")
-        ax.legend(fontsize=7, frameon=False)
-    peaks = result.metrics["d_spacing"].extra["peaks"]
-    top = float(np.max(a["intensity"]))
-    for p in peaks:
-        y = float(np.interp(p["two_theta_deg"], a["two_theta_deg"], a["intensity"]))
-        if p.get("hkl"):
-            label = f"({''.join(str(i) for i in p['hkl'])})"
-        elif p.get("layer_order"):
-            label = f"k={p['layer_order']}"
-        else:
-            label = "?"
-        ax.annotate(f"{label}\n{p['d_a']:.3f} Å", (p["two_theta_deg"], y), xytext=(0, 6),
-                    textcoords="offset points", ha="center", fontsize=7, color="C3")
-    ax.set_ylim(top=top * 1.2)
-    ax.set_xlabel("2θ (°)")
-    ax.set_ylabel("intensity (counts)")
-    title = []
-    if "lattice_constant" in result.metrics:
-        m = result.metrics["lattice_constant"]
-        cell = ", ".join(f"{k} = {v:.3f}" for k, v in m.extra["cell_a"].items())
-        title.append(f"{m.extra['system']} {cell} Å")
-    if "layer_spacing" in result.metrics:
-        title.append(f"layer spacing {result.metrics['layer_spacing'].value:.2f} Å")
-    title.append(f"λ = {result.parameters['wavelength_a']} Å")
-    ax.set_title(", ".join(title), fontsize=9)
-    return {"pattern": fig}
-
-
 register_analysis(AnalysisSpec(
-    kind="xrd", method=METHOD, version=VERSION, func=xrd, plot=plot,
+    kind="xrd", method=METHOD, version=VERSION, func=xrd,
     roles=(Role("files", shapes=("xrd",),
                 help="powder pattern: .xy/.xye, Bruker .xy/.raw/.brml, .xrdml, Rigaku .ras/.rasx"),),
     params=(Param("wavelength_a", float, None, help="X-ray wavelength in Å; required unless the file states it"),

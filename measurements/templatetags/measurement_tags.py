@@ -1,6 +1,7 @@
-"""Display helpers for measurement numbers."""
+"""Display helpers for measurement numbers and the analyses' stored charts."""
 
 from django import template
+from django.utils.html import json_script
 
 from measurements.metric_names import metric_name
 
@@ -68,3 +69,26 @@ def metric_heading(name: str, unit: str = "") -> str:
 def metric_value(metric) -> str:
     """A metric's value to its registry's significant digits."""
     return sig(metric.value, metric_name(metric.name).digits)
+
+
+@register.simple_tag
+def chart_data(analysis):
+    """The analysis's stored charts as one <script type="application/json" id="charts-PK"> for
+    static/js/charts.js (each chart's <div data-charts="charts-PK" data-index="k"> draws from it)."""
+    return json_script((analysis.result or {}).get("charts", []), f"charts-{analysis.pk}")
+
+
+@register.filter
+def chart_caption(chart: dict, analysis) -> str:
+    """'EQE–J · EQE max 18.00 %, J at EQE max 1.234 mA/cm²': the chart and the metrics it shows,
+    by their human names (measurements.metric_names) and the analysis's stored values."""
+    stored = (analysis.result or {}).get("metrics", {})
+    parts = []
+    for name in chart.get("metrics", []):
+        row = stored.get(name)
+        if row is None:
+            continue
+        unit = row.get("unit", "")
+        parts.append(f"{metric_name(name, unit).label} {sig(row['value'])}{' ' + unit if unit else ''}")
+    title = chart.get("title") or chart.get("name", "")
+    return f"{title} · {', '.join(parts)}" if parts else title

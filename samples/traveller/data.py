@@ -117,10 +117,12 @@ class MetricRow:
 
 
 class Plot(NamedTuple):
-    """A small plot, already rendered (PNG) by the measurements side; tuples work too."""
+    """A small plot: a stored chart (measurements' curves with axis names and units), drawn as PDF
+    vectors (traveller/chart.py), or a PNG already rendered; tuples work too."""
 
     title: str
-    png: bytes
+    png: bytes = b""
+    chart: dict | None = None
 
 
 @dataclass(frozen=True)

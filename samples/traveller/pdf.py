@@ -42,10 +42,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from .chart import ChartFlowable
 from .data import (
     DateLike,
     LabelData,
     ParamRow,
+    Plot,
     Quantity,
     TravellerSheet,
 )
@@ -759,7 +761,8 @@ def _results(sheet: TravellerSheet, width: float) -> list[Flowable]:
     if sheet.plots:
         per_row = 3
         cell_w = width / per_row
-        cells = [[_image(png, cell_w - 8, 48 * mm), _p(title, S_CAPTION)] for title, png in sheet.plots]
+        cells = [[ChartFlowable(p.chart, cell_w - 8, 40 * mm) if p.chart else _image(p.png, cell_w - 8, 48 * mm),
+                  _p(p.title, S_CAPTION)] for p in (Plot(*t) for t in sheet.plots)]
         rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
         rows[-1] += [""] * (per_row - len(rows[-1]))
         t = Table(rows, colWidths=[cell_w] * per_row)

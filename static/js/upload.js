@@ -15,7 +15,6 @@
   const queue = [];
   let busy = false;
   let timer = null;
-  let plotGrace = 10;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -140,15 +139,13 @@
     fetch(statusUrl + "?ids=" + ids.join(","), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (body) {
-        let pending = false, plotsMissing = false;
+        let pending = false;
         for (const f of body.files) {
           for (const row of list.querySelectorAll('li[data-file-id="' + f.id + '"]')) update(row, f);
           if (!f.settled) pending = true;
-          if (f.analysis && !f.n_plots) plotsMissing = true;
         }
-        // A few extra polls if an analysis was read before its plots were stored; then stop.
-        if (plotsMissing && !pending) plotGrace -= 1;
-        if (pending || queue.length || busy || (plotsMissing && plotGrace > 0)) poll();
+        // The charts are stored with the analysis (no figures drawn later): settled means complete.
+        if (pending || queue.length || busy) poll();
       })
       .catch(function () { poll(); });
   }
@@ -159,10 +156,12 @@
     const msg = row.querySelector("[data-role=message]");
     msg.textContent = f.status === "failed" ? "" : waiting ? "Read as " + (f.format || "?") + "; waiting for " + f.waiting_for + "." : "";
     row.dataset.settled = f.settled ? "1" : "0";
-    const key = [f.analysis, f.status, f.n_plots, Object.keys(f.metrics).length].join(":");
+    const key = [f.analysis, f.status, f.n_charts, Object.keys(f.metrics).length].join(":");
     if (f.settled && row.dataset.shown !== key) {
-      row.querySelector("[data-role=result]").innerHTML = f.html;
+      const result = row.querySelector("[data-role=result]");
+      result.innerHTML = f.html;
       row.dataset.shown = key;
+      if (window.LEDgerCharts) window.LEDgerCharts.drawStored(result);  // inserted markup runs no script
     }
   }
 

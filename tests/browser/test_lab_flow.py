@@ -52,7 +52,8 @@ def test_plan_upload_compare(new_page, lab):
     page.locator("li.upload-row .badge-done").nth(1).wait_for()
     assert page.locator("li.upload-row .badge-done").count() == 2
     expect(page.locator('li.upload-row tr[data-metric="eqe_max"]')).to_have_count(2)
-    expect(page.locator("li.upload-row .plot svg")).to_have_count(6)  # J-V-L, EQE-J, EL per row
+    # Drawn by charts.js from the stored curves: J-V, L-V, EQE-J, EL, CIE per row.
+    expect(page.locator("li.upload-row .plot .chart svg")).to_have_count(10)
 
     # Compare both devices from the picker; the result is a deep link.
     page.goto("/measurements/compare/")

@@ -122,7 +122,7 @@ def test_fifty_files_through_two_server_outages_and_an_agent_kill(ledger_server,
         drop(range(38, 50))
         time.sleep(2.5)
         server.start()
-        wait_until(lambda: agent.states().get("done", 0) == 50, 400, "all 50 files done")  # a bound, not a budget: the worker draws each file's plots on 2 shared cores
+        wait_until(lambda: agent.states().get("done", 0) == 50, 400, "all 50 files done")  # a bound, not a budget: 2 shared cores
     finally:
         agent.stop()
         print(agent.text()[-3000:])

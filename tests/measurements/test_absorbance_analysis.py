@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 
 DIALECTS = Path(__file__).resolve().parents[1] / "data" / "dialects"
 HC_EV_NM = 1239.84193
@@ -98,7 +99,7 @@ def test_flat_spectrum_keeps_its_optical_density_but_reports_no_gap():
     assert result.metrics["optical_density"].value == pytest.approx(0.2)
     assert "optical_gap" not in result.metrics
     assert any("no optical gap" in w for w in result.warnings)
-    assert "tauc" in get_spec("absorbance").plot(result)  # the plot still renders, empty
+    assert [c["name"] for c in charts_for("absorbance", result)] == ["absorbance"]  # no Tauc plot without a gap
 
 
 def test_unknown_tauc_exponent_is_refused():
@@ -116,7 +117,8 @@ def test_avantes_raw_file_through_the_pipeline():
 
 def test_spectrum_and_tauc_plots():
     result = run("absorbance", {"files": [("edge.csv", absorbance_csv(direct_gap_spectrum(2.3)))]})
-    figures = get_spec("absorbance").plot(result)
-    assert set(figures) == {"absorbance_spectrum", "tauc"}
-    tauc_axes = figures["tauc"].axes[0]
-    assert len(tauc_axes.lines) == 2  # data and fitted line
+    charts = {c["name"]: c for c in charts_for("absorbance", result)}
+    assert set(charts) == {"absorbance", "tauc"}
+    assert [s["style"] for s in charts["tauc"]["series"]] == ["line", "dashed"]  # data and fitted line
+    # the fitted line meets zero at the gap
+    assert charts["tauc"]["series"][1]["x"][0] == pytest.approx(result.metrics["optical_gap"].value, rel=1e-4)

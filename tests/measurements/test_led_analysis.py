@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 from measurements.parsers import ParseError
 
 
@@ -211,11 +212,11 @@ def test_sweep_without_100_ma_cm2_omits_roll_off_with_warning(data_dir):
 # --- plots -------------------------------------------------------------------------------------
 
 
-def test_plots(data_dir):
+def test_charts_render(data_dir):
     result = run("jlv", _files(data_dir), {"pixel_area_cm2": 0.09})
-    figures = get_spec("jlv").plot(result)
-    assert set(figures) == {"jvl", "eqe_j", "el_spectrum"}
-    from measurements.analysis.plotting import render
+    charts = {c["name"]: c for c in charts_for("jlv", result)}
+    assert set(charts) == {"jv", "lv", "eqe_j", "el_spectrum", "cie"}
+    from measurements.analysis.plotting import render_chart
 
-    assert render(figures["eqe_j"], "svg").lstrip().startswith(b"<?xml")
-    assert render(figures["el_spectrum"], "png")[:4] == b"\x89PNG"
+    assert render_chart(charts["eqe_j"], "svg").lstrip().startswith(b"<?xml")
+    assert render_chart(charts["el_spectrum"], "png")[:4] == b"\x89PNG"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 from measurements.parsers import ParseError
 
 
@@ -87,5 +88,10 @@ def test_jlv_file_is_not_a_lifetime(data_dir):
 
 def test_plots(data_dir, answers):
     result = run("lifetime", {"files": _lifetime_files(data_dir, answers)})
-    figures = get_spec("lifetime").plot(result)
-    assert set(figures) == {"lifetime_decay", "lifetime_acceleration"}
+    charts = {c["name"]: c for c in charts_for("lifetime", result)}
+    assert set(charts) == {"lifetime_decay", "lifetime_acceleration"}
+    decay = charts["lifetime_decay"]
+    assert decay["x"] == {"label": "time", "unit": "h", "log": False} and decay["y"]["label"] == "L / L0"
+    # T50 of each run marked at L/L0 = 0.5
+    assert [m["x"] for m in decay["marks"]] == pytest.approx(list(result.arrays["t50_h"]), rel=1e-5)
+    assert {m["y"] for m in decay["marks"]} == {0.5}

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.plotting import render
+from measurements.analysis.charts import charts_for
+from measurements.analysis.plotting import render_chart
 from measurements.analysis.registry import get_spec, run
 from measurements.parsers import ParseError
 
@@ -82,10 +83,9 @@ FILENAMES = st.sampled_from(["data.csv", "$x^2$_run.txt", "50%_$\\alpha$.dat", "
 def _analyse(kind, role, name, content, extras, params):
     files = {role: [(name, content)], **{r: [(p, (DATA / p).read_bytes())] for r, p in extras.items()}}
     result = run(kind, files, params)
-    spec = get_spec(kind)
-    if spec.plot is not None:
-        for fig in spec.plot(result).values():
-            render(fig, "svg")
+    for chart in charts_for(kind, result):
+        json.dumps(chart, allow_nan=False)
+        render_chart(chart, "svg")
     json.dumps(result.to_json(), allow_nan=False)
     return result
 

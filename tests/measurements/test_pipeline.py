@@ -66,8 +66,9 @@ def test_jlv_and_el_pair_gives_the_reference_led_metrics(data_dir, answers, pixe
     assert set(analysis.sources.values_list("original_name", flat=True)) == {"jlv_sweep.csv", "el_spectrum.txt"}
     assert analysis.parameters["pixel_area_cm2"] == 0.09
     assert (analysis.method, analysis.version) == ("led.jlv_el", "1.1")
-    assert Plot.objects.filter(analysis=analysis).count() >= 2
-    assert Plot.objects.filter(analysis=analysis).first().svg.lstrip().startswith("<?xml")
+    # Its figures are stored as curves for the browser; none is drawn in the pipeline (issue 15).
+    assert [c["name"] for c in analysis.result["charts"]] == ["jv", "lv", "eqe_j", "el_spectrum", "cie"]
+    assert not Plot.objects.filter(analysis=analysis).exists()
 
     # Device roll-up: best pixel and median with the pixel count.
     best = DerivedMetric.objects.get(device=pixel.device, scope="device", aggregate="best", name="eqe_max", superseded=False)

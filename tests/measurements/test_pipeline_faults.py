@@ -138,8 +138,8 @@ def test_a_pool_process_killed_three_times_loses_nothing(redis, lab, data_dir, a
     rows = MeasurementFile.objects.filter(pk__in=ids)
     assert sorted(set(rows.values_list("status", flat=True))) == ["done"], log[-3000:]
     # The killed ones re-ran by themselves: a second start, no manual step. A kill can also land just
-    # after the file was done — its metrics committed, its figures being drawn (plots come after
-    # `done`, issue 15) — and then nothing needs re-running: its analysis is current.
+    # after the file was done (its analysis, charts included, committed) — and then nothing needs
+    # re-running: its analysis is current.
     for mf in rows.filter(pk__in=killed):
         assert mf.failure_reason == "", (mf.original_name, mf.failure_reason)
         rerun = mf.attempts >= 2

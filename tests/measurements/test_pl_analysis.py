@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 from measurements.parsers import ParsedData
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -97,17 +98,21 @@ def test_overlay_of_several_spectra_gives_per_file_metrics_and_one_plot():
     widths = [row["metrics"]["pl_fwhm"]["value"] for row in result.per_file]
     assert peaks == pytest.approx([650, 690], abs=0.5)
     assert widths == pytest.approx([30, 36], abs=0.5)
-    figures = get_spec("pl").plot(result)
-    assert list(figures) == ["pl_spectrum"]
-    assert len(figures["pl_spectrum"].axes[0].lines) == 2
+    charts = charts_for("pl", result)
+    assert [c["name"] for c in charts] == ["pl_spectrum"]
+    assert [s["label"] for s in charts[0]["series"]] == ["qd_in_matrix.csv", "qd_only.csv"]
+    # each normalised to its own peak
+    assert [max(v for v in s["y"] if v is not None) for s in charts[0]["series"]] == pytest.approx([1, 1], abs=0.02)
 
 
-def test_single_spectrum_plot_renders():
-    from measurements.analysis.plotting import render
+def test_single_spectrum_chart_renders():
+    from measurements.analysis.plotting import render_chart
 
     result = run("pl", files(REAL_PL))
-    svg = render(get_spec("pl").plot(result)["pl_spectrum"])
-    assert svg.startswith(b"<?xml")
+    (chart,) = charts_for("pl", result)
+    assert chart["x"] == {"label": "wavelength", "unit": "nm", "log": False}
+    assert chart["vlines"][0]["x"] == pytest.approx(result.metrics["pl_peak_wavelength"].value, rel=1e-5)
+    assert render_chart(chart, "svg").startswith(b"<?xml")
 
 
 def test_pl_reads_parsed_data_without_files():

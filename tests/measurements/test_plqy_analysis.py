@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 
 WAVELENGTH_NM = np.arange(380, 800.01, 0.25)
 LASER_NM, LASER_FWHM_NM = 405.0, 2.0
@@ -118,5 +119,7 @@ def test_half_a_window_is_refused():
 
 def test_plot_shows_the_three_spectra_and_windows():
     result = run("plqy", three_spheres())
-    figures = get_spec("plqy").plot(result)
-    assert len(figures["plqy_spectra"].axes[0].lines) == 3
+    (chart,) = charts_for("plqy", result)
+    assert chart["name"] == "plqy_spectra" and chart["y"]["log"]  # the laser is decades above the emission
+    assert [s["label"] for s in chart["series"]] == ["A empty sphere", "B out of beam", "C in beam"]
+    assert [b["label"] for b in chart["bands"]] == ["excitation", "emission"]

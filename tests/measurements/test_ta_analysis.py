@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 from measurements.analysis.ta import analyse_matrix, irf_exp
 
 MATRIX = Path(__file__).resolve().parents[1] / "data" / "dialects" / "ta_matrix.csv"
@@ -65,7 +66,8 @@ def test_no_bleach_fails_with_reason():
 
 
 def test_plots_map_and_kinetics(result):
-    figs = get_spec("ta").plot(result)
-    assert set(figs) == {"map", "kinetics"}
-    assert figs["map"].axes[0].get_yscale() == "symlog"
-    assert len(figs["kinetics"].axes[0].lines) == 4  # two traces, two fits
+    charts = {c["name"]: c for c in charts_for("ta", result)}
+    assert set(charts) == {"map", "kinetics"}
+    assert len(charts["kinetics"]["series"]) == 4  # two traces, two fits
+    grid = charts["map"]["map"]
+    assert len(grid["z"]) == len(grid["y"]) and len(grid["z"][0]) == len(grid["x"])

@@ -8,7 +8,8 @@ import pytest
 
 import measurements.analysis.trpl  # noqa: F401  (registers the kind even if another analysis was imported first)
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 from measurements.analysis.trpl import analyse_decay
 from measurements.parsers import parse_bytes
 
@@ -101,10 +102,15 @@ def test_bad_n_exp_is_refused():
         _run(DATA / "public" / "trpl.dat", n_exp=5)
 
 
-def test_plot_has_decay_and_residual_panels(public_result):
-    figs = get_spec("trpl").plot(public_result)
-    fig = figs["decay"]
-    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+def test_charts_are_the_decay_with_its_fit_and_the_residuals(public_result):
+    decay, residuals = charts_for("trpl", public_result)
+    assert decay["name"] == "decay" and decay["y"]["log"] and decay["x"]["unit"] == "ns"
+    assert [s["style"] for s in decay["series"]] == ["points", "line"]
+    assert residuals["name"] == "residuals"
+    # downsampled, keeping the peak channel (min/max per bucket)
+    counts = decay["series"][0]["y"]
+    assert len(counts) <= 500 and max(c for c in counts if c is not None) == pytest.approx(
+        float(public_result.arrays["counts"].max()), rel=1e-5)
 
 
 # Taus and BIC of the real 32k-channel decays as fitted by trpl.multiexp 1.0 before its speed-up

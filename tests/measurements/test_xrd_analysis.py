@@ -8,7 +8,8 @@ import pytest
 
 import measurements.analysis.xrd  # noqa: F401  (registers the kind even if another analysis was imported first)
 from measurements.analysis.base import AnalysisError
-from measurements.analysis.registry import get_spec, run
+from measurements.analysis.charts import charts_for
+from measurements.analysis.registry import run
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ANSWERS = json.loads((DATA / "public" / "answers.json").read_text())["files"]["xrd"]
@@ -89,6 +90,7 @@ def test_flat_pattern_fails_with_reason(tmp_path):
 
 def test_plot_labels_indexed_peaks():
     result = _run(DATA / "public" / "xrd.xy")
-    fig = get_spec("xrd").plot(result)["pattern"]
-    labels = [t.get_text() for t in fig.axes[0].texts]
+    (chart,) = charts_for("xrd", result)
+    assert chart["name"] == "pattern" and chart["x"]["unit"] == "°"
+    labels = [m["label"] for m in chart["marks"]]
     assert any(text.startswith("(100)") for text in labels) and any(text.startswith("(200)") for text in labels)

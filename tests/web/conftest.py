@@ -98,6 +98,14 @@ def make_file(sample, *, status=FileStatus.DONE, reason="", name="scan.csv", sha
                                           kind="jlv", sample=sample, pixel=pixel, status=status, failure_reason=reason)
 
 
+def make_charted(sample, title="EQE marker chart"):
+    """A current analysis with one stored chart (what the pipeline stores: measurements/analysis/charts.py)."""
+    chart = {"name": "eqe_j", "title": title, "x": {"label": "current density", "unit": "mA/cm²", "log": True},
+             "y": {"label": "EQE", "unit": "%", "log": False},
+             "series": [{"label": "EQE", "x": [0.1, 1.0, 10.0], "y": [5.0, 12.0, 9.0], "style": "line"}]}
+    return Analysis.objects.create(kind="pl", method="pl", version="1", sample=sample, result={"charts": [chart]})
+
+
 def make_plot(sample, svg='<svg xmlns="http://www.w3.org/2000/svg"><text>EQE plot marker</text></svg>', superseded=False):
     analysis = Analysis.objects.create(kind="jlv", method="led", version="1", sample=sample, superseded=superseded)
     return Plot.objects.create(analysis=analysis, name=f"eqe-{analysis.pk}", title="EQE vs J", svg=svg, png=b"")

@@ -76,7 +76,9 @@ def test_jlv_then_el_on_a_pixel_gives_eqe_max(client_in, lab):
         assert f["settled"] and f["status"] == "done"
         assert f["metrics"]["eqe_max"]["value"] == pytest.approx(18.0, abs=0.3)
         assert f["metrics"]["eqe_max"]["unit"] == "%"
-        assert "<svg" in f["html"] and "eqe_max" in f["html"]
+        # The result's charts come as data for static/js/charts.js, not as an SVG.
+        assert 'data-charts="charts-' in f["html"] and "<svg" not in f["html"] and "eqe_max" in f["html"]
+        assert f["n_charts"] == 5
 
 
 def test_unknown_format_is_refused_with_the_reason(client_in, lab):
@@ -118,8 +120,10 @@ def test_plain_form_fallback_renders_rows(client_in, lab):
 def test_detail_shows_file_facts_metrics_and_plots(client_in_measured, measured_lab):
     mf = MeasurementFile.objects.get(original_name="jlv_sweep.csv")
     html = client_in_measured.get(mf.get_absolute_url()).content.decode()
-    for text in (mf.sha256, "delimited", "J-L-V rig 1", "eqe_max", "led.jlv_el", "<svg"):
+    for text in (mf.sha256, "delimited", "J-L-V rig 1", "eqe_max", "led.jlv_el", 'data-charts="charts-',
+                 "current density |J|", "EQE max"):
         assert text in html
+    assert "<svg" not in html  # the figures are drawn by the browser from the stored curves
     download = client_in_measured.get(reverse("measurement-download", args=[mf.pk]))
     assert b"".join(download.streaming_content).rstrip() == (DATA / "jlv_sweep.csv").read_bytes().rstrip()
 

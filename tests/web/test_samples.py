@@ -7,7 +7,7 @@ from django.urls import reverse
 from samples.models import Sample
 from samples.services import sample_create
 
-from .conftest import make_file, make_plot
+from .conftest import make_charted, make_file, make_plot
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,16 @@ def test_lineage_hides_other_projects_ancestors(client_in, lineage, other_projec
 def test_sample_detail_sections(client_in, lineage, run_with_deviation, user):
     film = run_with_deviation.outputs.get()
     make_file(film, status="failed", reason="no EL spectrum in file", name="el.txt")
-    make_plot(film)
+    charted = make_charted(film)
+    legacy = make_plot(film)  # stored before charts: its figure row is shown as an image
     make_plot(film, svg="<svg><text>OLD superseded plot</text></svg>", superseded=True)
     page = client_in.get(reverse("sample-detail", args=[film.label])).content.decode()
     assert run_with_deviation.label in page and "1 deviation" in page  # process history
     assert "no EL spectrum in file" in page and "badge-failed" in page
-    assert "EQE plot marker" in page and "OLD superseded plot" not in page
+    # Charts are data for static/js/charts.js, never an inlined SVG; the superseded one is absent.
+    assert f'id="charts-{charted.pk}"' in page and "EQE marker chart" in page and "js/charts.js" in page
+    assert reverse("analysis-figure", args=[legacy.analysis_id, legacy.name, "svg"]) in page
+    assert "EQE plot marker" not in page and "OLD superseded plot" not in page
     assert f"/api/v1/samples/{film.label}/traveller.pdf" in page
     assert f"/measurements/upload/?target={film.label}" in page or f"?target={film.label}" in page
     assert "Created" in page.split('id="audit"')[1]
