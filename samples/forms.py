@@ -16,7 +16,9 @@ from recipes.formatting import format_number, format_planned
 from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
 from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
-from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, Sample, SampleKind, SampleStatus
+from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, RunValue, Sample, SampleKind, SampleStatus
+
+NOTE_MAX_LENGTH = RunValue._meta.get_field("note").max_length
 
 
 @dataclass
@@ -37,6 +39,7 @@ class ParamRow:
     value_field: str = ""
     unit_field: str = ""
     text_field: str = ""
+    note_field: str = ""
 
     @property
     def planned_display(self) -> str:
@@ -155,6 +158,10 @@ class RunForm(forms.Form):
             else:
                 row.text_field = f"t_{key}"
                 self.fields[row.text_field] = forms.CharField(required=False, max_length=300, label=row.name)
+            # A short note per parameter ("balance drifted, re-tared"), stored on its RunValue.
+            row.note_field = f"n_{key}"
+            self.fields[row.note_field] = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH,
+                                                          label=f"Note on {row.name}")
 
     def clean(self):
         data = super().clean()
@@ -184,6 +191,10 @@ class RunForm(forms.Form):
         return {row.path: self.cleaned_data[row.text_field] for row in self.rows
                 if not row.is_number and self.cleaned_data.get(row.text_field)}
 
+    def parameter_notes(self) -> dict[str, str]:
+        """Every parameter's note as typed ("" clears one), as run_record_actuals takes them."""
+        return {row.path: self.cleaned_data.get(row.note_field, "").strip() for row in self.rows}
+
     def output_name_list(self) -> list[str]:
         text = (self.cleaned_data.get("output_names") if hasattr(self, "cleaned_data") else "") or ""
         return [n.strip() for n in text.splitlines() if n.strip()]
@@ -202,6 +213,8 @@ class RunForm(forms.Form):
         """Map a service error on a RunValue field back to the form field beside that parameter."""
         for row in self.rows:
             if row.path == path:
+                if field == "note":
+                    return row.note_field
                 return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
         return None
 

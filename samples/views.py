@@ -195,16 +195,19 @@ def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun
         else:
             services.run_set_planned_outputs(run, **form.planned_outputs())
         services.run_set_conditions(run, **form.conditions())
+        notes, texts = form.parameter_notes(), form.texts()
         for path, (number, unit) in form.actuals().items():
             try:
-                services.run_record_actuals(run, {path: (number, unit)})
+                services.run_record_actuals(run, {path: (number, unit)}, {path: notes.pop(path)})
             except ValidationError as exc:
                 _attach(form, exc, path)
                 raise
-        if form.texts():
+        if texts:
             values = {f"{v.parameter.step.order}.{v.parameter.key}": v for v in run.values.select_related("parameter__step")}
-            for path, text in form.texts().items():
-                services.run_value_set_actual(values[path], None, actual_text=text)
+            for path, text in texts.items():
+                services.run_value_set_actual(values[path], None, actual_text=text, note=notes.pop(path))
+        if notes:  # notes beside parameters whose value was not typed (yet)
+            services.run_record_actuals(run, {}, notes)
     return run
 
 
@@ -237,6 +240,7 @@ def _group_rows(form):
             "value": form[row.value_field] if row.value_field else None,
             "unit": form[row.unit_field] if row.unit_field else None,
             "text": form[row.text_field] if row.text_field else None,
+            "note": form[row.note_field],
         })
     return steps
 
@@ -267,7 +271,7 @@ def run_log(request, pk):
     for value in run.values.select_related("parameter__step"):
         key = f"{value.parameter.step.order}_{value.parameter.key}"
         initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
-        initial[f"t_{key}"] = value.actual_text
+        initial[f"t_{key}"], initial[f"n_{key}"] = value.actual_text, value.note
     form = RunForm(request.POST or None, version=run.recipe_version, user=request.user, rows=rows, run=run, initial=initial)
     return _submit_run_form(request, form, run.recipe_version, run)
 
