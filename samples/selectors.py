@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from core.access import restrict
@@ -153,3 +153,41 @@ def _run_value(actual, actual_unit, actual_text, nominal, planned_text, unit):
 def run_parameter_columns(run_ids: set[int]) -> dict[int, dict[str, object]]:
     """run id → {column: value} (the metrics export's parameter columns)."""
     return {run_id: {p.column: p.value for p in params} for run_id, params in run_parameters(run_ids).items()}
+
+
+# --- the run form's input-sample picker ------------------------------------------------------
+
+INPUT_PICK_LIMIT = 50  # rows a picker shows at once; the search narrows the rest
+
+
+def input_candidates_queryset(user) -> QuerySet:
+    """Samples the user may take as a run's inputs: theirs to see, and not used up or thrown away."""
+    from .models import SampleStatus
+
+    return restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
+
+
+def input_candidates(user, *, q: str = "", kind: str = "", limit: int = INPUT_PICK_LIMIT) -> tuple[list[Sample], bool]:
+    """Candidates matching a typed query and a kind, newest first, exact label matches ahead
+    (``QD-2`` finds QD-0002 like the site search); at most ``limit``, and whether there are more.
+    The query matches labels and names, with Unicode folded (CsPbI3 finds CsPbI₃)."""
+    from core.search import label_forms, text_forms
+
+    qs = input_candidates_queryset(user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    q = (q or "").strip()
+    exact: list[Sample] = []
+    if q:
+        labels = {q, *label_forms(q)}
+        exact_q = Q()
+        for text in labels:
+            exact_q |= Q(label__iexact=text)
+        exact = list(qs.filter(exact_q).order_by("-created_at", "-id")[:limit])
+        found = Q()
+        for text in text_forms(q):
+            found |= Q(label__icontains=text) | Q(name__icontains=text)
+        qs = qs.filter(found).exclude(pk__in=[s.pk for s in exact])
+    rest = list(qs.order_by("-created_at", "-id")[:limit + 1 - len(exact)])
+    rows = exact + rest
+    return rows[:limit], len(rows) > limit

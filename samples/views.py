@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
@@ -20,10 +20,11 @@ from recipes.models import RecipeVersion
 
 from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
-from .forms import RunForm, SampleEditForm, rows_from_run, rows_from_version
+from .forms import RunForm, SampleEditForm, input_choice_label, rows_from_run, rows_from_version
 from .lineage import sample_lineage
-from .models import ProcessRun, RunStatus, RunValue, Sample
+from .models import ProcessRun, RunStatus, RunValue, Sample, SampleKind
 from .panels import sample_panels_context
+from .selectors import input_candidates
 
 PAGE_SIZE = 25
 
@@ -255,6 +256,17 @@ def run_plan(request, version_id):
         initial["inputs"] = restrict(Sample.objects.filter(label__in=labels), request.user)
     form = RunForm(request.POST or None, version=version, user=request.user, rows=rows, initial=initial)
     return _submit_run_form(request, form, version, None)
+
+
+@login_required
+def run_input_search(request):
+    """GET ?q=&kind= → the run form's input-sample candidates as JSON (static/js/input_picker.js)."""
+    kind = request.GET.get("kind", "")
+    if kind and kind not in SampleKind.values:
+        return JsonResponse({"detail": f"Unknown sample kind {kind!r}."}, status=400)
+    rows, more = input_candidates(request.user, q=request.GET.get("q", ""), kind=kind)
+    return JsonResponse({"results": [{"id": s.pk, "label": s.label, "kind": s.kind, "text": input_choice_label(s)}
+                                     for s in rows], "more": more})
 
 
 @login_required
