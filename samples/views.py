@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
+from core.downloads import csv_response
 from core.pagination import EstimatedPaginator as Paginator
 from core.pagination import annotate_rows
 from recipes.models import RecipeVersion
@@ -68,9 +69,7 @@ def sample_list(request):
 
 
 def _samples_csv(qs) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="samples.csv"'
-    response.write("\ufeff")  # UTF-8 BOM: Excel otherwise reads the file as the local code page (µL → Âµ)
+    response = csv_response(b"", "samples.csv")  # with the UTF-8 BOM, for Excel (core.downloads)
     writer = csv.writer(response)
     writer.writerow(["label", "kind", "name", "status", "project", "recipe", "recipe_version", "run", "owner",
                      "location", "created_at"])
