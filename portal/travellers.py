@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from measurements.metric_names import metric_name
-from measurements.models import Aggregate, DerivedMetric, MetricScope
+from measurements.metric_names import format_metric_value, metric_name
 from measurements.models import Plot as PlotRow
-from measurements.selectors import metric_sort_key
-from recipes.stoichiometry import format_value
+from measurements.selectors import metric_sort_key, metrics_table
 from samples import travellers
 from samples.models import ProcessRun, Sample
 from samples.traveller import MetricRow, Plot, TravellerSheet
@@ -31,14 +29,6 @@ RESULT_METRICS = (
 )
 # Plot names stored by measurements.analysis (led.plot_jlv / plot_el, lifetime.plot_lifetime) → caption.
 RESULT_PLOTS = {"eqe_j": "EQE–J", "el_spectrum": "EL spectrum", "lifetime_decay": "L(t)"}
-# Which row stands for a sample when a device has several: its best pixel, else the median, else
-# a sample-level value, else any pixel's.
-_METRIC_PREFERENCE = [
-    (MetricScope.DEVICE, Aggregate.BEST), (MetricScope.DEVICE, Aggregate.MEDIAN),
-    (MetricScope.SAMPLE, Aggregate.VALUE), (MetricScope.DEVICE, Aggregate.VALUE), (MetricScope.PIXEL, Aggregate.VALUE),
-]
-
-
 def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None) -> list[TravellerSheet]:
     """One sheet per run, in the order given; ``user`` hides inputs from other projects (see
     samples.travellers.sheets_for_runs)."""
@@ -57,34 +47,41 @@ def sheet_for_sample(sample: Sample, *, request=None) -> TravellerSheet:
 # --- results -----------------------------------------------------------------------------------
 
 def results_for(samples: list[Sample]) -> Results:
-    """Headline metrics and small plots of several samples in two queries (batch printing)."""
+    """Headline metrics and small plots of several samples in two queries (batch printing).
+
+    A device's Results are one pixel's — its best, as on Compare (``metrics_table``), with a line
+    that says which — never that pixel's EQE beside medians over the others. A headline metric the
+    best pixel lacks is printed from the device's median row and says so ("…, median of 3 pixels");
+    device-level values (T50 at 100 cd/m²) are the device's own."""
+    _names, table, _units = metrics_table(list(samples))
+    out_rows: dict[int, list[MetricRow]] = {s.pk: [] for s in samples}
+    headline_pixel: dict[int, int] = {}
+    for row in table:
+        pk, rows = row["sample"].pk, out_rows[row["sample"].pk]
+        have = {r.name for r in rows}
+        wanted = [n for n in sorted(row["metrics"], key=metric_sort_key) if n in RESULT_METRICS and n not in have]
+        if row["kind"] == "pixel":
+            headline_pixel[pk] = row["pixel"].pk
+            by = f", by {metric_name(row['by']).label}" if row["by"] else ""
+            which = (f"best of {row['n_pixels']}{by}" if row["n_pixels"] > 1 else "the only pixel measured")
+            rows.append(MetricRow("pixel", f"{row['pixel'].label} ({which})", label="Pixel"))
+        for name in wanted:
+            m = row["metrics"][name]
+            label = metric_name(name).label
+            if row["kind"] == "median":
+                label += f", median of {m.n_pixels} pixels" if m.n_pixels else ", median over pixels"
+            rows.append(MetricRow(name, format_metric_value(name, m.value), m.unit, label=label))
     ids = [s.pk for s in samples]
-    rank = {key: i for i, key in enumerate(_METRIC_PREFERENCE)}
-    chosen: dict[int, dict[str, DerivedMetric]] = {pk: {} for pk in ids}
-    for m in DerivedMetric.objects.current().filter(sample_id__in=ids, name__in=RESULT_METRICS).select_related("pixel"):
-        mine = chosen[m.sample_id]
-        best = mine.get(m.name)
-        if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
-            mine[m.name] = m
     plots_qs = (PlotRow.objects.filter(analysis__sample_id__in=ids, analysis__superseded=False, name__in=RESULT_PLOTS)
-                .select_related("analysis__pixel").defer("svg").order_by("-analysis__created_at", "-analysis_id"))
+                .select_related("analysis").defer("svg").order_by("-analysis__created_at", "-analysis_id"))
     picked: dict[int, dict[str, PlotRow]] = {pk: {} for pk in ids}
     for plot in plots_qs:
         sample_id = plot.analysis.sample_id
-        # Plots of the pixel the headline EQE came from, so numbers and curves describe one pixel.
-        eqe = chosen[sample_id].get("eqe_max")
-        best_pixel = (eqe.extra or {}).get("pixel") if eqe else None
-        on_best = best_pixel is not None and plot.analysis.pixel is not None and plot.analysis.pixel.label == best_pixel
+        # Plots of the pixel the Results are of, so numbers and curves describe one pixel.
+        on_best = plot.analysis.pixel_id is not None and plot.analysis.pixel_id == headline_pixel.get(sample_id)
         mine = picked[sample_id]
         if plot.name not in mine or (on_best and not getattr(mine[plot.name], "_on_best", False)):
             plot._on_best = on_best
             mine[plot.name] = plot
-    out = {}
-    for pk in ids:
-        # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
-        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit,
-                             label=metric_name(name).label)
-                   for name in sorted(chosen[pk], key=metric_sort_key)]
-        plots = [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png)) for name in RESULT_PLOTS if name in picked[pk]]
-        out[pk] = (metrics, plots)
-    return out
+    return {pk: (out_rows[pk], [Plot(RESULT_PLOTS[name], bytes(picked[pk][name].png))
+                                for name in RESULT_PLOTS if name in picked[pk]]) for pk in ids}

@@ -2,7 +2,7 @@
 
 from django import template
 
-from measurements.metric_names import metric_name
+from measurements.metric_names import format_metric_value, format_significant, metric_name
 
 register = template.Library()
 
@@ -10,19 +10,7 @@ register = template.Library()
 @register.filter
 def sig(value, digits: int = 4) -> str:
     """A metric at a sensible precision: 4 significant digits, no exponent for lab-sized numbers."""
-    if value is None or value == "":
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number.is_integer() and abs(number) < 1e7:
-        return str(int(number))  # counts (pl_band_count, pixels) and exact values read as integers
-    # "#" keeps significant trailing zeros (17.998 → "18.00", not "18"), as a measured value reads.
-    text = f"{number:#.{int(digits)}g}"
-    if "e" in text and 1e-4 <= abs(number) < 1e7:
-        text = f"{number:.6f}".rstrip("0").rstrip(".")
-    return text.rstrip(".") if "e" not in text else text
+    return format_significant(value, digits)
 
 
 @register.filter
@@ -67,4 +55,4 @@ def metric_heading(name: str, unit: str = "") -> str:
 @register.filter
 def metric_value(metric) -> str:
     """A metric's value to its registry's significant digits."""
-    return sig(metric.value, metric_name(metric.name).digits)
+    return format_metric_value(metric.name, metric.value)
