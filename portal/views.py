@@ -15,6 +15,7 @@ from core.search import label_forms, text_forms
 from devices.models import Pixel
 from insights.panels import home_out_of_control_panel
 from measurements.models import FileStatus, MeasurementFile
+from portal.device_views import pixel_url
 from recipes.models import Chemical, ChemicalLot, Recipe, StepType
 from samples.models import ProcessRun, Sample, SampleParent, SampleStatus
 
@@ -64,12 +65,14 @@ def search(request):
     label_q = Q()
     for text in labels:
         label_q |= Q(label__iexact=text)
+    # A pixel first: "DEV-1-A" also reads as its device's label DEV-0001, and the pixel is what was
+    # scanned. It opens its device page at its row, highlighted (there is no page per pixel).
+    pixel = restrict(Pixel.objects.filter(label_q).select_related("device__sample"), user).first()
+    if pixel:
+        return redirect(pixel_url(pixel))
     sample = restrict(Sample.objects.filter(label_q), user).first()
     if sample:
         return redirect(sample)
-    pixel = restrict(Pixel.objects.filter(label_q).select_related("device__sample"), user).first()
-    if pixel:
-        return redirect(pixel.device.sample)
     run = restrict(ProcessRun.objects.filter(label_q), user).first()
     if run:
         return redirect(run)
