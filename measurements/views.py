@@ -227,7 +227,8 @@ def file_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "measurements/list.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+    return render(request, "measurements/list.html", {"filter": filterset, "page": page, "query": query.urlencode(),
+                                                      "export_samples": [request.GET.get("sample", "").strip()]})
 
 
 @login_required

@@ -41,7 +41,8 @@ def device_list(request):
     best = {m.device_id: m for m in restrict(DerivedMetric.objects.current().filter(
         device__in=[d.pk for d in page], name="eqe_max", pixel__isnull=True, aggregate="best"), request.user)}
     rows = [(d, best.get(d.pk)) for d in page]
-    return render(request, "devices/device_list.html", {"filter": fs, "page": page, "rows": rows, "query": query.urlencode()})
+    return render(request, "devices/device_list.html", {"filter": fs, "page": page, "rows": rows, "query": query.urlencode(),
+                                                        "export_samples": [d.sample.label for d in page]})
 
 
 def pixel_url(pixel: Pixel) -> str:
