@@ -8,8 +8,7 @@ from django import forms
 class DecimalField(forms.FloatField):
     """A number typed the way the lab types it: "1,5" is 1.5 (never 15, and never silently empty,
     which is what a browser's type=number does with a comma). A text input with a decimal keypad;
-    "1.234,5" or "1,2,3" is refused rather than guessed. (The run form has its own copy in
-    samples/forms.py, which can import this one.)"""
+    "1.234,5" or "1,2,3" is refused rather than guessed."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.access import restrict
+from core.downloads import csv_response
 from samples.models import ProcessRun, Project, Sample
 
 from . import services
@@ -60,7 +61,7 @@ def peled(request, fmt: str):
     name = f"peled-{project or 'devices'}"
     if fmt == "xlsx":
         return _download(to_xlsx(frame), XLSX, f"{name}.xlsx")
-    return _download(to_csv(frame), "text/csv; charset=utf-8", f"{name}.csv")
+    return csv_response(to_csv(frame), f"{name}.csv")
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import restrict
+from core.downloads import csv_response
 from recipes.models import Recipe, RecipeVersion
 from samples.models import ProcessRun
 
@@ -69,11 +70,9 @@ def _table_download(frame, fmt: str, recipe: Recipe | None) -> HttpResponse:
     from measurements.api.export import to_csv, to_xlsx
 
     name = f"drivers-{recipe.pk if recipe else 'all'}.{fmt}"
-    if fmt == "xlsx":
-        body, ctype = to_xlsx(frame), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, ctype = to_csv(frame), "text/csv; charset=utf-8"
-    response = HttpResponse(body, content_type=ctype)
+    if fmt != "xlsx":
+        return csv_response(to_csv(frame), name)
+    response = HttpResponse(to_xlsx(frame), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -18,11 +18,16 @@ class MeasurementFileFilterSet(filters.FilterSet):
         fields = ["sample", "pixel", "kind", "status", "instrument", "sha256"]
 
 
+class CharInFilter(filters.BaseInFilter, filters.CharFilter):
+    pass
+
+
 class DerivedMetricFilterSet(filters.FilterSet):
     name = filters.CharFilter()
     value_min = filters.NumberFilter(field_name="value", lookup_expr="gte")
     value_max = filters.NumberFilter(field_name="value", lookup_expr="lte")
-    sample = filters.CharFilter(field_name="sample__label")
+    # One label or several, comma-separated (the export buttons of the lists and Compare).
+    sample = CharInFilter(field_name="sample__label", lookup_expr="in", label="Sample label(s), comma-separated")
     project = filters.CharFilter(field_name="sample__project__code")
     device = filters.CharFilter(field_name="device__sample__label")
     pixel = filters.CharFilter(field_name="pixel__label")

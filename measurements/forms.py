@@ -36,6 +36,10 @@ class UploadForm(forms.Form):
     calibration = forms.ModelChoiceField(
         queryset=Calibration.objects.select_related("instrument"), required=False, empty_label="— the instrument's",
         label="Calibration", help_text="Blank: the instrument's calibrations valid when the file was measured.")
+    # A device target with pixels: which pixel the file is of (one per file from upload.js's
+    # per-file picker; for every file at once without JS). Blank: the pixel its file name names.
+    pixel = forms.CharField(required=False, max_length=16, label="Pixel",
+                            help_text="Blank: the pixel the file name names (_A_, px2, -B.).")
     parameters = forms.CharField(
         required=False, label="Analysis parameters", widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line or comma-separated: name = value (e.g. pixel_area_cm2 = 0.04). "
@@ -59,11 +63,31 @@ class UploadForm(forms.Form):
         self.sample, self.pixel = sample, pixel
         return label
 
+    def device_pixels(self) -> list:
+        """The pixels of the target when it is a device (the per-file picker's choices)."""
+        device = getattr(self.sample, "device", None) if self.sample is not None and self.pixel is None else None
+        return list(device.pixels.order_by("name")) if device is not None else []
+
+    def clean_pixel(self) -> str:
+        return (self.cleaned_data.get("pixel") or "").strip()
+
     def clean_parameters(self) -> dict[str, Any]:
         return parse_parameters(self.cleaned_data.get("parameters", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        chosen = data.get("pixel")
+        if chosen and self.sample is not None:
+            if self.pixel is not None:
+                if chosen not in (self.pixel.name, self.pixel.label):
+                    self.add_error("pixel", f"The target is pixel {self.pixel.label}; leave the pixel blank.")
+            else:
+                found = [p for p in self.device_pixels() if chosen in (p.name, p.label)]
+                if not found:
+                    names = ", ".join(p.name for p in self.device_pixels()) or "none"
+                    self.add_error("pixel", f"{self.sample.label} has no pixel {chosen!r} (its pixels: {names}).")
+                else:
+                    self.pixel = found[0]
         params, kind = data.get("parameters") or {}, data.get("kind")
         if params:
             if kind in NO_ANALYSIS:
@@ -114,6 +138,14 @@ class ReanalysisForm(forms.Form):
     calibration = forms.ModelChoiceField(
         queryset=Calibration.objects.select_related("instrument"), required=False, empty_label="— keep",
         label="Calibration")
+
+    def device_pixels(self) -> list:
+        """The pixels of the target when it is a device (the per-file picker's choices)."""
+        device = getattr(self.sample, "device", None) if self.sample is not None and self.pixel is None else None
+        return list(device.pixels.order_by("name")) if device is not None else []
+
+    def clean_pixel(self) -> str:
+        return (self.cleaned_data.get("pixel") or "").strip()
 
     def clean_parameters(self) -> dict[str, Any]:
         params = parse_parameters(self.cleaned_data.get("parameters", ""))

@@ -71,3 +71,25 @@ def metric_name(name: str, unit: str = "") -> MetricName:
 
 def metric_heading(name: str, unit: str = "") -> str:
     return metric_name(name, unit).heading
+
+
+def format_significant(value, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits, keeping significant trailing zeros (17.998 →
+    "18.0" at 3), no exponent for lab-sized numbers, integers as integers; "–" for nothing."""
+    if value is None or value == "":
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number.is_integer() and abs(number) < 1e7:
+        return str(int(number))  # counts (pl_band_count, pixels) and exact values read as integers
+    text = f"{number:#.{int(digits)}g}"
+    if "e" in text and 1e-4 <= abs(number) < 1e7:
+        text = f"{number:.6f}".rstrip("0").rstrip(".")
+    return text.rstrip(".") if "e" not in text else text
+
+
+def format_metric_value(name: str, value) -> str:
+    """A metric's value to its registry's significant digits (one number format per metric)."""
+    return format_significant(value, metric_name(name).digits)

@@ -301,7 +301,7 @@ def metrics_table(samples: list[Sample]) -> tuple[list[str], list[dict[str, Any]
             note = (f"best pixel of {n}, by {by}" if by else f"pixel with the most metrics of {n}") if n > 1 \
                 else "the only pixel measured"
             table.append({"sample": s, "kind": "pixel", "title": f"pixel {pixels[pk].label}", "note": note,
-                          "metrics": per_pixel[pk]})
+                          "metrics": per_pixel[pk], "pixel": pixels[pk], "n_pixels": n, "by": by})
             medians = {m.name: m for m in device_level if m.aggregate == Aggregate.MEDIAN}
             if n > 1 and medians:
                 table.append({"sample": s, "kind": "median", "title": f"median of {n} pixels", "note": "",

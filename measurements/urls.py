@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.file_list, name="measurement-list"),
     path("upload/", views.upload, name="measurement-upload"),
+    path("upload/pixels/", views.upload_pixels, name="measurement-upload-pixels"),
     path("status/", views.status, name="measurement-status"),
     path("compare/", views.compare, name="compare"),
     path("<int:pk>/", views.detail, name="measurement-detail"),

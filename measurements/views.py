@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import restrict
 from core.pagination import EstimatedPaginator as Paginator
+from devices.selectors import pixel_for_filename
 
 from . import selectors
 from .filtersets import MeasurementFileFilterSet
@@ -33,6 +34,35 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _form_errors(form) -> str:
     return " ".join(f"{'' if f == '__all__' else form.fields[f].label + ': '}{e}" for f, es in form.errors.items() for e in es)
+
+
+def _device_pixels(form: UploadForm, request: HttpRequest) -> list:
+    """The target's pixels when it is a device: the bound form's, or the prefilled target's."""
+    if form.is_bound:
+        return form.device_pixels()
+    probe = UploadForm({"target": form.initial.get("target", "")}, user=request.user)
+    probe.is_valid()
+    return probe.device_pixels()
+
+
+@login_required
+@require_GET
+def upload_pixels(request: HttpRequest) -> JsonResponse:
+    """GET ?target=DEV-0001&name=a.csv&name=b.csv → the device's pixels and the one each file name
+    names (devices.selectors.pixel_for_filename, what the server would take), for upload.js's
+    per-file pixel picker. A target that is not a device with pixels has none."""
+    form = UploadForm({"target": request.GET.get("target", "")}, user=request.user)
+    form.is_valid()  # only the target matters here
+    if form.errors.get("target"):
+        return JsonResponse({"error": " ".join(form.errors["target"])}, status=404)
+    pixels = form.device_pixels()
+    guesses = {}
+    if pixels:
+        device = pixels[0].device
+        for name in request.GET.getlist("name")[:MAX_POLL_IDS]:
+            pixel, why = pixel_for_filename(device, name)
+            guesses[name] = {"pixel": pixel.name if pixel else "", "why": why if pixel is None else ""}
+    return JsonResponse({"pixels": [{"name": p.name, "label": p.label} for p in pixels], "files": guesses})
 
 
 @login_required
@@ -72,7 +102,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     else:
         form = UploadForm(initial={"target": request.GET.get("target", "")}, user=request.user)
     context = {
-        "form": form,
+        "form": form, "device_pixels": _device_pixels(form, request),
         "rows": selectors.files_status(rows, request.user) if rows else [],
         "errors": errors,
         "parameter_help": analysis_parameter_help(),
@@ -215,7 +245,8 @@ def file_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "measurements/list.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+    return render(request, "measurements/list.html", {"filter": filterset, "page": page, "query": query.urlencode(),
+                                                      "export_samples": [request.GET.get("sample", "").strip()]})
 
 
 @login_required

@@ -4,10 +4,12 @@ and measurements on one page, so the pages live in portal)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from core.access import restrict
 from core.pagination import EstimatedPaginator as Paginator
@@ -39,7 +41,13 @@ def device_list(request):
     best = {m.device_id: m for m in restrict(DerivedMetric.objects.current().filter(
         device__in=[d.pk for d in page], name="eqe_max", pixel__isnull=True, aggregate="best"), request.user)}
     rows = [(d, best.get(d.pk)) for d in page]
-    return render(request, "devices/device_list.html", {"filter": fs, "page": page, "rows": rows, "query": query.urlencode()})
+    return render(request, "devices/device_list.html", {"filter": fs, "page": page, "rows": rows, "query": query.urlencode(),
+                                                        "export_samples": [d.sample.label for d in page]})
+
+
+def pixel_url(pixel: Pixel) -> str:
+    """A pixel's place: its device page at its row (``?pixel=`` highlights it without JS)."""
+    return f"{reverse('device-detail', args=[pixel.device.sample.label])}?{urlencode({'pixel': pixel.label})}#pixel-{pixel.label}"
 
 
 @login_required
@@ -60,5 +68,6 @@ def device_detail(request, label):
     return render(request, "devices/device_detail.html", {
         "device": device, "sample": device.sample, "layers": layers, "svg": stack_svg(layers), "legend": legend,
         "rows": rows, "metric_names": KEY_METRICS, "hero": hero, "min_h": MIN_H,
+        "selected_pixel": request.GET.get("pixel", ""),
         "upload_url": upload_url(device.sample.label),
     })

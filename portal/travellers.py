@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from django.db.models import Prefetch
 from django.db.models.fields.json import KeyTransform
 
-from measurements.metric_names import metric_name
-from measurements.models import Aggregate, Analysis, DerivedMetric, MetricScope
+from measurements.metric_names import format_metric_value, metric_name
+from measurements.models import Analysis
 from measurements.models import Plot as PlotRow
-from measurements.selectors import metric_sort_key
+from measurements.selectors import metric_sort_key, metrics_table
 from measurements.services import cached_pngs
-from recipes.stoichiometry import format_value
 from samples import travellers
 from samples.models import ProcessRun, Sample
 from samples.traveller import MetricRow, Plot, TravellerSheet
@@ -36,12 +35,6 @@ RESULT_METRICS = (
 # Chart names stored by measurements.analysis.charts (J-L-V / EL / lifetime) → caption.
 RESULT_PLOTS = {"eqe_j": "EQE–J", "el_spectrum": "EL spectrum", "lifetime_decay": "L(t)"}
 RESULT_PLOT_KINDS = ("jlv", "el", "lifetime")
-# Which row stands for a sample when a device has several: its best pixel, else the median, else
-# a sample-level value, else any pixel's.
-_METRIC_PREFERENCE = [
-    (MetricScope.DEVICE, Aggregate.BEST), (MetricScope.DEVICE, Aggregate.MEDIAN),
-    (MetricScope.SAMPLE, Aggregate.VALUE), (MetricScope.DEVICE, Aggregate.VALUE), (MetricScope.PIXEL, Aggregate.VALUE),
-]
 
 
 def sheets_for_runs(runs: Iterable[ProcessRun | int], *, user=None) -> list[TravellerSheet]:
@@ -62,27 +55,41 @@ def sheet_for_sample(sample: Sample, *, request=None) -> TravellerSheet:
 # --- results -----------------------------------------------------------------------------------
 
 def results_for(samples: list[Sample]) -> Results:
-    """Headline metrics and small plots of several samples in a few queries (batch printing)."""
+    """Headline metrics and small plots of several samples in a few queries (batch printing).
+
+    A device's Results are one pixel's — its best, as on Compare (``metrics_table``), with a line
+    that says which — never that pixel's EQE beside medians over the others. A headline metric the
+    best pixel lacks is printed from the device's median row and says so ("…, median of 3 pixels");
+    device-level values (T50 at 100 cd/m²) are the device's own. The figures are that pixel's."""
+    _names, table, _units = metrics_table(list(samples))
+    out_rows: dict[int, list[MetricRow]] = {s.pk: [] for s in samples}
+    headline_pixel: dict[int, int] = {}
+    for row in table:
+        pk, rows = row["sample"].pk, out_rows[row["sample"].pk]
+        have = {r.name for r in rows}
+        wanted = [n for n in sorted(row["metrics"], key=metric_sort_key) if n in RESULT_METRICS and n not in have]
+        if row["kind"] == "pixel":
+            headline_pixel[pk] = row["pixel"].pk
+            by = f", by {metric_name(row['by']).label}" if row["by"] else ""
+            which = (f"best of {row['n_pixels']}{by}" if row["n_pixels"] > 1 else "the only pixel measured")
+            rows.append(MetricRow("pixel", f"{row['pixel'].label} ({which})", label="Pixel"))
+        for name in wanted:
+            m = row["metrics"][name]
+            label = metric_name(name).label
+            if row["kind"] == "median":
+                label += f", median of {m.n_pixels} pixels" if m.n_pixels else ", median over pixels"
+            rows.append(MetricRow(name, format_metric_value(name, m.value), m.unit, label=label))
     ids = [s.pk for s in samples]
-    rank = {key: i for i, key in enumerate(_METRIC_PREFERENCE)}
-    chosen: dict[int, dict[str, DerivedMetric]] = {pk: {} for pk in ids}
-    for m in DerivedMetric.objects.current().filter(sample_id__in=ids, name__in=RESULT_METRICS).select_related("pixel"):
-        mine = chosen[m.sample_id]
-        best = mine.get(m.name)
-        if best is None or rank.get((m.scope, m.aggregate), len(rank)) < rank.get((best.scope, best.aggregate), len(rank)):
-            mine[m.name] = m
     # The figures: each current analysis's stored charts of those names (a legacy analysis, stored
     # before charts, its figure rows' cached PNGs).
     analyses = (Analysis.objects.filter(sample_id__in=ids, superseded=False, kind__in=RESULT_PLOT_KINDS)
-                .select_related("pixel").defer("result").annotate(charts=KeyTransform("charts", "result"))
+                .defer("result").annotate(charts=KeyTransform("charts", "result"))
                 .prefetch_related(Prefetch("plots", queryset=PlotRow.objects.only("id", "analysis_id", "name")))
                 .order_by("-created_at", "-id"))
     picked: dict[int, dict[str, tuple[Analysis, dict | None, bool]]] = {pk: {} for pk in ids}
     for analysis in analyses:
-        # Figures of the pixel the headline EQE came from, so numbers and curves describe one pixel.
-        eqe = chosen[analysis.sample_id].get("eqe_max")
-        best_pixel = (eqe.extra or {}).get("pixel") if eqe else None
-        on_best = best_pixel is not None and analysis.pixel is not None and analysis.pixel.label == best_pixel
+        # Figures of the pixel the Results are of, so numbers and curves describe one pixel.
+        on_best = analysis.pixel_id is not None and analysis.pixel_id == headline_pixel.get(analysis.sample_id)
         charts = {c["name"]: c for c in analysis.charts or [] if c.get("name") in RESULT_PLOTS}
         names = charts or {p.name: None for p in analysis.plots.all() if p.name in RESULT_PLOTS}
         mine = picked[analysis.sample_id]
@@ -95,10 +102,6 @@ def results_for(samples: list[Sample]) -> Results:
                         if chart is None})
     out = {}
     for pk in ids:
-        # Four significant figures: 18.00 %, 8535 cd/m², not the float's 17.998230763.
-        metrics = [MetricRow(name, format_value(chosen[pk][name].value), chosen[pk][name].unit,
-                             label=metric_name(name).label)
-                   for name in sorted(chosen[pk], key=metric_sort_key)]
         plots = []
         for name in RESULT_PLOTS:
             if name not in picked[pk]:
@@ -108,5 +111,5 @@ def results_for(samples: list[Sample]) -> Results:
                 plots.append(Plot(RESULT_PLOTS[name], chart=chart))
             elif (analysis.pk, name) in pngs:
                 plots.append(Plot(RESULT_PLOTS[name], pngs[(analysis.pk, name)]))
-        out[pk] = (metrics, plots)
+        out[pk] = (out_rows[pk], plots)
     return out

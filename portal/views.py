@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -13,9 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 
 from core.access import restrict
+from core.search import label_forms, text_forms
 from devices.models import Pixel
 from insights.panels import home_out_of_control_panel
 from measurements.models import FileStatus, MeasurementFile
+from portal.device_views import pixel_url
 from recipes.models import Chemical, ChemicalLot, Recipe, StepType
 from samples.models import ProcessRun, Sample, SampleParent, SampleStatus
 
@@ -61,20 +61,22 @@ def search(request):
     path = _local_path(q)
     if path:
         return redirect(path)
-    labels = {q, *_label_forms(q)}
+    labels = {q, *label_forms(q)}
     label_q = Q()
     for text in labels:
         label_q |= Q(label__iexact=text)
+    # A pixel first: "DEV-1-A" also reads as its device's label DEV-0001, and the pixel is what was
+    # scanned. It opens its device page at its row, highlighted (there is no page per pixel).
+    pixel = restrict(Pixel.objects.filter(label_q).select_related("device__sample"), user).first()
+    if pixel:
+        return redirect(pixel_url(pixel))
     sample = restrict(Sample.objects.filter(label_q), user).first()
     if sample:
         return redirect(sample)
-    pixel = restrict(Pixel.objects.filter(label_q).select_related("device__sample"), user).first()
-    if pixel:
-        return redirect(pixel.device.sample)
     run = restrict(ProcessRun.objects.filter(label_q), user).first()
     if run:
         return redirect(run)
-    texts = _text_forms(q)
+    texts = text_forms(q)
 
     def anywhere(*fields):
         found = Q()
@@ -95,24 +97,3 @@ def search(request):
             .select_related("chemical")[:20])
     return render(request, "portal/search.html", {"q": q, "samples": samples, "runs": runs, "recipes": recipes,
                                                 "chemicals": chemicals, "lots": lots})
-
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_FUZZY_LABEL = re.compile(r"^([A-Za-z]+)[-_\s]*0*(\d{1,6})(?:[-_\s]*([A-Za-z]{1,2}|\d{1,2}))?$")
-
-
-def _label_forms(text: str) -> list[str]:
-    """'QD-2', 'qd0002', 'QD 2' → 'QD-0002'; 'DEV-1-A' → 'DEV-0001-A' (labels are PREFIX-NNNN[-PIXEL])."""
-    match = _FUZZY_LABEL.match(unicodedata.normalize("NFKC", text).strip())
-    if not match:
-        return []
-    prefix, number, pixel = match.groups()
-    label = f"{prefix.upper()}-{int(number):04d}"
-    return [label, f"{label}-{pixel.upper()}"] if pixel else [label]
-
-
-def _text_forms(text: str) -> list[str]:
-    """The query as typed, with Unicode folded (CsPbI₃ → CsPbI3), and with digits as subscripts
-    (CsPbI3 → CsPbI₃), so a formula matches however it was written."""
-    folded = unicodedata.normalize("NFKC", text)
-    return list(dict.fromkeys([text, folded, folded.translate(_SUBSCRIPTS)]))

@@ -5,18 +5,25 @@ run": the parameter rows come from the version (plan) or from the run's RunValue
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from core.access import restrict
+from core.forms import DecimalField
+from core.search import label_forms
 from core.units import UNITS, UnitError, convert
 from recipes.formatting import format_number, format_planned
 from recipes.models import ChemicalLot, RecipeParameter, RecipeVersion
 from recipes.stoichiometry import scales_with_batch, version_volume_ml
 
-from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, Sample, SampleKind, SampleStatus
+from .models import MAX_RUN_OUTPUTS, ProcessRun, Project, RunValue, Sample, SampleKind, SampleStatus
+from .selectors import INPUT_PICK_LIMIT, input_candidates, input_candidates_queryset
+
+NOTE_MAX_LENGTH = RunValue._meta.get_field("note").max_length
 
 
 @dataclass
@@ -37,6 +44,7 @@ class ParamRow:
     value_field: str = ""
     unit_field: str = ""
     text_field: str = ""
+    note_field: str = ""
 
     @property
     def planned_display(self) -> str:
@@ -76,29 +84,8 @@ def rows_from_run(run: ProcessRun) -> list[ParamRow]:
             for v in run.values.select_related("parameter__step")]
 
 
-class DecimalField(forms.FloatField):
-    """A number typed the way the lab types it: "1,5" is 1.5 (never 15, and never silently empty,
-    which is what a browser's type=number does with a comma). A text input with a decimal keypad;
-    "1.234,5" or "1,2,3" is refused rather than guessed."""
-
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            text = value.strip().replace("\u2212", "-").replace(" ", "")
-            if text.count(",") == 1 and "." not in text:
-                text = text.replace(",", ".")
-            elif "," in text:
-                raise forms.ValidationError("Write the number with one decimal separator, e.g. 1.5 or 1,5.",
-                                            code="invalid")
-            value = text
-        return super().to_python(value)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        for bound in ("min", "max", "step"):
-            attrs.pop(bound, None)  # text inputs: the server checks the bounds
-        return attrs
+def input_choice_label(sample: Sample) -> str:
+    return " · ".join(filter(None, [sample.label, sample.get_kind_display(), sample.name]))
 
 
 def _optional_float(label, **kw):
@@ -115,8 +102,13 @@ class RunForm(forms.Form):
     batch_volume_ml = _optional_float("Batch volume (mL)", min_value=0)
     lots = forms.ModelMultipleChoiceField(queryset=ChemicalLot.objects.none(), required=False,
                                           widget=forms.CheckboxSelectMultiple, label="Chemical lots used")
+    # The picker (templates/samples/run_input_picker.html) lists the newest candidates and what is
+    # ticked, never the whole queryset: a lab has thousands. Any candidate may be submitted; the
+    # search (run_input_search, static/js/input_picker.js) or input_labels reaches the others.
     inputs = forms.ModelMultipleChoiceField(queryset=Sample.objects.none(), required=False,
                                             widget=forms.CheckboxSelectMultiple, label="Input samples (parents)")
+    input_labels = forms.CharField(required=False, max_length=2000, label="More input samples by label",
+                                   help_text="Labels separated by commas or spaces, e.g. QD-12, INK-3.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # What completing the run will create: stored with the plan, changed here until the run is
     # completed (a separate, confirmed step: samples.views.run_complete).
@@ -136,12 +128,11 @@ class RunForm(forms.Form):
         self.fields["lots"].queryset = (ChemicalLot.objects.filter(chemical__in=chemicals, is_active=True)
                                         .select_related("chemical").order_by("chemical__name", "-received_on"))
         self.fields["lots"].label_from_instance = lambda lot: lot.choice_label  # "— EXPIRED 2025-01-31"
-        inputs = restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
-        self.fields["inputs"].queryset = inputs.order_by("-created_at")
-        self.fields["inputs"].label_from_instance = lambda s: " · ".join(filter(None, [s.label, s.get_kind_display(), s.name]))
+        self.fields["inputs"].queryset = input_candidates_queryset(user).order_by("-created_at", "-id")
+        self.fields["inputs"].label_from_instance = input_choice_label
         if run is not None:
             # The run exists already: project and inputs were fixed when it was planned.
-            for name in ("project", "planned_date", "lots", "inputs"):
+            for name in ("project", "planned_date", "lots", "inputs", "input_labels"):
                 del self.fields[name]
         elif self.fields["project"].queryset.count() == 1:
             self.fields["project"].initial = self.fields["project"].queryset.first()
@@ -155,9 +146,32 @@ class RunForm(forms.Form):
             else:
                 row.text_field = f"t_{key}"
                 self.fields[row.text_field] = forms.CharField(required=False, max_length=300, label=row.name)
+            # A short note per parameter ("balance drifted, re-tared"), stored on its RunValue.
+            row.note_field = f"n_{key}"
+            self.fields[row.note_field] = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH,
+                                                          label=f"Note on {row.name}")
+
+    def clean_input_labels(self) -> list[Sample]:
+        """Labels typed loosely (``QD-12``, ``qd0012``), each one candidate or an error naming it."""
+        text = self.cleaned_data.get("input_labels") or ""
+        found, unknown = [], []
+        candidates = input_candidates_queryset(self.user)
+        for token in filter(None, re.split(r"[,;\s]+", text)):
+            forms_ = {token, *label_forms(token)}
+            match = Q()
+            for form in forms_:
+                match |= Q(label__iexact=form)
+            sample = candidates.filter(match).first()
+            (found.append(sample) if sample else unknown.append(token))
+        if unknown:
+            raise forms.ValidationError(f"No sample you can use as an input is labelled {', '.join(unknown)} "
+                                        "(used up, discarded or not in your projects?).")
+        return found
 
     def clean(self):
         data = super().clean()
+        if "inputs" in self.fields and data.get("input_labels"):
+            data["inputs"] = list(dict.fromkeys([*(data.get("inputs") or []), *data["input_labels"]]))
         names = self.output_name_list()
         if data.get("outputs") and len(names) > data["outputs"]:
             self.add_error("output_names", f"{len(names)} names for {data['outputs']} output(s): "
@@ -184,6 +198,10 @@ class RunForm(forms.Form):
         return {row.path: self.cleaned_data[row.text_field] for row in self.rows
                 if not row.is_number and self.cleaned_data.get(row.text_field)}
 
+    def parameter_notes(self) -> dict[str, str]:
+        """Every parameter's note as typed ("" clears one), as run_record_actuals takes them."""
+        return {row.path: self.cleaned_data.get(row.note_field, "").strip() for row in self.rows}
+
     def output_name_list(self) -> list[str]:
         text = (self.cleaned_data.get("output_names") if hasattr(self, "cleaned_data") else "") or ""
         return [n.strip() for n in text.splitlines() if n.strip()]
@@ -202,8 +220,20 @@ class RunForm(forms.Form):
         """Map a service error on a RunValue field back to the form field beside that parameter."""
         for row in self.rows:
             if row.path == path:
+                if field == "note":
+                    return row.note_field
                 return row.unit_field if field == "actual_unit" else row.value_field or row.text_field
         return None
+
+    def input_choices(self) -> list[tuple[Sample, bool]]:
+        """What the picker lists without a search: the ticked samples, then the newest candidates."""
+        if "inputs" not in self.fields:
+            return []
+        selected = {str(pk) for pk in (self["inputs"].value() or [])}
+        ticked = list(self.fields["inputs"].queryset.filter(pk__in=[pk for pk in selected if pk.isdigit()]))
+        newest, _ = input_candidates(self.user, limit=INPUT_PICK_LIMIT)
+        rows = ticked + [s for s in newest if str(s.pk) not in selected]
+        return [(s, str(s.pk) in selected) for s in rows]
 
     def expired_lots(self) -> list[ChemicalLot]:
         """Lots offered that are past their expiry date: a warning above the picker, not a block."""

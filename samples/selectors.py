@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from core.access import restrict
@@ -67,15 +67,43 @@ def lineage_parameter_columns(samples: QuerySet, user) -> list[str]:
     lineage = RawSQL(f"WITH RECURSIVE up(id) AS ({seed_sql} UNION SELECT sp.parent_id FROM {table} sp"
                      f" JOIN up ON sp.child_id = up.id) SELECT id FROM up", seed_params)
     runs = restrict(Sample.objects.filter(pk__in=lineage, produced_by__isnull=False), user).values("produced_by_id")
-    rows = (RunValue.objects.filter(run_id__in=runs)
-            .values_list("run__recipe_version__recipe__name", "parameter__step__order", "parameter__order",
-                         "parameter__key", "unit").order_by().distinct())
-    columns = [_parameter_column(name, order, key, unit) for name, order, _o, key, unit in sorted(set(rows))]
-    return list(dict.fromkeys(columns))
+    rows = sorted(set(RunValue.objects.filter(run_id__in=runs).values_list(*_EXPORT_FIELDS).order_by().distinct()),
+                  key=lambda r: (r[2], r[3], r[5], r[6], r[7]))
+    repeated = _repeated_step_names({r[0] for r in rows})
+    return list(dict.fromkeys(_export_column(*r, repeated=repeated) for r in rows))
 
 
 def _parameter_column(recipe: str, step_order: int, key: str, unit: str) -> str:
     return f"{recipe} · {step_order}.{key}" + (f" [{unit}]" if unit else "")
+
+
+# version, step type, recipe, step order, step name, parameter order, key, unit
+_EXPORT_FIELDS = ("run__recipe_version_id", "run__recipe_version__recipe__step_type", "run__recipe_version__recipe__name",
+                  "parameter__step__order", "parameter__step__name", "parameter__order", "parameter__key", "unit")
+STACK_COLUMN = "Device stack"
+
+
+def _repeated_step_names(version_ids: set[int]) -> set[tuple[int, str]]:
+    """(version, step name) that occur more than once in a version (stack A's two LiF layers)."""
+    from recipes.models import RecipeStep
+
+    seen: dict[tuple[int, str], int] = defaultdict(int)
+    for key in RecipeStep.objects.filter(version_id__in=version_ids).values_list("version_id", "name"):
+        seen[key] += 1
+    return {key for key, n in seen.items() if n > 1}
+
+
+def _export_column(version_id, step_type, recipe, order, step_name, _param_order, key, unit, *, repeated) -> str:
+    """The export's column of a parameter. Device stacks (device-architecture recipes, whose steps
+    are named by their layer) share one column per layer and parameter — "Device stack · TPBi ·
+    thickness [nm]" whether stack A has TPBi as step 6 and stack B as step 5 — so one physical
+    parameter is one column across stacks. A layer named twice in one stack (two LiF) cannot be
+    matched by name: it keeps its recipe's own column, as every other recipe's parameter does."""
+    from recipes.models import StepType
+
+    if step_type == StepType.DEVICE_ARCHITECTURE and step_name and (version_id, step_name) not in repeated:
+        return f"{STACK_COLUMN} · {step_name} · {key}" + (f" [{unit}]" if unit else "")
+    return _parameter_column(recipe, order, key, unit)
 
 
 def descendant_ids(sample_ids: list[int]) -> set[int]:
@@ -151,5 +179,53 @@ def _run_value(actual, actual_unit, actual_text, nominal, planned_text, unit):
 
 
 def run_parameter_columns(run_ids: set[int]) -> dict[int, dict[str, object]]:
-    """run id → {column: value} (the metrics export's parameter columns)."""
-    return {run_id: {p.column: p.value for p in params} for run_id, params in run_parameters(run_ids).items()}
+    """run id → {column: value} (the metrics export's parameter columns, ``_export_column``)."""
+    rows = (RunValue.objects.filter(run_id__in=run_ids)
+            .values_list("run_id", *_EXPORT_FIELDS, "actual_value", "actual_unit", "actual_text", "planned_nominal",
+                         "planned_text")
+            .order_by("run_id", "parameter__step__order", "parameter__order", "pk"))
+    rows = list(rows)
+    repeated = _repeated_step_names({r[1] for r in rows})
+    out: dict[int, dict[str, object]] = defaultdict(dict)
+    for run_id, *column, actual, actual_unit, actual_text, nominal, planned_text in rows:
+        out[run_id][_export_column(*column, repeated=repeated)] = _run_value(
+            actual, actual_unit, actual_text, nominal, planned_text, column[-1])
+    return dict(out)
+
+
+# --- the run form's input-sample picker ------------------------------------------------------
+
+INPUT_PICK_LIMIT = 50  # rows a picker shows at once; the search narrows the rest
+
+
+def input_candidates_queryset(user) -> QuerySet:
+    """Samples the user may take as a run's inputs: theirs to see, and not used up or thrown away."""
+    from .models import SampleStatus
+
+    return restrict(Sample.objects.all(), user).exclude(status__in=[SampleStatus.CONSUMED, SampleStatus.DISCARDED])
+
+
+def input_candidates(user, *, q: str = "", kind: str = "", limit: int = INPUT_PICK_LIMIT) -> tuple[list[Sample], bool]:
+    """Candidates matching a typed query and a kind, newest first, exact label matches ahead
+    (``QD-2`` finds QD-0002 like the site search); at most ``limit``, and whether there are more.
+    The query matches labels and names, with Unicode folded (CsPbI3 finds CsPbI₃)."""
+    from core.search import label_forms, text_forms
+
+    qs = input_candidates_queryset(user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    q = (q or "").strip()
+    exact: list[Sample] = []
+    if q:
+        labels = {q, *label_forms(q)}
+        exact_q = Q()
+        for text in labels:
+            exact_q |= Q(label__iexact=text)
+        exact = list(qs.filter(exact_q).order_by("-created_at", "-id")[:limit])
+        found = Q()
+        for text in text_forms(q):
+            found |= Q(label__icontains=text) | Q(name__icontains=text)
+        qs = qs.filter(found).exclude(pk__in=[s.pk for s in exact])
+    rest = list(qs.order_by("-created_at", "-id")[:limit + 1 - len(exact)])
+    rows = exact + rest
+    return rows[:limit], len(rows) > limit

@@ -188,16 +188,27 @@ def run_value_set_actual(value: RunValue, actual_value: float | None, actual_uni
 
 
 @transaction.atomic
-def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, str]]) -> list[RunValue]:
-    """``actuals`` maps "<step order>.<param key>" to (value, unit). All are validated first, then
-    written in one bulk update with a history row each (all or nothing)."""
+def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, str]],
+                       notes: dict[str, str] | None = None) -> list[RunValue]:
+    """``actuals`` maps "<step order>.<param key>" to (value, unit); ``notes`` maps a path to its
+    short note ("balance drifted, re-tared"; "" clears it). A value whose note is not given keeps
+    the one it has, and a note may be given without a value. All are validated first, then written
+    in one bulk update with a history row each (all or nothing)."""
     values = {f"{v.parameter.step.order}.{v.parameter.key}": v
               for v in run.values.select_related("parameter__step")}
+    notes = notes or {}
     out = []
-    for path, (number, unit) in actuals.items():
+    for path in [*actuals, *(p for p in notes if p not in actuals)]:
         if path not in values:
             raise ValidationError(f"{run.label} has no parameter {path!r}")
-        out.append(_run_value_apply_actual(values[path], number, unit))
+        value = values[path]
+        note = notes.get(path, value.note)
+        if path in actuals:
+            number, unit = actuals[path]
+            out.append(_run_value_apply_actual(value, number, unit, note=note))
+        elif note != value.note:  # a note alone: the logged value stays as it is
+            out.append(_run_value_apply_actual(value, value.actual_value, value.actual_unit,
+                                               value.actual_text, note))
     if out:
         bulk_update_with_history(out, RunValue, RUN_VALUE_ACTUAL_FIELDS)
         if any(v.actual_value is not None or v.actual_text for v in out):

@@ -291,7 +291,8 @@ def _run_results(run: ProcessRun, results: Results) -> tuple[list[MetricRow], li
     outputs = list(run.outputs.all())
     if len(outputs) == 1:
         return results.get(outputs[0].pk, ([], []))
-    rows = [MetricRow(f"{o.label} · {m.name}", m.value, m.unit) for o in outputs for m in results.get(o.pk, ([], []))[0]]
+    rows = [MetricRow(f"{o.label} · {m.name}", m.value, m.unit, label=f"{o.label} · {m.label or m.name}")
+            for o in outputs for m in results.get(o.pk, ([], []))[0]]
     return rows, []
 
 

@@ -5,6 +5,7 @@ from samples import views
 urlpatterns = [
     path("", views.sample_list, name="sample-list"),
     path("runs/", views.run_list, name="run-list"),
+    path("runs/input-samples/", views.run_input_search, name="run-input-search"),
     path("runs/plan/<int:version_id>/", views.run_plan, name="run-plan"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/log/", views.run_log, name="run-log"),

@@ -9,21 +9,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from core.access import restrict
+from core.downloads import csv_response
 from core.pagination import EstimatedPaginator as Paginator
 from core.pagination import annotate_rows
 from recipes.models import RecipeVersion
 
 from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
-from .forms import RunForm, SampleEditForm, rows_from_run, rows_from_version
+from .forms import RunForm, SampleEditForm, input_choice_label, rows_from_run, rows_from_version
 from .lineage import sample_lineage
-from .models import ProcessRun, RunStatus, RunValue, Sample
+from .models import ProcessRun, RunStatus, RunValue, Sample, SampleKind
 from .panels import sample_panels_context
+from .selectors import input_candidates
 
 PAGE_SIZE = 25
 
@@ -67,9 +69,7 @@ def sample_list(request):
 
 
 def _samples_csv(qs) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="samples.csv"'
-    response.write("\ufeff")  # UTF-8 BOM: Excel otherwise reads the file as the local code page (µL → Âµ)
+    response = csv_response(b"", "samples.csv")  # with the UTF-8 BOM, for Excel (core.downloads)
     writer = csv.writer(response)
     writer.writerow(["label", "kind", "name", "status", "project", "recipe", "recipe_version", "run", "owner",
                      "location", "created_at"])
@@ -195,16 +195,19 @@ def _save_run_form(form: RunForm, run: ProcessRun | None, request) -> ProcessRun
         else:
             services.run_set_planned_outputs(run, **form.planned_outputs())
         services.run_set_conditions(run, **form.conditions())
+        notes, texts = form.parameter_notes(), form.texts()
         for path, (number, unit) in form.actuals().items():
             try:
-                services.run_record_actuals(run, {path: (number, unit)})
+                services.run_record_actuals(run, {path: (number, unit)}, {path: notes.pop(path)})
             except ValidationError as exc:
                 _attach(form, exc, path)
                 raise
-        if form.texts():
+        if texts:
             values = {f"{v.parameter.step.order}.{v.parameter.key}": v for v in run.values.select_related("parameter__step")}
-            for path, text in form.texts().items():
-                services.run_value_set_actual(values[path], None, actual_text=text)
+            for path, text in texts.items():
+                services.run_value_set_actual(values[path], None, actual_text=text, note=notes.pop(path))
+        if notes:  # notes beside parameters whose value was not typed (yet)
+            services.run_record_actuals(run, {}, notes)
     return run
 
 
@@ -237,6 +240,7 @@ def _group_rows(form):
             "value": form[row.value_field] if row.value_field else None,
             "unit": form[row.unit_field] if row.unit_field else None,
             "text": form[row.text_field] if row.text_field else None,
+            "note": form[row.note_field],
         })
     return steps
 
@@ -254,6 +258,17 @@ def run_plan(request, version_id):
 
 
 @login_required
+def run_input_search(request):
+    """GET ?q=&kind= → the run form's input-sample candidates as JSON (static/js/input_picker.js)."""
+    kind = request.GET.get("kind", "")
+    if kind and kind not in SampleKind.values:
+        return JsonResponse({"detail": f"Unknown sample kind {kind!r}."}, status=400)
+    rows, more = input_candidates(request.user, q=request.GET.get("q", ""), kind=kind)
+    return JsonResponse({"results": [{"id": s.pk, "label": s.label, "kind": s.kind, "text": input_choice_label(s)}
+                                     for s in rows], "more": more})
+
+
+@login_required
 def run_log(request, pk):
     run = get_object_or_404(_run_queryset(request.user), pk=pk)
     if run.status not in (RunStatus.PLANNED, RunStatus.IN_PROGRESS):
@@ -267,7 +282,7 @@ def run_log(request, pk):
     for value in run.values.select_related("parameter__step"):
         key = f"{value.parameter.step.order}_{value.parameter.key}"
         initial[f"v_{key}"], initial[f"u_{key}"] = value.actual_value, value.actual_unit or value.unit
-        initial[f"t_{key}"] = value.actual_text
+        initial[f"t_{key}"], initial[f"n_{key}"] = value.actual_text, value.note
     form = RunForm(request.POST or None, version=run.recipe_version, user=request.user, rows=rows, run=run, initial=initial)
     return _submit_run_form(request, form, run.recipe_version, run)
 

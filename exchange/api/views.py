@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core.access import restrict
 from core.api.authentication import HashedTokenAuthentication
 from core.api.permissions import is_instrument
+from core.downloads import api_wants_bom, csv_response
 from samples.models import ProcessRun, Project, Sample
 
 from .. import services
@@ -160,7 +161,7 @@ class PeledView(_View):
                                               labels=labels or None), request.user)
         if fmt == "xlsx":
             return download(to_xlsx(frame), XLSX, "peled-devices.xlsx")
-        return download(to_csv(frame), "text/csv; charset=utf-8", "peled-devices.csv")
+        return csv_response(to_csv(frame), "peled-devices.csv", bom=api_wants_bom(request.query_params))
 
 
 class PrinterSerializer(serializers.ModelSerializer):

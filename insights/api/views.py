@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from core.access import restrict
 from core.api.permissions import InstrumentLimited
+from core.downloads import api_wants_bom, csv_response
 from measurements.api.export import to_csv, to_xlsx
 from recipes.models import Recipe, RecipeVersion
 from samples.models import Project
@@ -129,9 +130,10 @@ class DriversView(APIView):
         fmt = query.validated_data.get("download", "json")
         if fmt in ("csv", "xlsx"):
             frame = selectors.drivers_export_frame(data, table) if table else None
-            body = b"" if frame is None else (to_xlsx(frame) if fmt == "xlsx" else to_csv(frame))
-            ctype = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
-            response = HttpResponse(body, content_type=ctype)
+            if fmt == "csv":
+                return csv_response(b"" if frame is None else to_csv(frame), "drivers.csv",
+                                    bom=api_wants_bom(request.query_params))
+            response = HttpResponse(b"" if frame is None else to_xlsx(frame), content_type=XLSX)
             response["Content-Disposition"] = f'attachment; filename="drivers.{fmt}"'
             return response
         rows = []

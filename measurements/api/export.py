@@ -17,18 +17,22 @@ import io
 import tempfile
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from measurements.models import Aggregate
+from measurements.models import Aggregate, MeasurementFile
 from samples.selectors import lineage_parameter_columns, lineage_run_ids, run_parameter_columns
 
 ID_COLUMNS = ["target", "scope", "sample", "device", "pixel", "project", "sample_name"]
 # What a number's caveats are travel with it: each metric's flags and its analysis's warnings.
 CAVEAT_COLUMNS = ["flags", "warnings"]
+# What made the row's sample (its run, recipe and version) and when it was measured (the newest
+# "measured at" its files state; blank when none says — never the upload time in its place).
+ORIGIN_COLUMNS = ["run", "recipe", "recipe_version", "measured_at"]
 CHUNK_SAMPLES = 500
 FIELDS = ["sample_id", "pixel_id", "device_id", "scope", "subject", "name", "aggregate", "unit", "value", "flags",
           "analysis__warnings", "sample__label", "sample__name", "sample__project__code", "device__sample__label",
-          "pixel__label"]
+          "pixel__label", "sample__produced_by__label", "sample__produced_by__recipe_version__recipe__name",
+          "sample__produced_by__recipe_version__number", "measured_at"]
 
 
 def metric_column(name: str, aggregate: str, unit: str) -> str:
@@ -45,11 +49,13 @@ class MetricsTable:
         metric_columns = sorted({metric_column(*c) for c in self.metrics.values_list("name", "aggregate", "unit")
                                  .distinct()})
         self.param_columns = lineage_parameter_columns(self.metrics.values("sample_id"), user)
-        self.header = ID_COLUMNS + CAVEAT_COLUMNS + metric_columns + self.param_columns
+        self.header = ID_COLUMNS + CAVEAT_COLUMNS + ORIGIN_COLUMNS + metric_columns + self.param_columns
         self._index = {c: i for i, c in enumerate(self.header)}
 
     def rows(self) -> Iterator[list]:
-        stream = (self.metrics.values_list(*FIELDS).order_by("sample_id", "pixel_id", "name", "-created_at", "-id")
+        measured = (MeasurementFile.objects.filter(analyses=OuterRef("analysis_id"), measured_at__isnull=False)
+                    .order_by("-measured_at").values("measured_at")[:1])
+        stream = (self.metrics.annotate(measured_at=Subquery(measured)).values_list(*FIELDS).order_by("sample_id", "pixel_id", "name", "-created_at", "-id")
                   .iterator(chunk_size=2000))
         pending: dict[int, list[tuple]] = {}
         for row in stream:
@@ -68,7 +74,8 @@ class MetricsTable:
             targets: dict[tuple, list] = {}
             caveats: dict[tuple, tuple[list[str], list[str]]] = {}
             for (_sid, pixel_id, device_id, scope, subject, name, aggregate, unit, value, flags, warnings_,
-                 sample_label, sample_name, project, device_label, pixel_label) in metric_rows:
+                 sample_label, sample_name, project, device_label, pixel_label, run_label, recipe, recipe_version,
+                 measured_at) in metric_rows:
                 target = ("pixel", pixel_id) if pixel_id else ("device", device_id) if device_id and scope != "sample" \
                     else ("sample", sample_id)
                 key = (*target, subject)
@@ -77,7 +84,10 @@ class MetricsTable:
                     out = targets[key] = [None] * width
                     out[:7] = [(pixel_label or sample_label) + (f" · {subject}" if subject else ""), scope,
                                sample_label, device_label, pixel_label, project, sample_name]
+                    out[9:12] = [run_label, recipe, recipe_version]
                     caveats[key] = ([], [])
+                if measured_at is not None and (out[12] is None or measured_at > out[12]):
+                    out[12] = measured_at
                 i = index[metric_column(name, aggregate, unit)]
                 if out[i] is None:  # newest first within a name: keep the first seen
                     out[i] = value
@@ -95,6 +105,8 @@ class MetricsTable:
                             out[i] = value
                 flag_list, warning_list = caveats[key]
                 out[7], out[8] = "; ".join(flag_list), " | ".join(warning_list)
+                if out[12] is not None:
+                    out[12] = out[12].isoformat()
                 yield out
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from core.access import restrict
 from core.api.errors import ErrorResponseSerializer, PayloadTooLarge
 from core.api.viewsets import CreateReadViewSet, LabelLookupMixin, ReadOnlyViewSet, RestrictedMixin
+from core.downloads import api_wants_bom, csv_response
 from measurements.filtersets import DerivedMetricFilterSet, MeasurementFileFilterSet
 from measurements.metric_names import METRIC_NAMES
 from measurements.models import Calibration, DerivedMetric, Instrument, MeasurementFile
@@ -241,9 +242,8 @@ class MetricViewSet(ReadOnlyViewSet):
         if fmt == "xlsx":
             return FileResponse(export.xlsx_file(table), as_attachment=True, filename="ledger-metrics.xlsx",
                                 content_type=XLSXRenderer.media_type)
-        response = StreamingHttpResponse(export.csv_chunks(table), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="ledger-metrics.csv"'
-        return response
+        # No BOM for programs unless ?bom=1 (the web pages' export buttons ask for it): core.downloads.
+        return csv_response(export.csv_chunks(table), "ledger-metrics.csv", bom=api_wants_bom(request.query_params))
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors from the export (401, 400 on a bad filter) are JSON like everywhere else, not CSV.

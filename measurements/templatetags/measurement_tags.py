@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import json_script
 
-from measurements.metric_names import metric_name
+from measurements.metric_names import format_metric_value, format_significant, metric_name
 
 register = template.Library()
 
@@ -11,19 +11,7 @@ register = template.Library()
 @register.filter
 def sig(value, digits: int = 4) -> str:
     """A metric at a sensible precision: 4 significant digits, no exponent for lab-sized numbers."""
-    if value is None or value == "":
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number.is_integer() and abs(number) < 1e7:
-        return str(int(number))  # counts (pl_band_count, pixels) and exact values read as integers
-    # "#" keeps significant trailing zeros (17.998 → "18.00", not "18"), as a measured value reads.
-    text = f"{number:#.{int(digits)}g}"
-    if "e" in text and 1e-4 <= abs(number) < 1e7:
-        text = f"{number:.6f}".rstrip("0").rstrip(".")
-    return text.rstrip(".") if "e" not in text else text
+    return format_significant(value, digits)
 
 
 @register.filter
@@ -68,7 +56,7 @@ def metric_heading(name: str, unit: str = "") -> str:
 @register.filter
 def metric_value(metric) -> str:
     """A metric's value to its registry's significant digits."""
-    return sig(metric.value, metric_name(metric.name).digits)
+    return format_metric_value(metric.name, metric.value)
 
 
 @register.simple_tag
@@ -89,6 +77,6 @@ def chart_caption(chart: dict, analysis) -> str:
         if row is None:
             continue
         unit = row.get("unit", "")
-        parts.append(f"{metric_name(name, unit).label} {sig(row['value'])}{' ' + unit if unit else ''}")
+        parts.append(f"{metric_name(name, unit).label} {format_metric_value(name, row['value'])}{' ' + unit if unit else ''}")
     title = chart.get("title") or chart.get("name", "")
     return f"{title} · {', '.join(parts)}" if parts else title

@@ -60,8 +60,58 @@
       showFieldError("Give the sample, device or pixel label first.");
       return;
     }
-    for (const file of files) queue.push({ file: file, row: newRow(file) });
+    // A device with pixels: each file gets a pixel picker first, set to the pixel its name names
+    // (the server's own reading, measurement-upload-pixels); other targets upload at once.
+    const query = new URLSearchParams({ target: target.value.trim() });
+    for (const file of files) query.append("name", file.name);
+    fetch(form.dataset.pixelsUrl + "?" + query.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { pixels: [] }; })
+      .catch(function () { return { pixels: [] }; })
+      .then(function (info) {
+        if (info.pixels && info.pixels.length) stage(files, info);
+        else send_all(files, null);
+      });
+  }
+
+  function send_all(files, pixels) {
+    files.forEach(function (file, i) { queue.push({ file: file, row: newRow(file), pixel: pixels ? pixels[i] : null }); });
     next();
+  }
+
+  function stage(files, info) {
+    const box = document.getElementById("pixel-staging");
+    const rows = document.getElementById("pixel-staging-rows");
+    rows.innerHTML = "";
+    files.forEach(function (file, i) {
+      const guess = (info.files[file.name] || {});
+      const li = el("li", "staging-row");
+      const id = "pixel-for-" + i;
+      const label = el("label", "upload-name", file.name);
+      label.htmlFor = id;
+      const select = el("select", "pixel-select");
+      select.id = id;
+      select.dataset.index = String(i);
+      select.append(el("option", "", "— no pixel —"));
+      select.options[0].value = "";
+      for (const p of info.pixels) {
+        const option = el("option", "", p.label);
+        option.value = p.name;
+        if (p.name === guess.pixel) option.selected = true;
+        select.append(option);
+      }
+      const hint = el("span", "muted small", guess.pixel ? "from its name" : (guess.why || ""));
+      li.append(label, select, hint);
+      rows.append(li);
+    });
+    box.hidden = false;
+    const button = document.getElementById("pixel-staging-send");
+    button.textContent = "Upload " + files.length + " file" + (files.length === 1 ? "" : "s");
+    button.onclick = function () {
+      const chosen = Array.from(rows.querySelectorAll("select")).map(function (s) { return s.value; });
+      box.hidden = true;
+      send_all(files, chosen);
+    };
+    document.getElementById("pixel-staging-cancel").onclick = function () { box.hidden = true; rows.innerHTML = ""; };
   }
 
   function showFieldError(text) {
@@ -78,14 +128,17 @@
     if (busy || !queue.length) return;
     busy = true;
     const item = queue.shift();
-    send(item.file, item.row, function () { busy = false; next(); });
+    send(item.file, item.row, item.pixel, function () { busy = false; next(); });
   }
 
-  function send(file, row, done) {
+  function send(file, row, pixel, done) {
     const data = new FormData();
     for (const name of ["csrfmiddlewaretoken", "target", "kind", "instrument", "calibration", "parameters"]) {
       if (form.elements[name]) data.append(name, form.elements[name].value);
     }
+    // The file's own pixel (its picker), else the one chosen for every file (the plain field).
+    const every = form.elements.pixel ? form.elements.pixel.value : "";
+    data.append("pixel", pixel !== null && pixel !== undefined ? pixel : every);
     data.append("file", file);
     const xhr = new XMLHttpRequest();
     const bar = row.querySelector("progress");

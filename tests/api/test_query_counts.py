@@ -41,9 +41,10 @@ def test_list_queries_do_not_grow_with_page_size(many, client_for, name, django_
 def test_export_queries_are_bounded(many, client_for, django_assert_max_num_queries):
     client = client_for(many.alice)
     client.get("/api/v1/samples/?limit=1")  # a token's first use also records last_used_at (once a minute)
-    # auth; the header: metric columns, parameter columns; the stream: metric rows, then per 500
-    # samples one recursive lineage query, visibility, RunValues
-    with django_assert_max_num_queries(7):
+    # auth; the header: metric columns, parameter columns, repeated stack layer names; the stream:
+    # metric rows, then per 500 samples one recursive lineage query, visibility, RunValues, repeated
+    # layer names (samples.selectors._repeated_step_names)
+    with django_assert_max_num_queries(9):
         response = client.get("/api/v1/metrics/export?format=csv")
         assert response.status_code == 200 and response.streaming
         body = b"".join(response.streaming_content).decode()

@@ -76,6 +76,8 @@ def test_upload_refuses_unknown_format_with_reason(new_page, light_lab, tmp_path
     junk.write_bytes(b"\x00\x01garbage\xff" * 20)
     page.goto(f"/measurements/upload/?target={lab['devices'][0].label}")
     page.locator("#id_file").set_input_files(str(junk))
+    # A device target: the file first gets its pixel picker (issue 14); its name names none.
+    page.get_by_role("button", name="Upload 1 file").click()
     row = page.locator("li.upload-row.state-failed")
     row.wait_for()
     assert "Refused" in row.locator(".badge").inner_text()

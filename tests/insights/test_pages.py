@@ -50,7 +50,8 @@ def test_drivers_page_table_plots_and_downloads(lead):
     assert page.status_code == 200
     assert "QD ink volume [µL]" in html and 'class="ichart"' in html
     csv = lead.get("/insights/drivers/?format=csv")
-    frame = pd.read_csv(io.StringIO(csv.content.decode()))
+    assert csv.content.startswith(b"\xef\xbb\xbf")  # a web download is for Excel: UTF-8 BOM (core.downloads)
+    frame = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
     assert {"rank", "metric", "parameter", "effect", "ci_low", "ci_high", "n_units"} <= set(frame.columns)
     top = frame[frame.metric == "eqe_max"].sort_values("rank").iloc[0]
     assert top.parameter.endswith("4.volume [µL]") and top.effect > 0
@@ -122,7 +123,10 @@ def test_api_endpoints(lead):
     drivers = lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "metric": "eqe_max"}).json()
     assert drivers["metrics"] == ["eqe_max"] and drivers["rows"][0]["parameter"].endswith("4.volume [µL]")
     assert lead.get("/api/v1/insights/drivers/", {"metric": "nope"}).status_code == 400
-    assert lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "download": "csv"})["Content-Type"].startswith("text/csv")
+    api_csv = lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "download": "csv"})
+    assert api_csv["Content-Type"].startswith("text/csv") and not api_csv.content.startswith(b"\xef\xbb\xbf")
+    with_bom = lead.get("/api/v1/insights/drivers/", {"recipe": recipe.pk, "download": "csv", "bom": "1"})
+    assert with_bom.content == b"\xef\xbb\xbf" + api_csv.content
     control = lead.get("/api/v1/insights/control/", {"recipe": recipe.pk, "metric": "t50"}).json()
     v2 = next(c for c in control["charts"] if c["version"] == "v2")
     assert {p["label"] for p in v2["points"] if 1 in p["rules"]} == {"DEV-0021", "DEV-0022", "DEV-0023"}

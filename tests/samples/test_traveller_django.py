@@ -164,18 +164,21 @@ def test_sample_sheet_has_results_plots_and_a_qr_of_the_sample_url(demo):
         DerivedMetric(name="eqe_max", value=17.998, unit="%", scope=MetricScope.DEVICE, aggregate=Aggregate.BEST,
                       extra={"pixel": pixel.label}, **common),
         DerivedMetric(name="eqe_max", value=11.0, unit="%", scope=MetricScope.DEVICE, aggregate=Aggregate.MEDIAN, **common),
+        DerivedMetric(name="turn_on_voltage", value=2.4, unit="V", scope=MetricScope.PIXEL, pixel=pixel, **common),
         DerivedMetric(name="turn_on_voltage", value=2.4, unit="V", scope=MetricScope.DEVICE, aggregate=Aggregate.BEST, **common),
         DerivedMetric(name="luminance_max", value=9999, unit="cd/m²", scope=MetricScope.DEVICE, aggregate=Aggregate.BEST,
                       superseded=True, **common),
     ])
     sheet = sheet_for_sample(sample)
     assert sheet.label == sample.label and sheet.url == sample_url(sample)
-    assert [(m.name, m.value, m.unit) for m in sheet.results] == [("eqe_max", "18.00", "%"), ("turn_on_voltage", "2.400", "V")]
+    # One pixel's values (issue 14: never beside the 11.0 % median), to the registry's digits.
+    assert [(m.name, m.value, m.unit) for m in sheet.results] == [
+        ("pixel", f"{pixel.label} (the only pixel measured)", ""), ("eqe_max", "18.0", "%"), ("turn_on_voltage", "2.40", "V")]
     assert [p.title for p in sheet.plots] == ["EQE–J"]
     assert [p.label for p in sheet.parents] == ["FILM-0003", "INK-0001", "PRE-0001", "SUB-0001"]
     pdf = render_travellers([sheet])
     text = "\n".join(_pages(pdf))
-    assert "EQE max" in text and "eqe_max" not in text and "18.00 %" in text and "Results" in text
+    assert "EQE max" in text and "eqe_max" not in text and "18.0 %" in text and "Results" in text
     assert sample.produced_by.label in text  # the run it came from
     decoded = _decode_qr(pdf)
     if decoded is not None:
@@ -303,10 +306,10 @@ def test_a_completed_run_prints_what_its_outputs_measured(demo):
                                  sample=dev.sample, device=dev, method="led.jlv_el", version="1")
     device_run = dev.sample.produced_by
     (sheet,) = sheets_for_runs([device_run])
-    assert [(m.name, m.value, m.unit) for m in sheet.results] == [("eqe_max", "18.00", "%")]
+    assert [(m.name, m.value, m.unit) for m in sheet.results] == [("eqe_max", "18.0", "%")]
     assert [p.title for p in sheet.plots] == ["EQE–J"]
     text = "\n".join(_pages(render_travellers([sheet])))
-    assert "18.00 %" in text and "Results" in text
+    assert "18.0 %" in text and "Results" in text
     # A batch run (three substrates) labels each output's numbers; a run without results prints none.
     substrates = demo["devices"]["QD-only control LED, stack A"].sample.parents.filter(kind="substrate")
     cleaning_run = substrates.first().produced_by

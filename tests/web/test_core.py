@@ -54,9 +54,11 @@ def test_search_exact_sample_label_redirects(client_in, lineage):
     assert response["Location"] == reverse("sample-detail", args=[lineage["film"].label])
 
 
-def test_search_pixel_label_goes_to_its_device_sample(client_in, device):
-    response = client_in.get(reverse("search"), {"q": f"{device.sample.label}-B"})
-    assert response["Location"] == reverse("sample-detail", args=[device.sample.label])
+def test_search_pixel_label_opens_the_pixel_on_its_device_page(client_in, device):
+    # Issue 14: the pixel, not its device's sample page (tests/web/test_search.py has the highlight).
+    label = device.sample.label
+    response = client_in.get(reverse("search"), {"q": f"{label}-B"})
+    assert response["Location"] == f"{reverse('device-detail', args=[label])}?pixel={label}-B#pixel-{label}-B"
 
 
 def test_search_run_label_redirects(client_in, run_with_deviation):

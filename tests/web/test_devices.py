@@ -36,3 +36,19 @@ def test_other_projects_device_is_404(client_in, other_project):
     sample = sample_create(kind="device", project=other_project)
     device_create(sample=sample, layers=[])
     assert client_in.get(reverse("device-detail", args=[sample.label])).status_code == 404
+
+
+def test_device_list_reads_eqe_to_the_registry_digits_and_blank_as_a_dash(client_in, device, lineage, project, user):
+    """Issue 14: one number format per metric (EQE max: 3 significant digits), "–" for nothing."""
+    from devices.services import device_create
+    from measurements.models import DerivedMetric
+    from samples.services import sample_create
+
+    DerivedMetric.objects.create(name="eqe_max", value=17.936, unit="%", scope="device", aggregate="best",
+                                 sample=device.sample, device=device, method="led", version="1")
+    bare = device_create(sample=sample_create(kind="device", project=project, owner=user), layers=[], stack_name="bare")
+    page = client_in.get("/devices/").content.decode()
+    row = page.split(f">{device.sample.label}<")[1].split("</tr>")[0]
+    assert "17.9 %" in row and "17.94" not in row
+    bare_row = page.split(f">{bare.sample.label}<")[1].split("</tr>")[0]
+    assert '<span class="muted">–</span>' in bare_row

@@ -171,3 +171,57 @@ def test_decimal_commas_are_decimal_points_on_the_run_form(client_in, version, p
     response = client_in.post(reverse("run-plan", args=[version.pk]), _plan_data(project, v_2_volume="1.234,5"))
     assert response.status_code == 200 and "one decimal separator" in response.content.decode()
     assert ProcessRun.objects.count() == 1
+
+
+def test_a_note_per_parameter_is_stored_and_shown_on_the_run_page_traveller_and_api(client_in, version, project):
+    """Issue 14: each logged parameter carries a short note, kept with its RunValue; a later save
+    that leaves the note box as it is keeps it, an emptied box clears it."""
+    from samples.travellers import sheet_for_run
+
+    response = client_in.post(reverse("run-plan", args=[version.pk]),
+                              _plan_data(project, v_1_pbi2="92,4", n_1_pbi2="balance drifted, re-tared",
+                                         n_2_speed="chuck wobbled"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = ProcessRun.objects.get()
+    pbi2, speed, volume = (run.values.get(parameter__key=k) for k in ("pbi2", "speed", "volume"))
+    assert (pbi2.actual_value, pbi2.note) == (92.4, "balance drifted, re-tared")
+    assert (speed.actual_value, speed.note) == (5000, "chuck wobbled") and volume.note == ""
+
+    page = client_in.get(reverse("run-detail", args=[run.pk])).content.decode()
+    assert "balance drifted, re-tared" in page.split('data-path="1.pbi2"')[1].split("</tr>")[0]
+    api = client_in.get(f"/api/v1/runs/{run.pk}/").json()
+    assert {v["key"]: v["note"] for v in api["values"]}["pbi2"] == "balance drifted, re-tared"
+    sheet = sheet_for_run(run)
+    params = {p.name: p.note for step in sheet.steps for p in step.parameters}
+    assert params["PbI₂"] == "balance drifted, re-tared" and params["Spin speed"] == "chuck wobbled"
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    pdf = client_in.get(f"/api/v1/runs/{run.pk}/traveller.pdf")
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "balancedrifted,re-tared" in text and "chuckwobbled" in text
+
+    # The log page shows the notes in their boxes; saving keeps them, an emptied box clears one, and a
+    # note beside a parameter not logged yet is stored without a value.
+    log = client_in.get(reverse("run-log", args=[run.pk])).content.decode()
+    assert 'name="n_1_pbi2"' in log and 'value="balance drifted, re-tared"' in log
+    response = client_in.post(reverse("run-log", args=[run.pk]), {
+        "outputs": 3, "v_1_pbi2": "92.4", "u_1_pbi2": "mg", "n_1_pbi2": "balance drifted, re-tared",
+        "v_2_speed": "5000", "u_2_speed": "rpm", "n_2_speed": "", "n_2_volume": "pipette recalibrated"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    pbi2, speed, volume = (run.values.get(parameter__key=k) for k in ("pbi2", "speed", "volume"))
+    assert pbi2.note == "balance drifted, re-tared" and speed.note == ""
+    assert volume.note == "pipette recalibrated" and volume.actual_value == 0.25  # logged at planning, kept
+
+
+def test_recording_actuals_keeps_a_note_set_through_the_api(run_with_deviation):
+    from samples.services import run_record_actuals
+
+    value = run_with_deviation.values.get(parameter__key="speed")
+    value.note = "set by the station"
+    value.save()
+    run_record_actuals(run_with_deviation, {"2.speed": (5100, "rpm")})
+    value.refresh_from_db()
+    assert value.note == "set by the station" and value.actual_value == 5100

@@ -14,9 +14,20 @@ def test_fuzzy_labels_open_the_sample(client_in, lineage, typed):
     assert response.status_code == 302 and response["Location"] == lineage["qd"].get_absolute_url()
 
 
-def test_a_fuzzy_pixel_label_opens_its_device(client_in, device):
-    response = client_in.get(reverse("search"), {"q": "dev1-b"})
-    assert response.status_code == 302 and response["Location"] == device.sample.get_absolute_url()
+@pytest.mark.parametrize("typed", ["dev1-b", "DEV-0001-B"])
+def test_a_pixel_label_opens_the_pixel_on_its_device_page(client_in, device, typed):
+    """Issue 14: a pixel label opens the pixel (its row on the device page, highlighted), not its
+    device's sample page — "DEV-0001-B" also reads as the device label DEV-0001."""
+    response = client_in.get(reverse("search"), {"q": typed})
+    label = device.sample.label
+    assert response.status_code == 302
+    assert response["Location"] == f"/devices/{label}/?pixel={label}-B#pixel-{label}-B"
+    page = client_in.get(response["Location"]).content.decode()
+    row = page.split(f'id="pixel-{label}-B"')[1].split("</tr>")[0]
+    assert row.lstrip().startswith('class=" selected" aria-current="true"') or 'aria-current="true"' in row.split(">")[0]
+    assert "17.9" in row  # pixel B's EQE, to the registry's 3 digits
+    other = page.split(f'id="pixel-{label}-A"')[1].split("</tr>")[0]
+    assert "aria-current" not in other.split(">")[0] and "–" in other  # blank cells say "–"
 
 
 def test_formulas_lots_and_recipe_steps_are_found(client_in, version, chemical):

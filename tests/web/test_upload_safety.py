@@ -123,3 +123,36 @@ def test_a_device_upload_without_a_pixel_token_is_refused_with_the_instruction(c
     response = _post(client_in, django_capture_on_commit_callbacks, device.label, "jlv_sweep.csv",
                      (DATA / "jlv_sweep.csv").read_bytes(), parameters="pixel_area_cm2 = 0.09")
     assert response.status_code == 201
+
+
+def test_the_per_file_pixel_choice_is_taken_and_checked(client_in, lab, django_capture_on_commit_callbacks):
+    """Issue 14: the device page's upload takes a pixel per file (upload.js's picker sends it with
+    each file); it wins over the file name, a pixel the device lacks is refused, and with neither the
+    upload is still refused."""
+    device = lab["devices"][0]
+    capture = django_capture_on_commit_callbacks
+    sweep, el = (DATA / "jlv_sweep.csv").read_bytes(), (DATA / "el_spectrum.txt").read_bytes()
+    first = _post(client_in, capture, device.label, "jlv_sweep.csv", sweep, pixel="C")  # no token in the name
+    second = _post(client_in, capture, device.label, "el_A_.txt", el, pixel="C")  # the choice beats "_A_"
+    assert first.status_code == 201 and second.status_code == 201, (first.content, second.content)
+    files = MeasurementFile.objects.filter(pk__in=[first.json()["id"], second.json()["id"]])
+    assert {f.pixel.label for f in files} == {f"{device.label}-C"} and {f.status for f in files} == {FileStatus.DONE}
+    refused = _post(client_in, capture, device.label, "other.csv", sweep + b"\n", pixel="Z")
+    assert refused.status_code == 400 and "no pixel 'Z'" in refused.json()["error"]
+    assert _post(client_in, capture, device.label, "jlv.csv", sweep + b"\n\n", pixel="").status_code == 400
+    # On a pixel target another pixel is a contradiction, not a silent choice.
+    wrong = _post(client_in, capture, f"{device.label}-A", "x.csv", sweep + b"\n\n\n", pixel="B")
+    assert wrong.status_code == 400 and "leave the pixel blank" in wrong.json()["error"]
+
+
+def test_upload_pixels_endpoint_reads_file_names_as_the_server_does(client_in, lab):
+    device = lab["devices"][0]
+    data = client_in.get(reverse("measurement-upload-pixels"),
+                         {"target": device.label, "name": ["sweep_B_1.csv", "jlv_px3.csv", "notes.csv"]}).json()
+    assert [p["name"] for p in data["pixels"]] == ["A", "B", "C", "D"]
+    assert {n: g["pixel"] for n, g in data["files"].items()} == {"sweep_B_1.csv": "B", "jlv_px3.csv": "C", "notes.csv": ""}
+    assert "names no pixel" in data["files"]["notes.csv"]["why"]
+    pixel_target = client_in.get(reverse("measurement-upload-pixels"), {"target": f"{device.label}-A", "name": "a.csv"})
+    assert pixel_target.json() == {"pixels": [], "files": {}}
+    page = client_in.get(reverse("measurement-upload"), {"target": device.label}).content.decode()
+    assert f'<option value="B">{device.label}-B</option>' in page  # the no-JS picker for every file

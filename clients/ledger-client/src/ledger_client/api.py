@@ -174,7 +174,7 @@ class Client:
         response = self.request("GET", "metrics/export/", params=_clean(params), headers={"Accept": "text/csv"})
         if not response.content.strip():
             return pd.DataFrame(columns=ID_COLUMNS)
-        return pd.read_csv(io.BytesIO(response.content), encoding="utf-8")
+        return pd.read_csv(io.BytesIO(response.content), encoding="utf-8-sig")  # with or without a BOM (?bom=1)
 
     def station_rules(self) -> str | None:
         """The RULES.toml the lab manager stored on the server for this token's account, if any."""
