@@ -12,7 +12,7 @@ def recipe_control_panel(request, recipe, version) -> str | None:
     versions' out-of-control counts; nothing when none of its samples is measured."""
     if request is None or not request.user.is_authenticated:
         return None
-    data = selectors.insights_data(request.user, recipe=recipe, metrics=selectors.WATCHED_METRICS, parameters=False)
+    data = selectors.control_data(request.user, recipe=recipe, metrics=selectors.WATCHED_METRICS)
     metric = next((m for m in selectors.WATCHED_METRICS if m in data.metrics), None)
     if metric is None:
         return None

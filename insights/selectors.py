@@ -354,10 +354,37 @@ def control_charts(data: InsightsData, metric: str, *, sigma: str = "average_mr"
     return ControlView(metric, data.metric_units.get(metric, ""), charts, lots, version_col, date_col, warnings)
 
 
-def _cache_key(user, recipe: Recipe) -> str:
-    stamp = DerivedMetric.objects.aggregate(m=Max("id"))["m"] or 0
+def _stamp() -> str:
+    """Changes whenever what a control chart reads may have: a metric stored, a run edited, a
+    sample, lineage link or run lot added (five index-only MAX queries on PostgreSQL but the runs')."""
+    stamp = [DerivedMetric.objects.aggregate(m=Max("id"))["m"], Sample.objects.aggregate(m=Max("id"))["m"],
+             Sample.parents.through.objects.aggregate(m=Max("id"))["m"],
+             ProcessRun.lots.through.objects.aggregate(m=Max("id"))["m"]]
     runs = ProcessRun.objects.aggregate(m=Max("updated_at"))["m"]
-    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp}:{runs.isoformat() if runs else ''}"
+    return ":".join(str(v or 0) for v in stamp) + f":{runs.isoformat() if runs else ''}"
+
+
+def _cache_key(user, recipe: Recipe) -> str:
+    return f"insights:ooc:{user.pk}:{recipe.pk}:{_stamp()}"
+
+
+CONTROL_CACHE_S = 600
+
+
+def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
+                 metrics: list[str] | None = None) -> InsightsData:
+    """``insights_data`` without parameter columns, for the control charts (page and recipe panel),
+    cached until the stamp changes (at most ``CONTROL_CACHE_S``): what a chart shows is recomputed
+    from the rows whenever anything it reads changed."""
+    if recipe is None:
+        return insights_data(user, recipe=None, project=project, metrics=metrics, parameters=False)
+    key = (f"insights:control:{user.pk}:{recipe.pk}:{project.pk if project else ''}:"
+           f"{','.join(metrics or [])}:{WINDOW_RUNS}:{_stamp()}")
+    data = cache.get(key)
+    if data is None:
+        data = insights_data(user, recipe=recipe, project=project, metrics=metrics, parameters=False)
+        cache.set(key, data, CONTROL_CACHE_S)
+    return data
 
 
 def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 10) -> list[dict[str, Any]]:
@@ -369,7 +396,7 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
         key = _cache_key(user, recipe)
         points = cache.get(key)
         if points is None:
-            data = insights_data(user, recipe=recipe, metrics=WATCHED_METRICS, parameters=False)
+            data = control_data(user, recipe=recipe, metrics=WATCHED_METRICS)
             points = []
             for metric in [m for m in WATCHED_METRICS if m in data.metrics]:
                 view = control_charts(data, metric)

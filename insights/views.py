@@ -99,7 +99,7 @@ def driver_plot(request: HttpRequest) -> HttpResponse:
 def control(request: HttpRequest) -> HttpResponse:
     probe = ControlForm(request.GET or None, user=request.user)
     recipe, project = probe.family()
-    data = selectors.insights_data(request.user, recipe=recipe, project=project, parameters=False)
+    data = selectors.control_data(request.user, recipe=recipe, project=project)
     form = ControlForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None, "sigma": "average_mr",
                                                    "metric": next(iter(_default_metrics(data, k=1)), None)}),
                        user=request.user, metric_choices=data.metrics)
