@@ -24,7 +24,7 @@ from core.access import restrict
 from devices.models import Pixel
 from measurements.models import Aggregate, DerivedMetric
 from recipes.models import Recipe, RecipeParameter, RecipeVersion
-from samples.models import ProcessRun, Project, Sample
+from samples.models import ProcessRun, Project, RunValue, Sample
 from samples.selectors import descendant_ids_by_level, lineage_run_ids, run_parameters
 
 from .science import drivers as drivers_science
@@ -312,6 +312,38 @@ def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] |
 def drivers_for(data: InsightsData, metrics: list[str]) -> drivers_science.DriverTable:
     return drivers_science.analyse(data.rows, metrics=metrics, parameters=data.parameter_columns(), unit=UNIT,
                                    clusters=data.clusters())
+
+
+def _values_stamp() -> str:
+    """``_stamp`` and the run values' history (every actual logged or edited adds a row)."""
+    history = RunValue.history.model.objects.aggregate(m=Max("history_id"))["m"]
+    return f"{_stamp()}:{history or 0}"
+
+
+def family_data(user, *, recipe: Recipe | None, project: Project | None = None) -> InsightsData:
+    """``insights_data`` with every parameter column (drivers, their plots), cached like
+    ``control_data`` but also until a run value changes."""
+    if recipe is None:
+        return insights_data(user, recipe=None, project=project)
+    key = f"insights:family:{user.pk}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:{_values_stamp()}"
+    data = cache.get(key)
+    if data is None:
+        data = insights_data(user, recipe=recipe, project=project)
+        cache.set(key, data, CONTROL_CACHE_S)
+    return data
+
+
+def drivers_table(user, data: InsightsData, metrics: list[str], *, project: Project | None = None):
+    """``drivers_for`` on ``family_data``'s frame, cached with it."""
+    if data.recipe is None:
+        return drivers_for(data, metrics)
+    key = (f"insights:drivers:{user.pk}:{data.recipe.pk}:{project.pk if project else ''}:{','.join(metrics)}:"
+           f"{WINDOW_RUNS}:{_values_stamp()}")
+    table = cache.get(key)
+    if table is None:
+        table = drivers_for(data, metrics)
+        cache.set(key, table, CONTROL_CACHE_S)
+    return table
 
 
 def drivers_export_frame(data: InsightsData, table: drivers_science.DriverTable) -> pd.DataFrame:

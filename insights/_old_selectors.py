@@ -1,0 +1,431 @@
+"""Reads for the insights pages: the measured rows of a recipe family as one DataFrame (metrics
+beside the actual values along each sample's lineage, the recipe versions, run dates and lots),
+and what the pages, the API, the recipe panel and the home page show from it.
+
+The lineage join is ``samples.selectors`` (the metrics export uses the same one). Queries: the
+family (2), the metric rows (1), the lineage (1 per 200 samples + 1), the runs with their lots (2),
+the run values (1), the parameter names (1) — independent of the number of samples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from core.access import restrict
+from measurements.models import Aggregate, DerivedMetric
+from recipes.models import Recipe, RecipeParameter, RecipeVersion
+from samples.models import ProcessRun, Project, Sample
+from samples.selectors import descendant_ids, lineage_run_ids, run_parameters
+
+from .science import drivers as drivers_science
+from .science import spc as spc_science
+from .science.prepare import unit_table
+
+UNIT = "unit"
+# The metrics the pages offer first (canonical names, DESIGN.md), in this order.
+PREFERRED_METRICS = ["eqe_max", "luminance_max", "t50", "eqe_at_100_ma_cm2", "current_efficiency_max",
+                     "power_efficacy_max", "turn_on_voltage", "t50_at_100_cd", "plqy", "pl_peak_wavelength"]
+# Metrics the home page watches for new out-of-control points.
+WATCHED_METRICS = ["eqe_max", "luminance_max", "t50"]
+NEW_POINT_DAYS = 14
+ID_COLUMNS = [UNIT, "sample_id", "pixel", "project"]
+
+
+@dataclass
+class Column:
+    """A non-metric column of the frame and where it comes from."""
+
+    name: str
+    kind: str  # "parameter" | "deviation" | "version" | "date" | "lot" | "run"
+    recipe_id: int
+    recipe: str
+    label: str  # for people: "QD-in-matrix film · QD ink drip · QD ink volume [µL]"
+    path: str = ""  # "<step>.<key>" for parameters
+    unit: str = ""
+    short: str = ""  # "QD ink volume [µL]" (the label without the recipe and step)
+
+    @property
+    def where(self) -> str:
+        return self.label[: -len(self.short)].rstrip(" ·") if self.short and self.label.endswith(self.short) else self.recipe
+
+
+@dataclass
+class InsightsData:
+    rows: pd.DataFrame  # one per pixel (devices) or per sample
+    metrics: list[str]
+    metric_units: dict[str, str]
+    columns: dict[str, Column]
+    recipe: Recipe | None = None
+    newest: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)  # (unit, metric) → newest metric row
+    urls: dict[str, str] = field(default_factory=dict)  # unit → sample page
+
+    def parameter_columns(self, kinds=("parameter", "deviation", "version", "lot")) -> list[str]:
+        return [c for c, col in self.columns.items() if col.kind in kinds]
+
+    def clusters(self) -> dict[str, str]:
+        """parameter column → the column of the run it came from (its recipe's run label)."""
+        runs = {col.recipe_id: c for c, col in self.columns.items() if col.kind == "run"}
+        return {c: runs[col.recipe_id] for c, col in self.columns.items()
+                if col.kind in ("parameter", "deviation", "version", "lot") and col.recipe_id in runs}
+
+    def recipe_column(self, kind: str, recipe_id: int | None = None) -> str | None:
+        recipe_id = recipe_id or (self.recipe.pk if self.recipe else None)
+        return next((c for c, col in self.columns.items() if col.kind == kind and col.recipe_id == recipe_id), None)
+
+    def lot_columns(self) -> list[str]:
+        return [c for c, col in self.columns.items() if col.kind == "lot" and self.rows[c].nunique() > 1]
+
+    def label(self, column: str) -> str:
+        col = self.columns.get(column)
+        return col.label if col else column
+
+
+def recipe_choices(user) -> list[Recipe]:
+    """Recipes whose runs made something, most versions first (the process-development ones)."""
+    return list(restrict(Recipe.objects.annotate(n_versions=Count("versions", distinct=True),
+                                                 n_runs=Count("versions__runs", distinct=True))
+                         .filter(n_runs__gt=0), user).order_by("-n_versions", "-n_runs", "name"))
+
+
+def default_recipe(user) -> Recipe | None:
+    choices = recipe_choices(user)
+    return choices[0] if choices else None
+
+
+def project_choices(user) -> list[Project]:
+    return list(restrict(Project.objects.all(), user).order_by("code"))
+
+
+def family_sample_ids(recipe: Recipe, user, project: Project | None = None) -> list[int]:
+    """The samples made by a run of ``recipe`` (any version) and everything made from them."""
+    made = list(restrict(Sample.objects.filter(produced_by__recipe_version__recipe=recipe), user).values_list("pk", flat=True))
+    ids = set(made) | descendant_ids(made)
+    qs = restrict(Sample.objects.filter(pk__in=ids), user)
+    if project is not None:
+        qs = qs.filter(project=project)
+    return sorted(qs.values_list("pk", flat=True))
+
+
+def _metric_rows(sample_ids: list[int], user, metrics: list[str] | None):
+    qs = (restrict(DerivedMetric.objects.current().filter(sample_id__in=sample_ids, aggregate=Aggregate.VALUE), user)
+          .values_list("sample_id", "sample__label", "sample__project__code", "pixel_id", "pixel__label", "scope",
+                       "name", "value", "unit", "created_at")
+          .order_by("sample_id", "pixel_id", "name", "-created_at"))
+    if metrics:
+        qs = qs.filter(name__in=metrics)
+    return list(qs)
+
+
+def _parameter_labels(recipe_ids: set[int]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(recipe id, "<step>.<key>") → (step name, parameter name), newest version's wording."""
+    rows = (RecipeParameter.objects.filter(step__version__recipe_id__in=recipe_ids)
+            .values_list("step__version__recipe_id", "step__order", "key", "step__name", "name", "step__version__number")
+            .order_by("step__version__number"))
+    return {(rid, f"{order}.{key}"): (step, name) for rid, order, key, step, name, _ in rows}
+
+
+def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] | None = None,
+                  project: Project | None = None, metrics: list[str] | None = None) -> InsightsData:
+    """The measured rows of ``recipe``'s family (or of ``sample_ids``) with their lineage columns."""
+    if sample_ids is None:
+        sample_ids = family_sample_ids(recipe, user, project) if recipe else []
+    metric_rows = _metric_rows(sample_ids, user, metrics)
+    rows: dict[tuple[int, int | None], dict[str, Any]] = {}
+    device_values: dict[int, dict[str, float]] = {}  # device-scope values (t50_at_100_cd) for its pixel rows
+    metric_units: dict[str, str] = {}
+    newest: dict[tuple[str, str], dt.datetime] = {}
+    labels: dict[int, str] = {}
+    for sid, slabel, project_code, pixel_id, pixel_label, scope, name, value, unit, created in metric_rows:
+        labels[sid] = slabel
+        metric_units.setdefault(name, unit)
+        key = (slabel, name)
+        newest[key] = max(newest.get(key, created), created)
+        if pixel_id is None and scope == "device":
+            device_values.setdefault(sid, {}).setdefault(name, value)
+            continue
+        row = rows.setdefault((sid, pixel_id), {UNIT: slabel, "sample_id": sid, "pixel": pixel_label,
+                                               "project": project_code})
+        row.setdefault(name, value)  # newest first within a name
+    for sid, values in device_values.items():
+        targets = [r for (s, _), r in rows.items() if s == sid]
+        if not targets:
+            first = next(m for m in metric_rows if m[0] == sid)
+            targets = [rows.setdefault((sid, None), {UNIT: first[1], "sample_id": sid, "pixel": None, "project": first[2]})]
+        for r in targets:
+            for name, value in values.items():
+                r.setdefault(name, value)
+    ordered_metrics = sorted(metric_units, key=lambda m: (PREFERRED_METRICS.index(m) if m in PREFERRED_METRICS
+                                                         else len(PREFERRED_METRICS), m))
+    measured = sorted({r["sample_id"] for r in rows.values()})
+    runs_of = lineage_run_ids(measured, user)
+    run_ids = {r for ids in runs_of.values() for r in ids}
+    runs = {r.pk: r for r in ProcessRun.objects.filter(pk__in=run_ids).select_related("recipe_version__recipe")
+            .prefetch_related("lots__chemical")}
+    params = run_parameters(run_ids)
+    names = _parameter_labels({r.recipe_version.recipe_id for r in runs.values()})
+    columns: dict[str, Column] = {}
+    per_run: dict[int, dict[str, Any]] = {}
+    deviating: set[str] = set()
+    for run_id, run in runs.items():
+        rec = run.recipe_version.recipe
+        values: dict[str, Any] = {}
+        version_col, date_col = f"{rec.name} · version", f"{rec.name} · run date"
+        columns.setdefault(version_col, Column(version_col, "version", rec.pk, rec.name, f"{rec.name} · recipe version",
+                                               short="recipe version"))
+        columns.setdefault(date_col, Column(date_col, "date", rec.pk, rec.name, f"{rec.name} · run date", short="run date"))
+        run_col = f"{rec.name} · run"
+        columns.setdefault(run_col, Column(run_col, "run", rec.pk, rec.name, f"{rec.name} · run", short="run"))
+        values[run_col] = run.label
+        values[version_col] = f"v{run.recipe_version.number}"
+        when = run.planned_date or (run.finished_at or run.created_at).date()
+        values[date_col] = when
+        for lot in run.lots.all():
+            lot_col = f"{rec.name} · lot {lot.chemical.short}"
+            columns.setdefault(lot_col, Column(lot_col, "lot", rec.pk, rec.name, f"{rec.name} · {lot.chemical.short} lot",
+                                               short=f"{lot.chemical.short} lot"))
+            values[lot_col] = lot.lot_number
+        for p in params.get(run_id, []):
+            if isinstance(p.value, str):
+                continue  # text settings ("0.45 µm PTFE") are not a measured quantity
+            step, pname = names.get((rec.pk, p.path), ("", p.path))
+            unit = f" [{p.unit}]" if p.unit else ""
+            columns.setdefault(p.column, Column(p.column, "parameter", rec.pk, rec.name, f"{rec.name} · {step} · {pname}{unit}",
+                                                path=p.path, unit=p.unit, short=f"{pname}{unit}"))
+            values[p.column] = p.value
+            dev_col = f"{p.column} out of range"
+            values[dev_col] = "yes" if p.is_deviation else "no"
+            if p.is_deviation:
+                deviating.add(dev_col)
+                columns.setdefault(dev_col, Column(dev_col, "deviation", rec.pk, rec.name,
+                                                   f"{rec.name} · {step} · {pname} outside its range", path=p.path,
+                                                   short=f"{pname} outside its range"))
+        per_run[run_id] = values
+    for row in rows.values():
+        for run_id in runs_of.get(row["sample_id"], []):
+            for column, value in per_run.get(run_id, {}).items():
+                if column.endswith(" out of range") and column not in deviating:
+                    continue
+                row.setdefault(column, value)  # nearest run of a recipe wins
+    ordered_columns = ID_COLUMNS + ordered_metrics + list(columns)
+    frame = pd.DataFrame([{c: r.get(c) for c in ordered_columns} for r in rows.values()], columns=ordered_columns)
+    urls = {label: Sample(label=label).get_absolute_url() for label in labels.values()}
+    return InsightsData(rows=frame, metrics=ordered_metrics, metric_units=metric_units, columns=columns, recipe=recipe,
+                        newest=newest, urls=urls)
+
+
+# --- what the pages show -----------------------------------------------------------------------
+
+def drivers_for(data: InsightsData, metrics: list[str]) -> drivers_science.DriverTable:
+    return drivers_science.analyse(data.rows, metrics=metrics, parameters=data.parameter_columns(), unit=UNIT,
+                                   clusters=data.clusters())
+
+
+def drivers_export_frame(data: InsightsData, table: drivers_science.DriverTable) -> pd.DataFrame:
+    frame = table.to_frame()
+    frame.insert(3, "parameter_label", [data.label(p) for p in frame["parameter"]])
+    frame.insert(2, "metric_unit", [data.metric_units.get(m, "") for m in frame["metric"]])
+    return frame
+
+
+@dataclass
+class ControlView:
+    metric: str
+    unit: str
+    charts: list[spc_science.Chart]
+    lots: dict[str, list[spc_science.LotSummary]]  # lot column → summaries
+    version_column: str | None
+    date_column: str | None
+    warnings: list[str]
+
+
+def control_charts(data: InsightsData, metric: str, *, sigma: str = "average_mr") -> ControlView:
+    """I-MR charts of ``metric`` per version of the family's recipe, in run-date order, and the lots."""
+    version_col, date_col = data.recipe_column("version"), data.recipe_column("date")
+    lot_cols = data.lot_columns()
+    warnings: list[str] = []
+    if metric not in data.rows.columns or version_col is None:
+        return ControlView(metric, data.metric_units.get(metric, ""), [], {}, version_col, date_col,
+                           [f"no {metric} measured on this recipe's samples"])
+    table = unit_table(data.rows, metrics=[metric], parameters=[], unit=UNIT,
+                       extra=[version_col, date_col, *lot_cols, "sample_id"])
+    warnings += table.warnings
+    units = table.units.reset_index()
+    charts = spc_science.charts_by_group(units, metric=metric, group=version_col, date=date_col, label=UNIT, sigma=sigma)
+    for c in charts:
+        warnings += c.warnings
+    lots = {}
+    for col in lot_cols:
+        mapping = {u: v for u, v in zip(units[UNIT], units[col], strict=True) if pd.notna(v)}
+        lots[col] = spc_science.by_lot(charts, mapping)
+    return ControlView(metric, data.metric_units.get(metric, ""), charts, lots, version_col, date_col, warnings)
+
+
+def _cache_key(user, recipe: Recipe) -> str:
+    stamp = DerivedMetric.objects.aggregate(m=Max("id"))["m"] or 0
+    runs = ProcessRun.objects.aggregate(m=Max("updated_at"))["m"]
+    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp}:{runs.isoformat() if runs else ''}"
+
+
+def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 10) -> list[dict[str, Any]]:
+    """Out-of-control points whose metric arrived in the last ``days`` (for the home page), over the
+    watched metrics of every recipe with more than one version. Cached until a metric or run changes."""
+    out: list[dict[str, Any]] = []
+    since = timezone.now() - dt.timedelta(days=days)
+    for recipe in [r for r in recipe_choices(user) if r.n_versions > 1]:
+        key = _cache_key(user, recipe)
+        points = cache.get(key)
+        if points is None:
+            data = insights_data(user, recipe=recipe, metrics=WATCHED_METRICS)
+            points = []
+            for metric in [m for m in WATCHED_METRICS if m in data.metrics]:
+                view = control_charts(data, metric)
+                for chart in view.charts:
+                    for p in chart.out_of_control:
+                        points.append({"recipe": recipe.name, "recipe_id": recipe.pk, "version": chart.group,
+                                       "metric": metric, "unit": view.unit, "label": p.label, "date": p.date,
+                                       "value": p.value, "rules": p.rules, "url": data.urls.get(p.label, ""),
+                                       "arrived": data.newest.get((p.label, metric)),
+                                       "side": "high" if p.value > chart.centre else "low"})
+            cache.set(key, points, 600)
+        out += [p for p in points if p["arrived"] and p["arrived"] >= since]
+    out.sort(key=lambda p: (p["arrived"], p["label"]), reverse=True)
+    return out[:limit]
+
+
+# --- design of experiments ---------------------------------------------------------------------
+
+@dataclass
+class SpaceParameter:
+    path: str
+    name: str
+    step: str
+    unit: str
+    low: float
+    high: float
+    nominal: float | None
+    column: str  # the frame's column for this parameter
+
+    @property
+    def decimals(self) -> int:
+        import math
+
+        span = self.high - self.low
+        return max(0, 2 - int(math.floor(math.log10(span)))) if span > 0 else 2
+
+
+def version_space(version: RecipeVersion) -> list[SpaceParameter]:
+    """A version's numeric settings and amounts that have a min–max range (expected outcomes excluded)."""
+    params = (RecipeParameter.objects.filter(step__version=version, value_type=RecipeParameter.ValueType.NUMBER,
+                                             min_value__isnull=False, max_value__isnull=False)
+              .exclude(role=RecipeParameter.Role.OUTCOME).select_related("step").order_by("step__order", "order"))
+    recipe = version.recipe.name
+    out = []
+    for p in params:
+        if p.max_value <= p.min_value:
+            continue
+        unit = f" [{p.unit}]" if p.unit else ""
+        out.append(SpaceParameter(f"{p.step.order}.{p.key}", p.name, p.step.name, p.unit, p.min_value, p.max_value,
+                                  p.nominal, f"{recipe} · {p.step.order}.{p.key}{unit}"))
+    return out
+
+
+def doe_history(data: InsightsData, space: list[SpaceParameter], *, version: RecipeVersion | None = None) -> pd.DataFrame:
+    """One row per unit: its median metrics and its value of each space parameter (NaN if absent)."""
+    version_col = data.recipe_column("version")
+    present = [p.column for p in space if p.column in data.rows.columns]
+    table = unit_table(data.rows, metrics=data.metrics, parameters=present, unit=UNIT,
+                       extra=[version_col] if version_col else [])
+    units = table.units.reset_index()
+    for p in space:
+        if p.column not in units.columns:
+            units[p.column] = float("nan")
+    if version is not None and version_col:
+        units = units[units[version_col] == f"v{version.number}"]
+    return units
+
+
+@dataclass
+class Proposal:
+    values: dict[str, float]  # "<step>.<key>" → value (rounded to the parameter's resolution)
+    predicted: float | None
+    predicted_std: float | None
+    metrics: dict[str, tuple[float, float]]  # eqe_max/t50 → (mean, std) at this proposal
+
+
+@dataclass
+class ProposalView:
+    proposals: list[Proposal]
+    space: list[SpaceParameter]
+    fixed: dict[str, float]
+    target: str
+    target_label: str
+    n_history: int
+    best_so_far: float | None
+    warnings: list[str]
+    method: str
+    note: str  # goes on each planned run
+
+
+def _round(value: float, p: SpaceParameter) -> float:
+    return float(min(max(round(float(value), p.decimals), p.low), p.high))
+
+
+def propose(user, *, version: RecipeVersion, objective: str, weight: float | None, q: int, scope: str,
+            project: Project | None, seed: int | None, space_items: list[dict], space: list[SpaceParameter]) -> ProposalView:
+    """The next batch for ``version`` (doe.suggest on the family's history). Raises ValueError with
+    a message for people when there is nothing to learn from or the target is missing."""
+    from .science import doe
+
+    data = insights_data(user, recipe=version.recipe, project=project)
+    history = doe_history(data, space, version=version if scope == "version" else None)
+    target, label = objective, objective
+    if objective == "weighted":
+        w = 0.5 if weight is None else float(weight)
+        missing = [m for m in ("eqe_max", "t50") if m not in history.columns]
+        if missing:
+            raise ValueError(f"no {' or '.join(missing)} measured on this recipe's samples: the weighted objective needs both")
+        history["__score"] = doe.weighted_objective(history, {"eqe_max": w, "t50": 1 - w}, log=("t50",))
+        target, label = "__score", f"{w:g}·z(eqe_max) + {1 - w:g}·z(ln t50)"
+    elif objective not in history.columns:
+        raise ValueError(f"no {objective} measured on the samples of {version.recipe.name}")
+    result = doe.suggest(history, space_items, target, q, maximize=True, seed=seed)
+    columns = [p.column for p in space]
+    points = result[columns]
+    metric_predictions = {}
+    for metric in ("eqe_max", "t50"):
+        if metric in history.columns and history[metric].notna().sum() >= 2:
+            metric_predictions[metric] = doe.predict(history, space_items, metric, points, seed=seed)
+    proposals = []
+    for k in range(len(result)):
+        values = {p.path: _round(result.iloc[k][p.column], p) for p in space}
+        predicted = result.iloc[k]["predicted"]
+        proposals.append(Proposal(values, None if pd.isna(predicted) else float(predicted),
+                                  None if pd.isna(result.iloc[k]["predicted_std"]) else float(result.iloc[k]["predicted_std"]),
+                                  {m: (float(f.iloc[k]["predicted"]), float(f.iloc[k]["predicted_std"]))
+                                   for m, f in metric_predictions.items() if pd.notna(f.iloc[k]["predicted"])}))
+    fixed = {p.path: item["value"] for p, item in zip(space, space_items, strict=True) if "value" in item}
+    best = float(pd.to_numeric(history[target], errors="coerce").max()) if target in history else None
+    unit = metric_units_of(data, objective)
+    note = (f"Predicted {label} {proposals[0].predicted:.3g} ± {proposals[0].predicted_std:.2g}{unit} for the first; "
+            f"GP + expected improvement (kriging believer) on {int(result.attrs.get('n_history', 0))} past devices."
+            if proposals and proposals[0].predicted is not None else "Space-filling first batch (no history).")
+    return ProposalView(proposals, space, fixed, target, label, int(result.attrs.get("n_history", 0)), best,
+                        list(result.attrs.get("warnings", [])), result.attrs.get("method", ""), note)
+
+
+def metric_units_of(data: InsightsData, metric: str) -> str:
+    unit = data.metric_units.get(metric, "")
+    return f" {unit}" if unit else ""
+
+
+def busiest_project(user, recipe: Recipe) -> Project | None:
+    """The visible project with the most runs of ``recipe`` (where its next runs most likely go)."""
+    return (restrict(Project.objects.filter(runs__recipe_version__recipe=recipe), user)
+            .annotate(n=Count("runs")).order_by("-n", "code").first())
