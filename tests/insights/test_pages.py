@@ -200,8 +200,11 @@ def test_control_views_keep_their_query_count_whatever_the_window(lead, django_a
 
             cache.clear()
             with CaptureQueriesContext(connection) as ctx:
-                assert lead.get(url).status_code == 200
+                response = lead.get(url)
+            assert response.status_code == 200
             counts[(window, url)] = len(ctx)
+            said = "From the newest 2 measured runs of each version" in response.content.decode()
+            assert said == (window == 2), url  # the page says when it charts a window
     for url in (f"/recipes/{film.pk}/", f"/insights/?recipe={film.pk}"):
         assert counts[(2, url)] <= counts[(0, url)] + 1, counts  # +1: the window's own ranking query
     with CaptureQueriesContext(connection) as ctx:  # cached: the stamp, not the frame
