@@ -396,8 +396,8 @@ def _stamp() -> str:
     return ":".join(str(v or 0) for v in stamp) + f":{runs.isoformat() if runs else ''}"
 
 
-def _cache_key(user, recipe: Recipe) -> str:
-    return f"insights:ooc:{user.pk}:{recipe.pk}:{_stamp()}"
+def _cache_key(user, recipe: Recipe, stamp: str | None = None) -> str:
+    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp or _stamp()}"
 
 
 CONTROL_CACHE_S = 600
@@ -424,8 +424,9 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
     watched metrics of every recipe with more than one version. Cached until a metric or run changes."""
     out: list[dict[str, Any]] = []
     since = timezone.now() - dt.timedelta(days=days)
+    stamp = _stamp()  # once for every recipe
     for recipe in [r for r in recipe_choices(user) if r.n_versions > 1]:
-        key = _cache_key(user, recipe)
+        key = _cache_key(user, recipe, stamp)
         points = cache.get(key)
         if points is None:
             data = control_data(user, recipe=recipe, metrics=WATCHED_METRICS)
