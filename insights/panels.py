@@ -12,7 +12,7 @@ def recipe_control_panel(request, recipe, version) -> str | None:
     versions' out-of-control counts; nothing when none of its samples is measured."""
     if request is None or not request.user.is_authenticated:
         return None
-    data = selectors.insights_data(request.user, recipe=recipe, metrics=selectors.WATCHED_METRICS)
+    data = selectors.control_data(request.user, recipe=recipe, metrics=selectors.WATCHED_METRICS)
     metric = next((m for m in selectors.WATCHED_METRICS if m in data.metrics), None)
     if metric is None:
         return None
@@ -20,7 +20,7 @@ def recipe_control_panel(request, recipe, version) -> str | None:
     current = next((c for c in view.charts if c.group == f"v{version.number}"), None) if version else None
     label = f"{metric} ({view.unit})" if view.unit else metric
     return render_to_string("insights/_recipe_panel.html", {
-        "recipe": recipe, "version": version, "metric": metric, "view": view, "current": current,
+        "recipe": recipe, "version": version, "metric": metric, "view": view, "current": current, "window": data.window,
         "svg": charts.control_chart(current, ylabel=label, width=620, height=210) if current else "",
         "summary": [{"chart": c, "n_ooc": len(c.out_of_control)} for c in view.charts],
     }, request=request)

@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from core.access import restrict
+from devices.models import Pixel
 from measurements.models import Aggregate, DerivedMetric
 from recipes.models import Recipe, RecipeParameter, RecipeVersion
-from samples.models import ProcessRun, Project, Sample
-from samples.selectors import descendant_ids, lineage_run_ids, run_parameters
+from samples.models import ProcessRun, Project, RunValue, Sample
+from samples.selectors import descendant_ids_by_level, lineage_run_ids, run_parameters
 
 from .science import drivers as drivers_science
 from .science import spc as spc_science
@@ -35,6 +38,10 @@ PREFERRED_METRICS = ["eqe_max", "luminance_max", "t50", "eqe_at_100_ma_cm2", "cu
 # Metrics the home page watches for new out-of-control points.
 WATCHED_METRICS = ["eqe_max", "luminance_max", "t50"]
 NEW_POINT_DAYS = 14
+# The pages chart, fit and plan on the units made by the newest runs of each version of the recipe
+# (a window, said on the page), not on a decade of them: the family of a busy recipe is 40k devices
+# and the frame, lineage and statistics grow with it (issue 15). 0 = every run.
+WINDOW_RUNS = getattr(settings, "LEDGER_INSIGHTS_WINDOW_RUNS", 40)
 ID_COLUMNS = [UNIT, "sample_id", "pixel", "project"]
 
 
@@ -65,6 +72,7 @@ class InsightsData:
     recipe: Recipe | None = None
     newest: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)  # (unit, metric) → newest metric row
     urls: dict[str, str] = field(default_factory=dict)  # unit → sample page
+    window: RunWindow | None = None  # which of the recipe's runs the rows come from
 
     def parameter_columns(self, kinds=("parameter", "deviation", "version", "lot")) -> list[str]:
         return [c for c, col in self.columns.items() if col.kind in kinds]
@@ -87,6 +95,37 @@ class InsightsData:
         return col.label if col else column
 
 
+@dataclass
+class RunWindow:
+    """The runs of the recipe whose family the rows are: the newest ``per_version`` of each version."""
+
+    per_version: int  # 0 = every run
+    runs: int  # measured runs in the window
+    total: int  # measured runs of the recipe the user may see
+
+    @property
+    def partial(self) -> bool:
+        return self.runs < self.total
+
+
+def window_run_ids(recipe: Recipe, user, per_version: int) -> tuple[list[int], RunWindow]:
+    """The ids of the newest ``per_version`` measured runs of each version of ``recipe`` (by run
+    date, as the charts order them; every run when 0), and how many measured runs there are in all
+    (2 queries). Measured: a sample it made, or one made from those, has metrics
+    (``ProcessRun.first_measured_at``, set by the pipeline) — the newest runs are often not."""
+    runs = restrict(ProcessRun.objects.filter(recipe_version__recipe=recipe), user)
+    total = runs.filter(first_measured_at__isnull=False).count() if per_version else 0
+    if not per_version or total <= per_version:
+        ids = list(runs.values_list("pk", flat=True))
+        return ids, RunWindow(per_version, total, total)
+    when = Coalesce("planned_date", TruncDate(Coalesce("finished_at", "created_at"), tzinfo=dt.UTC))
+    ranked = runs.filter(first_measured_at__isnull=False).annotate(
+        rank=Window(RowNumber(), partition_by=[F("recipe_version_id")],
+                    order_by=[when.desc(), F("created_at").desc(), F("pk").desc()]))
+    ids = list(ranked.filter(rank__lte=per_version).values_list("pk", flat=True))
+    return ids, RunWindow(per_version, len(ids), total)
+
+
 def recipe_choices(user) -> list[Recipe]:
     """Recipes whose runs made something, most versions first (the process-development ones)."""
     return list(restrict(Recipe.objects.annotate(n_versions=Count("versions", distinct=True),
@@ -103,24 +142,48 @@ def project_choices(user) -> list[Project]:
     return list(restrict(Project.objects.all(), user).order_by("code"))
 
 
-def family_sample_ids(recipe: Recipe, user, project: Project | None = None) -> list[int]:
-    """The samples made by a run of ``recipe`` (any version) and everything made from them."""
-    made = list(restrict(Sample.objects.filter(produced_by__recipe_version__recipe=recipe), user).values_list("pk", flat=True))
-    ids = set(made) | descendant_ids(made)
-    qs = restrict(Sample.objects.filter(pk__in=ids), user)
+def family_sample_ids(recipe: Recipe, user, project: Project | None = None, *,
+                      run_ids: list[int] | None = None) -> list[int]:
+    """The samples made by a run of ``recipe`` (any version; of ``run_ids`` only, if given) and
+    everything made from them."""
+    made = Sample.objects.filter(produced_by_id__any_of=run_ids) if run_ids is not None else \
+        Sample.objects.filter(produced_by__recipe_version__recipe=recipe)
+    made_ids = list(restrict(made, user).values_list("pk", flat=True))
+    ids = set(made_ids) | descendant_ids_by_level(made_ids)
+    qs = restrict(Sample.objects.filter(pk__any_of=sorted(ids)), user)
     if project is not None:
         qs = qs.filter(project=project)
     return sorted(qs.values_list("pk", flat=True))
 
 
-def _metric_rows(sample_ids: list[int], user, metrics: list[str] | None):
-    qs = (restrict(DerivedMetric.objects.current().filter(sample_id__in=sample_ids, aggregate=Aggregate.VALUE), user)
-          .values_list("sample_id", "sample__label", "sample__project__code", "pixel_id", "pixel__label", "scope",
-                       "name", "value", "unit", "created_at")
+def _family(recipe: Recipe, user, run_ids: list[int] | None) -> list[int]:
+    """The family's ids, unrestricted below the seeds (the metric query restricts them)."""
+    made = Sample.objects.filter(produced_by_id__any_of=run_ids) if run_ids is not None else \
+        Sample.objects.filter(produced_by__recipe_version__recipe=recipe)
+    made_ids = list(restrict(made, user).values_list("pk", flat=True))
+    return sorted(set(made_ids) | descendant_ids_by_level(made_ids))
+
+
+def _metric_rows(sample_ids, user, metrics: list[str] | None, project: Project | None = None):
+    """(sample id, label, project code, pixel id, pixel label, scope, name, value, unit, created)
+    of the current per-pixel/per-sample values of the visible ``sample_ids``. Three single-table
+    queries rather than one join: the join's estimate (thousands of ids) hashed every pixel."""
+    samples = restrict(Sample.objects.filter(pk__any_of=sorted(set(sample_ids))), user)
+    if project is not None:
+        samples = samples.filter(project=project)
+    labels = {pk: (label, code) for pk, label, code in samples.values_list("pk", "label", "project__code")}
+    if not labels:
+        return []
+    qs = (DerivedMetric.objects.current().filter(sample_id__any_of=sorted(labels), aggregate=Aggregate.VALUE)
+          .values_list("sample_id", "pixel_id", "scope", "name", "value", "unit", "created_at")
           .order_by("sample_id", "pixel_id", "name", "-created_at"))
     if metrics:
         qs = qs.filter(name__in=metrics)
-    return list(qs)
+    rows = list(qs)
+    pixels = dict(Pixel.objects.filter(pk__any_of=sorted({r[1] for r in rows if r[1] is not None}))
+                  .values_list("pk", "label"))
+    return [(sid, *labels[sid], pixel_id, pixels.get(pixel_id), scope, name, value, unit, created)
+            for sid, pixel_id, scope, name, value, unit, created in rows]
 
 
 def _parameter_labels(recipe_ids: set[int]) -> dict[tuple[int, str], tuple[str, str]]:
@@ -132,11 +195,24 @@ def _parameter_labels(recipe_ids: set[int]) -> dict[tuple[int, str], tuple[str, 
 
 
 def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] | None = None,
-                  project: Project | None = None, metrics: list[str] | None = None) -> InsightsData:
-    """The measured rows of ``recipe``'s family (or of ``sample_ids``) with their lineage columns."""
-    if sample_ids is None:
-        sample_ids = family_sample_ids(recipe, user, project) if recipe else []
-    metric_rows = _metric_rows(sample_ids, user, metrics)
+                  project: Project | None = None, metrics: list[str] | None = None,
+                  window: int | None = None, parameters: bool = True) -> InsightsData:
+    """The measured rows of ``recipe``'s family (or of ``sample_ids``) with their lineage columns.
+
+    With a recipe, the family of the newest ``window`` runs of each of its versions (``WINDOW_RUNS``
+    when None, every run when 0): a unit is kept when the nearest run of the recipe in its lineage
+    is one of them, so a version's chart holds exactly the units its newest runs made.
+    ``parameters=False`` leaves out the runs' parameter columns (the control charts need only the
+    versions, dates and lots)."""
+    in_window: set[int] | None = None
+    run_window = None
+    if sample_ids is None and recipe:
+        window_ids, run_window = window_run_ids(recipe, user, WINDOW_RUNS if window is None else window)
+        in_window = set(window_ids) if run_window.partial else None
+        metric_rows = _metric_rows(_family(recipe, user, window_ids if in_window is not None else None), user,
+                                   metrics, project)
+    else:
+        metric_rows = _metric_rows(sample_ids or [], user, metrics)
     rows: dict[tuple[int, int | None], dict[str, Any]] = {}
     device_values: dict[int, dict[str, float]] = {}  # device-scope values (t50_at_100_cd) for its pixel rows
     metric_units: dict[str, str] = {}
@@ -166,47 +242,58 @@ def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] |
     measured = sorted({r["sample_id"] for r in rows.values()})
     runs_of = lineage_run_ids(measured, user)
     run_ids = {r for ids in runs_of.values() for r in ids}
-    runs = {r.pk: r for r in ProcessRun.objects.filter(pk__in=run_ids).select_related("recipe_version__recipe")
-            .prefetch_related("lots__chemical")}
-    params = run_parameters(run_ids)
-    names = _parameter_labels({r.recipe_version.recipe_id for r in runs.values()})
+    runs = {r[0]: r for r in ProcessRun.objects.filter(pk__any_of=sorted(run_ids)).order_by("-created_at").values_list(
+        "pk", "label", "recipe_version__number", "recipe_version__recipe_id", "recipe_version__recipe__name",
+        "planned_date", "finished_at", "created_at")}
+    lots_of: dict[int, list[tuple[str, str]]] = {}
+    for run_id, number, abbreviation, formula, name in (
+            ProcessRun.lots.through.objects.filter(processrun_id__any_of=sorted(run_ids))
+            .order_by("chemicallot__chemical__name", "-chemicallot__received_on")
+            .values_list("processrun_id", "chemicallot__lot_number", "chemicallot__chemical__abbreviation",
+                         "chemicallot__chemical__formula", "chemicallot__chemical__name")):
+        lots_of.setdefault(run_id, []).append((abbreviation or formula or name, number))  # Chemical.short
+    params = run_parameters(run_ids) if parameters else {}
+    names = _parameter_labels({r[3] for r in runs.values()}) if parameters else {}
     columns: dict[str, Column] = {}
     per_run: dict[int, dict[str, Any]] = {}
     deviating: set[str] = set()
-    for run_id, run in runs.items():
-        rec = run.recipe_version.recipe
+    for run_id, (_, run_label, version_number, rec_pk, rec_name, planned, finished, created) in runs.items():
         values: dict[str, Any] = {}
-        version_col, date_col = f"{rec.name} · version", f"{rec.name} · run date"
-        columns.setdefault(version_col, Column(version_col, "version", rec.pk, rec.name, f"{rec.name} · recipe version",
+        version_col, date_col = f"{rec_name} · version", f"{rec_name} · run date"
+        columns.setdefault(version_col, Column(version_col, "version", rec_pk, rec_name, f"{rec_name} · recipe version",
                                                short="recipe version"))
-        columns.setdefault(date_col, Column(date_col, "date", rec.pk, rec.name, f"{rec.name} · run date", short="run date"))
-        run_col = f"{rec.name} · run"
-        columns.setdefault(run_col, Column(run_col, "run", rec.pk, rec.name, f"{rec.name} · run", short="run"))
-        values[run_col] = run.label
-        values[version_col] = f"v{run.recipe_version.number}"
-        when = run.planned_date or (run.finished_at or run.created_at).date()
-        values[date_col] = when
-        for lot in run.lots.all():
-            lot_col = f"{rec.name} · lot {lot.chemical.short}"
-            columns.setdefault(lot_col, Column(lot_col, "lot", rec.pk, rec.name, f"{rec.name} · {lot.chemical.short} lot",
-                                               short=f"{lot.chemical.short} lot"))
-            values[lot_col] = lot.lot_number
+        columns.setdefault(date_col, Column(date_col, "date", rec_pk, rec_name, f"{rec_name} · run date", short="run date"))
+        run_col = f"{rec_name} · run"
+        columns.setdefault(run_col, Column(run_col, "run", rec_pk, rec_name, f"{rec_name} · run", short="run"))
+        values[run_col] = run_label
+        values[version_col] = f"v{version_number}"
+        values[date_col] = planned or (finished or created).date()
+        for short, lot_number in lots_of.get(run_id, []):
+            lot_col = f"{rec_name} · lot {short}"
+            columns.setdefault(lot_col, Column(lot_col, "lot", rec_pk, rec_name, f"{rec_name} · {short} lot",
+                                               short=f"{short} lot"))
+            values[lot_col] = lot_number
         for p in params.get(run_id, []):
             if isinstance(p.value, str):
                 continue  # text settings ("0.45 µm PTFE") are not a measured quantity
-            step, pname = names.get((rec.pk, p.path), ("", p.path))
+            step, pname = names.get((rec_pk, p.path), ("", p.path))
             unit = f" [{p.unit}]" if p.unit else ""
-            columns.setdefault(p.column, Column(p.column, "parameter", rec.pk, rec.name, f"{rec.name} · {step} · {pname}{unit}",
+            columns.setdefault(p.column, Column(p.column, "parameter", rec_pk, rec_name, f"{rec_name} · {step} · {pname}{unit}",
                                                 path=p.path, unit=p.unit, short=f"{pname}{unit}"))
             values[p.column] = p.value
             dev_col = f"{p.column} out of range"
             values[dev_col] = "yes" if p.is_deviation else "no"
             if p.is_deviation:
                 deviating.add(dev_col)
-                columns.setdefault(dev_col, Column(dev_col, "deviation", rec.pk, rec.name,
-                                                   f"{rec.name} · {step} · {pname} outside its range", path=p.path,
+                columns.setdefault(dev_col, Column(dev_col, "deviation", rec_pk, rec_name,
+                                                   f"{rec_name} · {step} · {pname} outside its range", path=p.path,
                                                    short=f"{pname} outside its range"))
         per_run[run_id] = values
+    if in_window is not None:  # the unit's nearest run of the recipe must be in the window
+        def nearest(sid: int) -> int | None:
+            return next((r for r in runs_of.get(sid, []) if runs[r][3] == recipe.pk), None)
+
+        rows = {key: row for key, row in rows.items() if nearest(row["sample_id"]) in in_window}
     for row in rows.values():
         for run_id in runs_of.get(row["sample_id"], []):
             for column, value in per_run.get(run_id, {}).items():
@@ -217,7 +304,7 @@ def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] |
     frame = pd.DataFrame([{c: r.get(c) for c in ordered_columns} for r in rows.values()], columns=ordered_columns)
     urls = {label: Sample(label=label).get_absolute_url() for label in labels.values()}
     return InsightsData(rows=frame, metrics=ordered_metrics, metric_units=metric_units, columns=columns, recipe=recipe,
-                        newest=newest, urls=urls)
+                        newest=newest, urls=urls, window=run_window)
 
 
 # --- what the pages show -----------------------------------------------------------------------
@@ -225,6 +312,38 @@ def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] |
 def drivers_for(data: InsightsData, metrics: list[str]) -> drivers_science.DriverTable:
     return drivers_science.analyse(data.rows, metrics=metrics, parameters=data.parameter_columns(), unit=UNIT,
                                    clusters=data.clusters())
+
+
+def _values_stamp() -> str:
+    """``_stamp`` and the run values' history (every actual logged or edited adds a row)."""
+    history = RunValue.history.model.objects.aggregate(m=Max("history_id"))["m"]
+    return f"{_stamp()}:{history or 0}"
+
+
+def family_data(user, *, recipe: Recipe | None, project: Project | None = None) -> InsightsData:
+    """``insights_data`` with every parameter column (drivers, their plots), cached like
+    ``control_data`` but also until a run value changes."""
+    if recipe is None:
+        return insights_data(user, recipe=None, project=project)
+    key = f"insights:family:{user.pk}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:{_values_stamp()}"
+    data = cache.get(key)
+    if data is None:
+        data = insights_data(user, recipe=recipe, project=project)
+        cache.set(key, data, CONTROL_CACHE_S)
+    return data
+
+
+def drivers_table(user, data: InsightsData, metrics: list[str], *, project: Project | None = None):
+    """``drivers_for`` on ``family_data``'s frame, cached with it."""
+    if data.recipe is None:
+        return drivers_for(data, metrics)
+    key = (f"insights:drivers:{user.pk}:{data.recipe.pk}:{project.pk if project else ''}:{','.join(metrics)}:"
+           f"{WINDOW_RUNS}:{_values_stamp()}")
+    table = cache.get(key)
+    if table is None:
+        table = drivers_for(data, metrics)
+        cache.set(key, table, CONTROL_CACHE_S)
+    return table
 
 
 def drivers_export_frame(data: InsightsData, table: drivers_science.DriverTable) -> pd.DataFrame:
@@ -267,10 +386,37 @@ def control_charts(data: InsightsData, metric: str, *, sigma: str = "average_mr"
     return ControlView(metric, data.metric_units.get(metric, ""), charts, lots, version_col, date_col, warnings)
 
 
-def _cache_key(user, recipe: Recipe) -> str:
-    stamp = DerivedMetric.objects.aggregate(m=Max("id"))["m"] or 0
+def _stamp() -> str:
+    """Changes whenever what a control chart reads may have: a metric stored, a run edited, a
+    sample, lineage link or run lot added (five index-only MAX queries on PostgreSQL but the runs')."""
+    stamp = [DerivedMetric.objects.aggregate(m=Max("id"))["m"], Sample.objects.aggregate(m=Max("id"))["m"],
+             Sample.parents.through.objects.aggregate(m=Max("id"))["m"],
+             ProcessRun.lots.through.objects.aggregate(m=Max("id"))["m"]]
     runs = ProcessRun.objects.aggregate(m=Max("updated_at"))["m"]
-    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp}:{runs.isoformat() if runs else ''}"
+    return ":".join(str(v or 0) for v in stamp) + f":{runs.isoformat() if runs else ''}"
+
+
+def _cache_key(user, recipe: Recipe, stamp: str | None = None) -> str:
+    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp or _stamp()}"
+
+
+CONTROL_CACHE_S = 600
+
+
+def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
+                 metrics: list[str] | None = None) -> InsightsData:
+    """``insights_data`` without parameter columns, for the control charts (page and recipe panel),
+    cached until the stamp changes (at most ``CONTROL_CACHE_S``): what a chart shows is recomputed
+    from the rows whenever anything it reads changed."""
+    if recipe is None:
+        return insights_data(user, recipe=None, project=project, metrics=metrics, parameters=False)
+    key = (f"insights:control:{user.pk}:{recipe.pk}:{project.pk if project else ''}:"
+           f"{','.join(metrics or [])}:{WINDOW_RUNS}:{_stamp()}")
+    data = cache.get(key)
+    if data is None:
+        data = insights_data(user, recipe=recipe, project=project, metrics=metrics, parameters=False)
+        cache.set(key, data, CONTROL_CACHE_S)
+    return data
 
 
 def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 10) -> list[dict[str, Any]]:
@@ -278,11 +424,12 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
     watched metrics of every recipe with more than one version. Cached until a metric or run changes."""
     out: list[dict[str, Any]] = []
     since = timezone.now() - dt.timedelta(days=days)
+    stamp = _stamp()  # once for every recipe
     for recipe in [r for r in recipe_choices(user) if r.n_versions > 1]:
-        key = _cache_key(user, recipe)
+        key = _cache_key(user, recipe, stamp)
         points = cache.get(key)
         if points is None:
-            data = insights_data(user, recipe=recipe, metrics=WATCHED_METRICS)
+            data = control_data(user, recipe=recipe, metrics=WATCHED_METRICS)
             points = []
             for metric in [m for m in WATCHED_METRICS if m in data.metrics]:
                 view = control_charts(data, metric)

@@ -44,12 +44,12 @@ def _default_metrics(data: selectors.InsightsData, wanted: list[str] | None = No
 def drivers(request: HttpRequest) -> HttpResponse:
     probe = DriversForm(request.GET or None, user=request.user)
     recipe, project = probe.family()
-    data = selectors.insights_data(request.user, recipe=recipe, project=project)
+    data = selectors.family_data(request.user, recipe=recipe, project=project)
     form = DriversForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None,
                                                    "metrics": _default_metrics(data)}),
                        user=request.user, metric_choices=data.metrics)
     metrics = _default_metrics(data, form.cleaned_data.get("metrics") if form.is_valid() else None)
-    table = selectors.drivers_for(data, metrics) if metrics else None
+    table = selectors.drivers_table(request.user, data, metrics, project=project) if metrics else None
     fmt = request.GET.get("format")
     if table is not None and fmt in ("csv", "xlsx"):
         return _table_download(selectors.drivers_export_frame(data, table), fmt, recipe)
@@ -83,10 +83,10 @@ def driver_plot(request: HttpRequest) -> HttpResponse:
     """One driver's plot (loaded into its table row on demand)."""
     recipe, project = DriversForm(request.GET, user=request.user).family()
     metric, parameter = request.GET.get("metric", ""), request.GET.get("parameter", "")
-    data = selectors.insights_data(request.user, recipe=recipe, project=project)
+    data = selectors.family_data(request.user, recipe=recipe, project=project)
     if metric not in data.metrics or parameter not in data.columns:
         raise Http404("no such metric or parameter in this family")
-    table = selectors.drivers_for(data, [metric])
+    table = selectors.drivers_table(request.user, data, [metric], project=project)
     row = next((r for r in table.for_metric(metric) if r.parameter == parameter), None)
     if row is None or row.effect is None:
         return HttpResponse('<p class="empty">No plot: no effect was estimated for this pair.</p>')
@@ -98,7 +98,7 @@ def driver_plot(request: HttpRequest) -> HttpResponse:
 def control(request: HttpRequest) -> HttpResponse:
     probe = ControlForm(request.GET or None, user=request.user)
     recipe, project = probe.family()
-    data = selectors.insights_data(request.user, recipe=recipe, project=project)
+    data = selectors.control_data(request.user, recipe=recipe, project=project)
     form = ControlForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None, "sigma": "average_mr",
                                                    "metric": next(iter(_default_metrics(data, k=1)), None)}),
                        user=request.user, metric_choices=data.metrics)

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Case, Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Cast
 
 from core.access import restrict
@@ -146,6 +146,14 @@ def _normalise(values: list[float | None]) -> list[float | None]:
     return [None if v is None else v / peak for v in values]
 
 
+def panel_data(panel: Panel) -> dict[str, Any]:
+    """``dataclasses.asdict(panel)`` without its deep copy of every point (the lists are the page's
+    own, fresh from ``_series``): the same keys in the same order for the chart script."""
+    return {"id": panel.id, "title": panel.title, "xlabel": panel.xlabel, "ylabel": panel.ylabel, "xlog": panel.xlog,
+            "ylog": panel.ylog, "series": [{"label": s.label, "color": s.color, "x": s.x, "y": s.y, "url": s.url,
+                                            "dash": s.dash} for s in panel.series]}
+
+
 def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]:
     """Overlays from the stored curves (Analysis.result["arrays"]): per device its best J-L-V
     pixel (highest eqe_max), its EL spectrum, every lifetime run; per film its PL spectra."""
@@ -223,7 +231,9 @@ def _curve_analyses(samples: list[Sample]) -> dict[int, dict[str, Any]]:
             pick["el"] = spectra[-1]
         chosen[sample_id] = pick
     ids = {r["pk"] for pick in chosen.values() for r in [pick.get("jlv"), pick.get("el"), *pick["rest"]] if r}
-    results = dict(Analysis.objects.filter(pk__in=ids).values_list("pk", "result")) if ids else {}
+    # Only the stored curves, extracted in the database (not the per-file results and metrics).
+    results = ({pk: {"arrays": arrays or {}} for pk, arrays in
+                Analysis.objects.filter(pk__in=ids).values_list("pk", KeyTransform("arrays", "result"))} if ids else {})
 
     def curve(r: dict) -> _Curve:
         return _Curve(r["kind"], r["pixel__label"] or "", results[r["pk"]])
@@ -283,7 +293,10 @@ def metrics_table(samples: list[Sample]) -> tuple[list[str], list[dict[str, Any]
     cell from that one pixel —, then the median over its pixels (when more than one was measured),
     then any device-level values; a film's own values. Each row says which it is (``kind``)."""
     rows_of: dict[int, list[DerivedMetric]] = defaultdict(list)
-    for m in DerivedMetric.objects.filter(sample__in=samples, superseded=False).select_related("pixel").order_by("created_at", "id"):
+    # Not the JSON flags/extra: the table shows none of them, and decoding ~50 rows a device was a
+    # tenth of the page at 24 devices.
+    for m in (DerivedMetric.objects.filter(sample__in=samples, superseded=False).select_related("pixel")
+              .defer("flags", "extra").order_by("created_at", "id")):
         rows_of[m.sample_id].append(m)
     table: list[dict[str, Any]] = []
     for s in samples:

@@ -40,6 +40,7 @@ from core.errors import DomainError
 from devices.models import Pixel
 from devices.selectors import pixel_for_filename
 from samples.models import Sample, SampleKind
+from samples.services import runs_mark_measured
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
 from .analysis.charts import charts_for
@@ -1088,6 +1089,8 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
         for m in result.metrics.values()
     ])
     _store_per_file_metrics(result, files, analysis)
+    if names or len(result.per_file) > 1:  # the runs behind these samples are now measured (insights' window)
+        runs_mark_measured({sample.pk, *(f.sample_id for f in sources)})
     if pixel:
         rollup_device(pixel.device, names)
     return analysis

@@ -3,8 +3,6 @@ compare. Views validate → call a service or selector → render; access goes t
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -267,7 +265,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         context.update({
             "samples": samples, "colors": colors, "metric_names": names, "metric_rows": rows, "units": units,
             "scatter": scatter,
-            "chart_data": {"panels": [asdict(p) for p in selectors.compare_curves(samples, colors)],
+            "chart_data": {"panels": [selectors.panel_data(p) for p in selectors.compare_curves(samples, colors)],
                            "scatter": scatter},
         })
     return render(request, "measurements/compare.html", context)

@@ -113,6 +113,10 @@ class ProcessRun(TimeStamped):
     inputs = models.ManyToManyField("Sample", blank=True, related_name="consumed_by_runs",
                                     help_text="Samples that went into the run (parents of its outputs).")
     notes = models.TextField(blank=True)
+    # Set when a metric of a sample this run made, or of one made from those, is first stored
+    # (samples.services.runs_mark_measured, called by the measurement pipeline): the insights pages
+    # chart the newest *measured* runs of each version without walking a decade's lineage down.
+    first_measured_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords(m2m_fields=[lots, inputs])
 
     class Meta:

@@ -216,6 +216,29 @@ def run_record_actuals(run: ProcessRun, actuals: dict[str, tuple[float | None, s
     return out
 
 
+def runs_mark_measured(sample_ids: Iterable[int], when=None) -> int:
+    """Mark the runs that made ``sample_ids`` and their ancestors as measured (the first time only,
+    so a busy batch run is written once, not on every metric of its descendants). Two queries."""
+    from .selectors import ancestor_ids  # selectors import nothing of services
+
+    ids = sorted(set(sample_ids))
+    if not ids:
+        return 0
+    made = Sample.objects.filter(pk__in=sorted(set(ids) | ancestor_ids(ids)), produced_by__isnull=False)
+    return (ProcessRun.objects.filter(pk__in=made.values("produced_by_id"), first_measured_at__isnull=True)
+            .update(first_measured_at=when or timezone.now()))
+
+
+MARK_ALL_MEASURED_SQL = """
+UPDATE samples_processrun SET first_measured_at = CURRENT_TIMESTAMP
+WHERE first_measured_at IS NULL AND id IN (
+    WITH RECURSIVE up(id) AS (
+        SELECT DISTINCT sample_id FROM measurements_derivedmetric
+        UNION SELECT sp.parent_id FROM samples_sampleparent sp JOIN up ON sp.child_id = up.id)
+    SELECT produced_by_id FROM samples_sample WHERE produced_by_id IS NOT NULL AND id IN (SELECT id FROM up))
+"""  # the same for every stored metric at once (the migration's backfill, the bulk scale loader)
+
+
 def sample_add_parent(child: Sample, parent: Sample, role: str = "") -> SampleParent:
     link = SampleParent(child=child, parent=parent, role=role)
     link.full_clean()  # refuses self-links and cycles with a message on the parent field

@@ -51,6 +51,9 @@ def _celery_in_process(request):
     settings.MEDIA_ROOT = str(tmp)
     eager = request.node.get_closest_marker("celery_worker") is None
     old = app.conf.task_always_eager
+    from django.core.cache import cache
+
+    cache.clear()  # a rolled-back test's ids come back: a stamp-keyed cache entry must not outlive it
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = old

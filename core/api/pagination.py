@@ -24,6 +24,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.pagination import EXACT_COUNT_LIMIT, bounded_count
 
+DEFERRED_OFFSET = 1000  # from this offset on, page the ids by the index first (``_offset_page``)
+
 
 def _ordering(queryset) -> list[tuple[str, bool]] | None:
     """[(field name, descending)] ending in the primary key, or None when the order is not a plain
@@ -77,7 +79,7 @@ class Pagination(LimitOffsetPagination):
             queryset = queryset.order_by(*[f"{'-' if desc else ''}{name}" for name, desc in self._order])
         token = request.query_params.get(self.cursor_query_param)
         if not token:
-            page = super().paginate_queryset(queryset, request, view)
+            page = self._offset_page(queryset, request)
             if page is not None and self._order and self.offset + len(page) < self.count:
                 self._next_values = self._values_of(page[-1]) if page else None
             return page
@@ -91,6 +93,25 @@ class Pagination(LimitOffsetPagination):
             rows = rows[: self.limit]
             self._next_values = self._values_of(rows[-1])
         return rows
+
+    def _offset_page(self, queryset, request):
+        """LimitOffsetPagination's page; past ``DEFERRED_OFFSET`` rows a deferred join: the page's
+        ids first (a narrow scan of the ordering's index, no row bodies, no joins of the serializer's
+        select_related), then those rows by primary key, in that order — the same rows as the slice."""
+        self.request, self.limit = request, self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        if self._order is None or self.offset < DEFERRED_OFFSET:
+            return list(queryset[self.offset:self.offset + self.limit])
+        ids = list(queryset.values_list("pk", flat=True)[self.offset:self.offset + self.limit])
+        rows = {obj.pk: obj for obj in queryset.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
 
     def _values_of(self, obj) -> list:
         return [getattr(obj, name) for name, _ in self._order]

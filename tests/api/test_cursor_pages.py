@@ -45,3 +45,18 @@ def test_a_foreign_or_broken_cursor_is_a_400(metrics, client_for):
     # a cursor cannot widen what the user sees: bob's pages have none of alpha's rows
     ids = [m["id"] for m in client_for(metrics.bob).get(f"/api/v1/metrics/?cursor={cursor}").json()["results"]]
     assert not set(ids) & {m["id"] for m in client.get("/api/v1/metrics/?limit=500").json()["results"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "&ordering=-value", "&name=eqe_max"])
+def test_deep_offset_pages_by_deferred_join_are_the_slices_rows(metrics, client_for, query, monkeypatch):
+    """Past DEFERRED_OFFSET a page's ids come first and then their rows: the same rows, in the same
+    order, with the same count and links, as the plain slice (here from offset 2 on)."""
+    from core.api import pagination
+
+    client = client_for(metrics.alice)
+    plain = [client.get(f"/api/v1/metrics/?limit=3&offset={o}{query}").json() for o in range(0, 14, 2)]
+    monkeypatch.setattr(pagination, "DEFERRED_OFFSET", 2)
+    deferred = [client.get(f"/api/v1/metrics/?limit=3&offset={o}{query}").json() for o in range(0, 14, 2)]
+    assert deferred == plain
+    assert any(page["results"] for page in plain[1:])

@@ -146,3 +146,71 @@ def test_api_endpoints(lead):
                                                 "proposals": [p["values"] for p in body["proposals"]]},
                      content_type="application/json")
     assert plan.status_code == 201 and [r["status"] for r in plan.json()] == ["planned", "planned"]
+
+
+def test_the_pipeline_marks_measured_runs_and_the_window_keeps_the_newest_of_each_version(loaded_campaign, monkeypatch):
+    """ProcessRun.first_measured_at is set for every run in a measured device's lineage (and only
+    those); with a window of 2 the frame holds exactly the units of each version's 2 newest measured
+    film runs, and the charts are those of the full frame restricted to them."""
+    from samples.selectors import lineage_run_ids
+
+    user = get_user_model().objects.get(username="demo")
+    film = Recipe.objects.get(name=FILM)
+    full = selectors.insights_data(user, recipe=film, parameters=False)
+    measured_units = set(full.rows["sample_id"])
+    in_lineage = {r for ids in lineage_run_ids(sorted(measured_units), user).values() for r in ids}
+    marked = set(ProcessRun.objects.filter(first_measured_at__isnull=False).values_list("pk", flat=True))
+    assert in_lineage and in_lineage <= marked
+    film_runs = ProcessRun.objects.filter(recipe_version__recipe=film)
+    assert set(film_runs.filter(first_measured_at__isnull=False).values_list("pk", flat=True)) <= in_lineage
+
+    ids, window = selectors.window_run_ids(film, user, 2)
+    assert window.partial and window.runs == len(ids) == 4 and window.total == film_runs.filter(
+        first_measured_at__isnull=False).count()  # v1 and v2, two runs each
+    newest = {}
+    for run in film_runs.filter(first_measured_at__isnull=False).select_related("recipe_version"):
+        newest.setdefault(run.recipe_version.number, []).append(((run.planned_date, run.created_at, run.pk), run.label))
+    expected_labels = {label for runs in newest.values() for _, label in sorted(runs, reverse=True)[:2]}
+    small = selectors.insights_data(user, recipe=film, parameters=False, window=2)
+    run_col = f"{FILM} · run"
+    assert set(small.rows[run_col]) == expected_labels
+    kept = full.rows[full.rows[run_col].isin(expected_labels)]
+    assert sorted(small.rows["unit"]) == sorted(kept["unit"])
+    assert small.window.partial and not full.window.partial
+    a = selectors.control_charts(small, "eqe_max")
+    b = selectors.control_charts(dataclasses_replace_rows(full, kept), "eqe_max")
+    assert [(c.group, c.centre, c.sigma, [p.value for p in c.points]) for c in a.charts] == \
+        [(c.group, c.centre, c.sigma, [p.value for p in c.points]) for c in b.charts]
+
+
+def dataclasses_replace_rows(data, rows):
+    import dataclasses
+
+    return dataclasses.replace(data, rows=rows.reset_index(drop=True))
+
+
+def test_control_views_keep_their_query_count_whatever_the_window(lead, django_assert_max_num_queries, monkeypatch):
+    """The recipe page and the control page ask the same number of queries for a window of 2 runs
+    as for every run (the family is walked one generation per query, not one per sample)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    film = Recipe.objects.get(name=FILM)
+    counts = {}
+    for window in (2, 0):
+        monkeypatch.setattr(selectors, "WINDOW_RUNS", window)
+        for url in (f"/recipes/{film.pk}/", f"/insights/?recipe={film.pk}"):
+            from django.core.cache import cache
+
+            cache.clear()
+            with CaptureQueriesContext(connection) as ctx:
+                response = lead.get(url)
+            assert response.status_code == 200
+            counts[(window, url)] = len(ctx)
+            said = "From the newest 2 measured runs of each version" in response.content.decode()
+            assert said == (window == 2), url  # the page says when it charts a window
+    for url in (f"/recipes/{film.pk}/", f"/insights/?recipe={film.pk}"):
+        assert counts[(2, url)] <= counts[(0, url)] + 1, counts  # +1: the window's own ranking query
+    with CaptureQueriesContext(connection) as ctx:  # cached: the stamp, not the frame
+        assert lead.get(f"/insights/?recipe={film.pk}").status_code == 200
+    assert len(ctx) < counts[(0, f"/insights/?recipe={film.pk}")], counts
