@@ -76,6 +76,13 @@ def can_author(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active) and not is_instrument(user)
 
 
+def can_manage_projects(user) -> bool:
+    """Lab managers (staff) create projects and choose their members; everyone else sees the
+    projects they are in. (With single sign-on, group-mapped memberships follow the IdP's groups
+    at each sign-in.)"""
+    return bool(user and user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
 def require_author(user) -> None:
     """Raise PermissionDenied (the 403 page) unless ``can_author(user)``."""
     from django.core.exceptions import PermissionDenied

@@ -263,3 +263,22 @@ class SampleEditForm(forms.Form):
     status = forms.ChoiceField(choices=SampleStatus.choices,
                                help_text="“Used up” when nothing is left; it is then no longer offered as a run input.")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ProjectForm(forms.Form):
+    """A project's code, name, description and members (lab managers; samples/views.project_edit)."""
+
+    code = forms.SlugField(max_length=32, help_text="Short and permanent: it names the project in the API, "
+                                                     "exports and sign-in group mappings (letters, digits, - and _).")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    members = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+                                             help_text="Members see and write the project's samples, runs and files.")
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["members"].label_from_instance = lambda u: (f"{u.get_username()} ({u.get_full_name()})"
+                                                                 if u.get_full_name() else u.get_username())

@@ -261,6 +261,26 @@ def sample_create(*, kind: str, project: Project, owner=None, produced_by: Proce
 
 
 SAMPLE_EDIT_FIELDS = ("name", "location", "status", "notes")
+PROJECT_FIELDS = ("code", "name", "description")
+
+
+@transaction.atomic
+def project_save(project: Project | None = None, *, members: Iterable | None = None, **fields) -> Project:
+    """Create a project (``project`` None) or edit one: code, name, description and, when given,
+    its members (the whole set: people added and removed). The code is the project's key in the
+    API, exports and sign-in group mappings, so it is validated like any other field; the history
+    keeps every earlier value and membership change."""
+    project = project or Project()
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a project field: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    if members is not None:
+        project.members.set(members)
+    return project
 
 
 def sample_update(sample: Sample, **fields) -> Sample:

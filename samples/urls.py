@@ -4,6 +4,9 @@ from samples import views
 
 urlpatterns = [
     path("", views.sample_list, name="sample-list"),
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/new/", views.project_edit, name="project-create"),
+    path("projects/<slug:code>/edit/", views.project_edit, name="project-edit"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/input-samples/", views.run_input_search, name="run-input-search"),
     path("runs/plan/<int:version_id>/", views.run_plan, name="run-plan"),

@@ -6,14 +6,14 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
-from core.access import restrict
+from core.access import can_manage_projects, restrict
 from core.downloads import csv_response
 from core.pagination import EstimatedPaginator as Paginator
 from core.pagination import annotate_rows
@@ -21,9 +21,9 @@ from recipes.models import RecipeVersion
 
 from . import services
 from .filtersets import ProcessRunFilterSet, SampleFilterSet
-from .forms import RunForm, SampleEditForm, input_choice_label, rows_from_run, rows_from_version
+from .forms import ProjectForm, RunForm, SampleEditForm, input_choice_label, rows_from_run, rows_from_version
 from .lineage import sample_lineage
-from .models import ProcessRun, RunStatus, RunValue, Sample, SampleKind
+from .models import ProcessRun, Project, RunStatus, RunValue, Sample, SampleKind
 from .panels import sample_panels_context
 from .selectors import input_candidates
 
@@ -126,6 +126,38 @@ def sample_edit(request, label):
             messages.success(request, f"{sample.label} saved.")
             return redirect(sample)
     return render(request, "samples/sample_edit.html", {"sample": sample, "form": form})
+
+
+# --- projects -----------------------------------------------------------------------------
+
+@login_required
+def project_list(request):
+    """The projects one is in (a lab manager: every project, with the buttons to make and edit them)."""
+    manager = can_manage_projects(request.user)
+    projects = Project.objects.all() if manager else request.user.ledger_projects.all()
+    projects = projects.annotate(n_members=Count("members", distinct=True)).order_by("code")
+    return render(request, "samples/project_list.html", {"projects": projects, "manager": manager})
+
+
+@login_required
+def project_edit(request, code: str | None = None):
+    if not can_manage_projects(request.user):
+        raise PermissionDenied("Projects are created and their members chosen by a lab manager (a staff account).")
+    project = get_object_or_404(Project, code=code) if code else None
+    initial = ({"code": project.code, "name": project.name, "description": project.description,
+                "members": list(project.members.all())} if project else {"members": [request.user]})
+    form = ProjectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.project_save(project, code=data["code"], name=data["name"],
+                                          description=data["description"], members=data["members"])
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, f"Project {saved.code} saved ({saved.members.count()} members).")
+            return redirect("project-list")
+    return render(request, "samples/project_form.html", {"project": project, "form": form})
 
 
 # --- runs ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Authoring in the browser (issue 14, "Done when"): from an empty database — one person, a member
-of one project, no demo — create two chemicals and a lot, write a recipe with steps and typed
+"""Authoring in the browser (issue 14, "Done when"): from an empty database — one person, a lab
+manager (staff), no project, no demo — create the project, two chemicals and a lot, write a recipe with steps and typed
 parameters (a mass in volts refused first), make v2 with a reason, plan a run from it and print its
 traveller. Every page is reached by its links; the admin is never visited."""
 
@@ -25,10 +25,8 @@ RECIPE = "PbBr2 stock in DMF (web)"
 
 @pytest.fixture
 def empty_lab(transactional_db):
-    user = get_user_model().objects.create_user("ana", password=PASSWORD)
-    project = Project.objects.create(code="web", name="Authoring test")
-    project.members.add(user)
-    assert not Chemical.objects.exists() and not Recipe.objects.exists()
+    user = get_user_model().objects.create_user("ana", password=PASSWORD, is_staff=True)
+    assert not Project.objects.exists() and not Chemical.objects.exists() and not Recipe.objects.exists()
     return user
 
 
@@ -37,6 +35,18 @@ def test_from_an_empty_database_to_a_printed_traveller(new_page, empty_lab, tmp_
     visited: list[str] = []
     page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
     login(page, empty_lab.username, PASSWORD)
+
+    # --- the project, from the user menu (a run is planned in a project) ----------------------------
+    page.locator("details.usermenu summary").click()
+    page.locator(".usermenu-panel").get_by_role("link", name="Projects").click()
+    expect(page.get_by_text("No projects yet")).to_be_visible()
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Code").fill("web")
+    page.get_by_label("Name").fill("Authoring test")
+    expect(page.get_by_label("ana")).to_be_checked()  # the manager is a member by default
+    page.get_by_role("button", name="Create project").click()
+    expect(page.locator("#project-table")).to_contain_text("Authoring test")
+    assert list(Project.objects.get(code="web").members.all()) == [empty_lab]
 
     # --- chemicals and a lot, from the chemical list's button -----------------------------------
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Chemicals").click()
