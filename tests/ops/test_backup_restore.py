@@ -18,8 +18,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 
-from measurements.models import DerivedMetric, FileStatus, MeasurementFile
-from measurements.services import measurement_file_ingest
+from measurements.models import Analysis, DerivedMetric, FileStatus, MeasurementFile
+from measurements.services import measurement_file_ingest, plot_image
 from samples.models import ProcessRun, Sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +35,10 @@ def lab(demo, data_dir):
                                 sample=pixel.device.sample, pixel=pixel)
     assert set(MeasurementFile.objects.values_list("status", flat=True)) == {FileStatus.DONE}
     assert DerivedMetric.objects.filter(name="eqe_max").exists()
+    # A figure someone downloaded: its PNG/SVG are drawn on that first request and kept in a Plot
+    # row, which a backup must carry like any other row.
+    analysis = Analysis.objects.filter(kind="jlv", superseded=False).first()
+    plot_image(analysis, analysis.result["charts"][0]["name"], "png")
     return demo
 
 

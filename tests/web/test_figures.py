@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from measurements import services
+from measurements.metric_names import metric_name
 from measurements.models import Analysis, Plot
 from samples.models import Project
 from tests.browser.scenario import PASSWORD, build_lab
@@ -48,9 +49,11 @@ def test_device_page_has_the_chart_data_and_no_inline_svg(client, measured):
     charts = json.loads(page[start:page.index("</script>", start)])
     assert charts == analysis.result["charts"]
     assert page.count(f'data-charts="charts-{analysis.pk}"') == len(charts)
-    # Captions name the metric by its human name, with the stored value.
+    # Captions name the metric by its human name, with the stored value to the registry's digits
+    # (one number format per metric: EQE to 3 significant figures, as in every table).
     eqe = analysis.result["metrics"]["eqe_max"]["value"]
-    assert f"EQE–J · EQE max {eqe:#.4g} %" in page
+    assert metric_name("eqe_max").digits == 3
+    assert f"EQE–J · EQE max {eqe:#.3g} %" in page
 
 
 def test_png_is_drawn_once_then_served_from_the_cache(client, measured, monkeypatch):
