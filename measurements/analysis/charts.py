@@ -188,19 +188,26 @@ def _lifetime(result: AnalysisResult) -> list[dict]:
     return out
 
 
+def _spectrum_labels(result: AnalysisResult, default: str) -> list[str]:
+    """One legend label per stored spectrum (``wavelength_nm_k``): its file's name, else the
+    sample's, else "spectrum k"."""
+    n = sum(1 for key in result.arrays if key.startswith("wavelength_nm_"))
+    names = [row["file"] for row in result.per_file] or [result.sample or default]
+    return [str(names[k]) if k < len(names) else f"spectrum {k + 1}" for k in range(n)]
+
+
 def _pl(result: AnalysisResult) -> list[dict]:
     a = result.arrays
-    n = sum(1 for key in a if key.startswith("wavelength_nm_"))
-    if n == 0:
+    labels = _spectrum_labels(result, "PL")
+    if not labels:
         return []
-    names = [row["file"] for row in result.per_file] or [result.sample or "PL"]
     lines = []
-    for k in range(n):
+    for k, label in enumerate(labels):
         scale = float(np.nanmax(a[f"smoothed_{k}"])) if f"smoothed_{k}" in a else 1.0
-        lines.append(series(str(names[k]) if k < len(names) else f"spectrum {k + 1}", a[f"wavelength_nm_{k}"],
+        lines.append(series(label, a[f"wavelength_nm_{k}"],
                             np.asarray(a[f"intensity_corrected_{k}"], dtype=float) / (scale or 1.0)))
-    peak = result.metrics.get("pl_peak_wavelength") if n == 1 else None
-    return [chart("pl_spectrum", "PL spectrum" if n == 1 else "PL spectra (each normalised to its peak)",
+    peak = result.metrics.get("pl_peak_wavelength") if len(labels) == 1 else None
+    return [chart("pl_spectrum", "PL spectrum" if len(labels) == 1 else "PL spectra (each normalised to its peak)",
                   axis("wavelength", "nm"), axis("normalised PL"), lines,
                   vlines=[{"x": _num(peak.value), "label": "peak"}] if peak else None,
                   hlines=[{"y": 0.5, "label": "half maximum"}] if peak else None,
@@ -317,13 +324,11 @@ def _xrd(result: AnalysisResult) -> list[dict]:
 
 def _absorbance(result: AnalysisResult) -> list[dict]:
     a = result.arrays
-    n = sum(1 for key in a if key.startswith("wavelength_nm_"))
-    if n == 0:
+    labels = _spectrum_labels(result, "absorbance")
+    if not labels:
         return []
-    names = [row["file"] for row in result.per_file] or [result.sample or "absorbance"]
     spectra, tauc = [], []
-    for k in range(n):
-        label = str(names[k]) if k < len(names) else f"spectrum {k + 1}"
+    for k, label in enumerate(labels):
         spectra.append(series(label, a[f"wavelength_nm_{k}"], a[f"absorbance_{k}"]))
         if f"tauc_y_{k}" in a:
             tauc.append(series(label, a[f"tauc_energy_ev_{k}"], a[f"tauc_y_{k}"]))
