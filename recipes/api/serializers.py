@@ -137,9 +137,12 @@ REVISABLE_FIELDS = {"name", "nominal", "min_value", "max_value", "text_value", "
 
 
 class RecipeReviseSerializer(serializers.Serializer):
-    """Either ``changes`` ({"<step order>.<param key>": {"nominal": 160}}) or ``steps`` (full content)."""
+    """Either ``changes`` ({"<step order>.<param key>": {"nominal": 160}}) or ``steps`` (full content),
+    and ``notes``: what changed and why — required, as on the web page (a version without a reason is
+    a record nobody can read a year later)."""
 
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(allow_blank=False, trim_whitespace=True,
+                                  help_text="What changed and why (shown in the recipe's version list).")
     changes = serializers.DictField(child=serializers.DictField(), required=False)
     steps = StepInputSerializer(many=True, required=False)
 

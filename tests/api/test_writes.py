@@ -46,10 +46,16 @@ def test_recipe_400s_name_the_field(world, client_for):
     fields = error_of(response)["fields"]
     assert {"name", "step_type", "steps"} <= set(fields)
     version = world.dev_a.sample.produced_by.recipe_version
-    response = client.post(f"/api/v1/recipe-versions/{version.pk}/revise/", {"changes": {"9.nope": {"nominal": 1}}},
-                           format="json")
+    response = client.post(f"/api/v1/recipe-versions/{version.pk}/revise/", {"changes": {"9.nope": {"nominal": 1}},
+                                                                          "notes": "typo"}, format="json")
     assert response.status_code == 400
     assert "9.nope" in error_of(response)["message"]
+    # A new version needs its reason, as on the web page.
+    response = client.post(f"/api/v1/recipe-versions/{version.pk}/revise/", {"changes": {"1.speed": {"nominal": 1}}},
+                           format="json")
+    assert response.status_code == 400
+    assert "notes" in error_of(response)["message"]
+    assert not version.recipe.versions.filter(number=version.number + 1).exists()
 
 
 @pytest.mark.django_db
