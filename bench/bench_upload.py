@@ -11,7 +11,8 @@ no worker runs, so every upload is only stored and queued, as the web process do
 
 One client (a ``requests.Session``, keep-alive) POSTs ``--uploads`` distinct PL spectra (every file new:
 201) one after the other, then as many with a fresh ``Idempotency-Key`` each, then replays of
-those keys (200, the first answer). Each phase after a warm-up of 20; prints p50/p90/max, the rows in
+those keys (200, the first answer). Each phase after a warm-up of 20; the floors are a GET of
+``/healthz`` (gunicorn + middleware, no database) and of a one-row sample page (token + a query). Prints p50/p90/max, the rows in
 ``measurements_measurementfile`` before and after, the load average and the number of gunicorn workers.
 The machine is shared: the load average is printed with the figures. Bounded: stops by itself.
 """
@@ -142,6 +143,20 @@ def main() -> None:
         print(f"gunicorn -c deploy/gunicorn.conf.py: {args.workers} sync workers; one sequential client; "
               f"{os.cpu_count()} CPUs (shared); user {args.user}, sample {sample}; "
               f"{rows_before:,} measurement-file rows before")
+        def floor(path: str) -> float:
+            started = time.perf_counter()
+            r = session.get(f"{BASE}{path}", timeout=60)
+            took = time.perf_counter() - started
+            if r.status_code != 200:
+                sys.exit(f"GET {path}: {r.status_code}")
+            return took
+
+        for path in ("/healthz", "/api/v1/samples/?limit=1"):  # floors: no database; token + a one-row page
+            for _ in range(WARMUP):
+                floor(path)
+            load = os.getloadavg()
+            latencies = [floor(path) for _ in range(args.uploads)]
+            print(f"  {'floor: GET ' + path:46s} {stats(latencies)}  load {load[0]:.2f} → {os.getloadavg()[0]:.2f}")
         for name, func in phases:
             if name.startswith("with a new"):
                 for i in range(-WARMUP, 0):

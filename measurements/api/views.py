@@ -78,8 +78,13 @@ class MeasurementFileViewSet(CreateReadViewSet):
         simply refused again on retry (validation is deterministic)."""
         # No ORDER BY: (uploaded_by, idempotency_key) is unique, and with the list's ordering and a
         # LIMIT PostgreSQL walked the created_at index of every file instead of this key's index.
-        found = list(self.get_queryset().filter(uploaded_by=self.request.user, idempotency_key=key).order_by()[:1])
-        return found[0] if found else None
+        # A new key (the usual case) costs one lean lookup of the unique (uploaded_by, key) index; only a
+        # retry loads the row with its related objects for the answer.
+        mine = MeasurementFile.objects.filter(uploaded_by=self.request.user, idempotency_key=key)
+        found = mine.order_by().values_list("pk", flat=True)[:1]
+        if not found:
+            return None
+        return self.get_queryset().order_by().get(pk=found[0])
 
     @extend_schema(
         request={"multipart/form-data": s.MeasurementUploadSerializer},
