@@ -182,7 +182,8 @@ def main() -> None:
         try:
             import redis
 
-            redis.Redis.from_url(broker).delete(queue)
+            r = redis.Redis.from_url(broker)  # the queue and kombu's binding keys for it
+            r.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         except Exception as exc:  # noqa: BLE001
             print(f"(queue {queue} not deleted: {exc})")
 
