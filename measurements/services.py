@@ -91,6 +91,7 @@ class IngestError(DomainError):
 class IngestResult:
     file: MeasurementFile
     created: bool
+    calibrations: list[Calibration] = field(default_factory=list)  # of a created file: the ones set on it
 
 
 def sha256_of(content: bytes) -> str:
@@ -393,7 +394,7 @@ def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pi
             raise
         return _existing_answer(winner, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
-    return IngestResult(mf, created=True)
+    return IngestResult(mf, created=True, calibrations=calibrations)
 
 
 def _read_all(upload) -> bytes:

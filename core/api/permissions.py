@@ -29,6 +29,6 @@ class InstrumentLimited(BasePermission):
     message = "Instrument tokens may only upload measurement files and read."
 
     def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS or not is_instrument(request.user):
-            return True
-        return getattr(view, "action", None) in getattr(view, "instrument_actions", ())
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in getattr(view, "instrument_actions", ()):
+            return True  # allowed to everyone: no need to ask whether this is an instrument (a query)
+        return not is_instrument(request.user)

@@ -134,14 +134,24 @@ class MeasurementFileSerializer(MeasurementFileListSerializer):
                   "parameters", "calibrations", "failure_reason", "attempts", "started_at", "finished_at",
                   "uploaded_by", "analyses", "metrics"]
 
+    def _just_created(self, obj) -> bool:
+        """The row this request inserted (the upload's 201): no analysis can name it yet in the
+        snapshot the response describes (status queued/stored/failed as created), so its analyses and
+        metrics are empty without asking; a client polls ``url`` for them."""
+        return self.context.get("just_created") is obj
+
     @extend_schema_field(MetricSerializer(many=True))
     def get_metrics(self, obj):
+        if self._just_created(obj):
+            return []
         rows = with_warnings(DerivedMetric.objects.filter(analysis__sources=obj)
                              .select_related("sample", "device__sample", "pixel").order_by("superseded", "name", "-created_at"))
         return MetricSerializer(rows, many=True).data
 
     @extend_schema_field(AnalysisSerializer(many=True))
     def get_analyses(self, obj):
+        if self._just_created(obj):
+            return []
         rows = (obj.analyses.select_related("sample", "pixel").prefetch_related("sources", "calibrations", "metrics")
                 .order_by("superseded", "-created_at", "-id"))
         return AnalysisSerializer(rows, many=True).data

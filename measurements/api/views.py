@@ -63,8 +63,11 @@ class MeasurementFileViewSet(CreateReadViewSet):
             qs = qs.select_related("uploaded_by")
         return qs
 
-    def _respond(self, mf: MeasurementFile, code: int) -> Response:
-        data = s.MeasurementFileSerializer(mf, context=self.get_serializer_context()).data
+    def _respond(self, mf: MeasurementFile, code: int, *, just_created: bool = False) -> Response:
+        context = self.get_serializer_context()
+        if just_created:
+            context["just_created"] = mf
+        data = s.MeasurementFileSerializer(mf, context=context).data
         return Response(data, status=code, headers={"Location": data["url"]})
 
     def _previous(self, key: str) -> MeasurementFile | None:
@@ -75,8 +78,13 @@ class MeasurementFileViewSet(CreateReadViewSet):
         simply refused again on retry (validation is deterministic)."""
         # No ORDER BY: (uploaded_by, idempotency_key) is unique, and with the list's ordering and a
         # LIMIT PostgreSQL walked the created_at index of every file instead of this key's index.
-        found = list(self.get_queryset().filter(uploaded_by=self.request.user, idempotency_key=key).order_by()[:1])
-        return found[0] if found else None
+        # A new key (the usual case) costs one lean lookup of the unique (uploaded_by, key) index; only a
+        # retry loads the row with its related objects for the answer.
+        mine = MeasurementFile.objects.filter(uploaded_by=self.request.user, idempotency_key=key)
+        found = mine.order_by().values_list("pk", flat=True)[:1]
+        if not found:
+            return None
+        return self.get_queryset().order_by().get(pk=found[0])
 
     @extend_schema(
         request={"multipart/form-data": s.MeasurementUploadSerializer},
@@ -116,7 +124,11 @@ class MeasurementFileViewSet(CreateReadViewSet):
             instrument=instrument_by_name_or_id(fields["instrument"]), user=request.user,
             measured_at=fields["measured_at"], metadata=metadata, parameters=fields["parameters"],
             calibrations=calibrations_by_ids(fields["calibrations"]), idempotency_key=key)
-        return self._respond(result.file, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        if result.created:
+            # The calibrations this request named are the row's: the response lists them without a query.
+            known_calibrations(result.file, result.calibrations)
+            return self._respond(result.file, status.HTTP_201_CREATED, just_created=True)
+        return self._respond(result.file, status.HTTP_200_OK)
 
     @extend_schema(
         request=s.ReanalysisSerializer,
@@ -137,6 +149,14 @@ class MeasurementFileViewSet(CreateReadViewSet):
                                         column_map=fields["column_map"], sample_column=fields["sample_column"],
                                         calibrations=calibrations, user=request.user)
         return self._respond(mf, status.HTTP_202_ACCEPTED)
+
+
+def known_calibrations(mf: MeasurementFile, calibrations: list[Calibration]) -> None:
+    """Fill ``mf.calibrations.all()`` from the list the ingest just set, as prefetch_related would."""
+    qs = Calibration.objects.filter(pk__in=[c.pk for c in calibrations])
+    qs._result_cache = list(calibrations)  # what prefetch_related stores: iterating it runs no query
+    qs._prefetch_done = True
+    mf._prefetched_objects_cache = {**getattr(mf, "_prefetched_objects_cache", {}), "calibrations": qs}
 
 
 def instrument_by_name_or_id(value: str) -> Instrument | None:
