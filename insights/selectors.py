@@ -441,7 +441,13 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
     stamp = _stamp()  # once for every recipe
     # Only recipes a metric that arrived since could belong to: the others can show no point, and
     # their control charts were the cold home page's seconds at a decade's scale (issue 15).
-    recent = _recipes_with_metrics_since(since, WATCHED_METRICS)
+    # Cached with the stamp (a new metric changes it); computed from an earlier ``since`` it is a
+    # superset of the set now, so a cached one never hides a recipe.
+    recent_key = f"insights:recent:{stamp}:{days}"
+    recent = cache.get(recent_key)
+    if recent is None:
+        recent = _recipes_with_metrics_since(since, WATCHED_METRICS)
+        cache.set(recent_key, recent, CONTROL_CACHE_S)
     for recipe in [r for r in recipe_choices(user) if r.n_versions > 1 and r.pk in recent]:
         key = _cache_key(user, recipe, stamp)
         points = cache.get(key)
