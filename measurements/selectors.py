@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import connection
 from django.db.models import Case, Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
@@ -250,10 +251,10 @@ def _series(label: str, color: str, x: list, y: list, url: str, dash: bool = Fal
     that is the same picture) — at DRAW_DIGITS significant digits (a part in 10⁴, far below a pixel).
     The 24-device page's JSON was 440 kB at 200 evenly spaced points of 17 digits."""
     n = min(len(x), len(y))
-    x, y = x[:n], y[:n]
+    x, y = np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float)  # None → NaN → None again
     if n > DRAW_POINTS:
         keep = downsample_indices(y, DRAW_POINTS)
-        x, y = [x[i] for i in keep], [y[i] for i in keep]
+        x, y = x[keep], y[keep]
     return Series(label, color, rounded_values(x, DRAW_DIGITS), rounded_values(y, DRAW_DIGITS), url, dash)
 
 
