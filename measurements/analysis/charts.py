@@ -43,6 +43,8 @@ def downsample_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarra
     edges = np.linspace(1, n - 1, buckets + 1).astype(int)
     lo, hi = edges[:-1], edges[1:]
     lo = lo[hi > lo]  # the non-empty buckets, still back to back: [lo[k], lo[k + 1]) and the last to n - 1
+    if lo.size == 0:  # two points asked of two
+        return np.unique(np.array([0, n - 1]))
     finite = np.isfinite(y)
     span = slice(lo[0], n - 1)
     segment = np.repeat(np.arange(lo.size), np.diff(np.append(lo, n - 1)))
