@@ -1,13 +1,16 @@
 """Time every list, filter, search and detail page and API endpoint on the scale fixture (issue 15).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_scale .venv/bin/python bench/pages.py \
-        [--runs 5] [--users alice,lead,admin] [--only compare] [--json out.json]
+        [--runs 5] [--users alice,lead,admin] [--only compare] [--cold] [--json out.json]
 
 Load the fixture first (``bench/scale.py``). Each request goes through Django's test client
 (middleware, templates, serializers: everything but the socket) signed in as each user: ``alice``
 (one project), ``lead`` (five) and ``admin`` (superuser). One warm-up request, then ``--runs``
 timed ones; it prints the median wall time with the spread, the query count and the slowest query
 of one further request run with the queries captured (so capturing costs nothing in the times).
+``--cold`` empties the cache (the home panel's control charts, the recipe and insights pages')
+before every request, the timed ones included (clearing is not timed): what a page costs the
+first time after something it reads changed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no c
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -135,16 +139,22 @@ def requests(f: dict) -> list[tuple[str, str]]:
     ]
 
 
-def measure(client: Client, url: str, runs: int, explain: bool = False) -> dict:
+def measure(client: Client, url: str, runs: int, explain: bool = False, cold: bool = False) -> dict:
+    if cold:
+        cache.clear()
     response = client.get(url)  # warm-up (and the status we report)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     times = []
     for _ in range(runs):
+        if cold:
+            cache.clear()
         t0 = time.perf_counter()
         r = client.get(url)
         if r.streaming:
             b"".join(r.streaming_content)
         times.append(time.perf_counter() - t0)
+    if cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         r = client.get(url)
         if r.streaming:
@@ -168,6 +178,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only requests whose name contains this")
     ap.add_argument("--json", default="", help="also write the results here")
     ap.add_argument("--sql", action="store_true", help="print the slowest query of each request")
+    ap.add_argument("--cold", action="store_true", help="empty the cache before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
     setup_test_environment()
@@ -175,7 +186,8 @@ def main() -> None:
     User = get_user_model()
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores; "
-          f"{connection.vendor} {connection.settings_dict['NAME']}; {args.runs} runs per request")
+          f"{connection.vendor} {connection.settings_dict['NAME']}; {args.runs} runs per request"
+          + ("; cache emptied before each" if args.cold else ""))
     results = []
     print(f"{'request':36} {'user':6} {'median ms':>10} {'(min–max)':>16} {'queries':>7} {'slowest q ms':>12}  status")
     for name, url in requests(f):
@@ -184,7 +196,7 @@ def main() -> None:
         for username in args.users.split(","):
             client = Client()
             client.force_login(User.objects.get(username=username))
-            r = measure(client, url, args.runs, args.explain)
+            r = measure(client, url, args.runs, args.explain, args.cold)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)

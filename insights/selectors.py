@@ -25,7 +25,7 @@ from devices.models import Pixel
 from measurements.models import Aggregate, DerivedMetric
 from recipes.models import Recipe, RecipeParameter, RecipeVersion
 from samples.models import ProcessRun, Project, RunValue, Sample
-from samples.selectors import descendant_ids_by_level, lineage_run_ids, run_parameters
+from samples.selectors import ancestor_ids, descendant_ids_by_level, lineage_run_ids, run_parameters
 
 from .science import drivers as drivers_science
 from .science import spc as spc_science
@@ -419,13 +419,36 @@ def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
     return data
 
 
+def _recipes_with_metrics_since(since: dt.datetime, metrics: list[str]) -> set[int]:
+    """Ids of the recipes whose family (a sample a run of theirs made, or one made from it) holds a
+    current ``metrics`` row stored since ``since``: the recent rows (``metric_name_created``), their
+    samples and those samples' ancestors, and the recipes of the runs that made them (3 queries plus
+    the ancestor walk). Unrestricted — a superset of what a user's charts can say arrived since."""
+    sample_ids = set(DerivedMetric.objects.current().filter(name__in=metrics, created_at__gte=since)
+                     .values_list("sample_id", flat=True).distinct())
+    if not sample_ids:
+        return set()
+    ids = sample_ids | ancestor_ids(sorted(sample_ids))
+    return set(Sample.objects.filter(pk__any_of=sorted(ids), produced_by__isnull=False)
+               .values_list("produced_by__recipe_version__recipe_id", flat=True).distinct())
+
+
 def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 10) -> list[dict[str, Any]]:
     """Out-of-control points whose metric arrived in the last ``days`` (for the home page), over the
     watched metrics of every recipe with more than one version. Cached until a metric or run changes."""
     out: list[dict[str, Any]] = []
     since = timezone.now() - dt.timedelta(days=days)
     stamp = _stamp()  # once for every recipe
-    for recipe in [r for r in recipe_choices(user) if r.n_versions > 1]:
+    # Only recipes a metric that arrived since could belong to: the others can show no point, and
+    # their control charts were the cold home page's seconds at a decade's scale (issue 15).
+    # Cached with the stamp (a new metric changes it); computed from an earlier ``since`` it is a
+    # superset of the set now, so a cached one never hides a recipe.
+    recent_key = f"insights:recent:{stamp}:{days}"
+    recent = cache.get(recent_key)
+    if recent is None:
+        recent = _recipes_with_metrics_since(since, WATCHED_METRICS)
+        cache.set(recent_key, recent, CONTROL_CACHE_S)
+    for recipe in [r for r in recipe_choices(user) if r.n_versions > 1 and r.pk in recent]:
         key = _cache_key(user, recipe, stamp)
         points = cache.get(key)
         if points is None:

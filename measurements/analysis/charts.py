@@ -41,18 +41,23 @@ def downsample_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarra
         return np.arange(n)
     buckets = max(1, (max_points - 2) // 2)
     edges = np.linspace(1, n - 1, buckets + 1).astype(int)
-    keep = [0, n - 1]
+    lo, hi = edges[:-1], edges[1:]
+    lo = lo[hi > lo]  # the non-empty buckets, still back to back: [lo[k], lo[k + 1]) and the last to n - 1
+    if lo.size == 0:  # two points asked of two
+        return np.unique(np.array([0, n - 1]))
     finite = np.isfinite(y)
-    hi_fill, lo_fill = np.where(finite, y, -np.inf), np.where(finite, y, np.inf)
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        if hi <= lo:
-            continue
-        if not finite[lo:hi].any():
-            keep.append(lo)  # a gap stays a gap
-            continue
-        keep.append(lo + int(np.argmax(hi_fill[lo:hi])))
-        keep.append(lo + int(np.argmin(lo_fill[lo:hi])))
-    return np.unique(np.asarray(keep))
+    span = slice(lo[0], n - 1)
+    segment = np.repeat(np.arange(lo.size), np.diff(np.append(lo, n - 1)))
+    keep = [np.array([0, n - 1])]
+    # Per bucket the first index of its largest (smallest) finite y, as np.argmax/argmin would give;
+    # a bucket without a finite value gives its first index (a gap stays a gap).
+    for fill, reduce in ((-np.inf, np.maximum), (np.inf, np.minimum)):
+        values = np.where(finite, y, fill)[span]
+        extreme = reduce.reduceat(values, lo - lo[0])
+        at = np.flatnonzero(values == extreme[segment])
+        _, first = np.unique(segment[at], return_index=True)
+        keep.append(at[first] + lo[0])
+    return np.unique(np.concatenate(keep))
 
 
 def _num(v: float) -> float | None:
@@ -61,12 +66,18 @@ def _num(v: float) -> float | None:
 
 
 def _values(a: np.ndarray) -> list[float | None]:
-    """``_num`` over an array, vectorised: rounded to SIG_DIGITS significant digits (dividing an
-    integer by an exact power of ten gives the double whose repr is the short decimal)."""
+    """``_num`` over an array, vectorised: rounded to SIG_DIGITS significant digits."""
+    return rounded_values(a, SIG_DIGITS)
+
+
+def rounded_values(a, digits: int) -> list[float | None]:
+    """``a`` (numbers, None or NaN for a gap) rounded to ``digits`` significant digits as JSON-ready
+    floats, gaps as None (dividing an integer by an exact power of ten gives the double whose repr is
+    the short decimal)."""
     a = np.asarray(a, dtype=float)
     finite = np.isfinite(a) & (a != 0)
     exponent = np.zeros(a.shape)
-    exponent[finite] = np.floor(np.log10(np.abs(a[finite]))) - (SIG_DIGITS - 1)
+    exponent[finite] = np.floor(np.log10(np.abs(a[finite]))) - (digits - 1)
     with np.errstate(invalid="ignore", over="ignore"):
         small = exponent <= 0  # 10**-exponent is an exact integer power of ten here
         rounded = np.where(small, np.round(a * 10.0 ** np.where(small, -exponent, 0)) / 10.0 ** np.where(small, -exponent, 0),

@@ -88,12 +88,21 @@ def test_compare_lists_a_bounded_pick_list_and_takes_typed_labels(world, client_
     assert response.context["form"].errors and not response.context["samples"]
 
 
-def test_curves_are_thinned_keeping_both_ends():
-    assert selectors._thin(150) is None
-    keep = selectors._thin(400, 200)
-    assert len(keep) == 200 and keep[0] == 0 and keep[-1] == 399 and keep == sorted(keep)
-    series = selectors._series("a", "#000", list(range(400)), [2 * v for v in range(400)], "/x")
-    assert len(series.x) == 200 and all(y == 2 * x for x, y in zip(series.x, series.y, strict=True))
+def test_curves_are_thinned_keeping_both_ends_and_the_peak():
+    short = selectors._series("a", "#000", [1.0, 2.0, None], [0.5, None, 3.0], "/x")
+    assert (short.x, short.y) == ([1.0, 2.0, None], [0.5, None, 3.0])  # few points: all kept, gaps too
+    x = list(range(400))
+    y = [2.0 * v for v in x]
+    y[137] = 5000.0  # a one-point peak between the evenly spaced indices
+    series = selectors._series("a", "#000", x, y, "/x")
+    assert len(series.x) <= selectors.DRAW_POINTS and series.x[0] == 0 and series.x[-1] == 399
+    assert series.x == sorted(series.x) and 137 in series.x and max(series.y) == 5000.0
+    assert all(yy == 2 * xx for xx, yy in zip(series.x, series.y, strict=True) if xx != 137)
+
+
+def test_drawn_points_are_rounded_to_four_significant_digits():
+    series = selectors._series("a", "#000", [0.123456, 1234.567, 1.0e-5 / 3], [2 / 3, 98765.4, -0.00012345], "/x")
+    assert series.x == [0.1235, 1235.0, 3.333e-06] and series.y == [0.6667, 98770.0, -0.0001234]
 
 
 @pytest.mark.django_db

@@ -81,6 +81,33 @@ def test_recipe_page_and_home_show_the_panels(lead):
     assert 'id="out-of-control"' in home and "DEV-0021" in home
 
 
+def test_home_points_skip_only_recipes_without_a_recent_metric(loaded_campaign, monkeypatch):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from measurements.models import DerivedMetric
+
+    user = get_user_model().objects.get(username="demo")
+    film = Recipe.objects.get(name=FILM)
+    assert film.pk in selectors._recipes_with_metrics_since(timezone.now() - pd.Timedelta(days=14),
+                                                             selectors.WATCHED_METRICS)
+    cache.clear()
+    points = selectors.new_out_of_control_points(user)
+    assert {p["label"] for p in points} >= {"DEV-0021"}
+    every = set(Recipe.objects.values_list("pk", flat=True))
+    monkeypatch.setattr(selectors, "_recipes_with_metrics_since", lambda since, metrics: every)
+    cache.clear()
+    assert selectors.new_out_of_control_points(user) == points  # the same panel as charting every recipe
+    monkeypatch.undo()
+    # Metrics stored three weeks ago: no recipe is charted, no point shown, the panel is empty.
+    DerivedMetric.objects.update(created_at=timezone.now() - pd.Timedelta(days=21))
+    cache.clear()
+    assert selectors._recipes_with_metrics_since(timezone.now() - pd.Timedelta(days=14), selectors.WATCHED_METRICS) == set()
+    charted = []
+    monkeypatch.setattr(selectors, "control_data", lambda *a, **k: charted.append(k) or None)
+    assert selectors.new_out_of_control_points(user) == [] and charted == []
+
+
 def test_suggest_then_plan_makes_planned_runs_with_the_proposed_values(lead):
     recipe = Recipe.objects.get(name=FILM)
     version = recipe.versions.get(number=2)

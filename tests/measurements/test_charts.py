@@ -88,3 +88,13 @@ def test_a_stored_chart_renders_as_png_and_a_small_svg(pair):
         assert len(render_chart(chart, "svg")) <= MAX_SVG_BYTES
     with pytest.raises(ValueError, match="pdf"):
         render_chart(charts["jv"], "pdf")
+
+
+def test_downsampling_keeps_the_first_of_equal_extremes_and_small_asks():
+    # One bucket [1, 5): its max and min are the same first index (as np.argmax/argmin give).
+    assert list(downsample_indices(np.ones(6), 4)) == [0, 1, 5]
+    # One bucket [1, 5) of 5, 1, 2, 9: its max (4) and min (2), and both ends.
+    assert list(downsample_indices(np.array([0.0, 5.0, 1.0, 2.0, 9.0, 3.0]), 5)) == [0, 2, 4, 5]
+    # Buckets [1, 3) (5, 1) and [3, 6) (2, 9, 3): max 1, min 2; max 4, min 3; both ends.
+    assert list(downsample_indices(np.array([0.0, 5.0, 1.0, 2.0, 9.0, 3.0, 4.0]), 6)) == [0, 1, 2, 3, 4, 6]
+    assert list(downsample_indices(np.array([1.0, 2.0]), 1)) == [0, 1]
