@@ -123,8 +123,7 @@ class MeasurementFileListSerializer(serializers.ModelSerializer):
 
 class MeasurementFileSerializer(MeasurementFileListSerializer):
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    calibrations = serializers.PrimaryKeyRelatedField(many=True, read_only=True,
-                                                      help_text="Calibration ids named for this file")
+    calibrations = serializers.SerializerMethodField(help_text="Calibration ids named for this file")
     metrics = serializers.SerializerMethodField(help_text="Metrics derived from this file (current ones first)")
     analyses = serializers.SerializerMethodField(help_text="Every analysis that used this file, current first, "
                                                            "with its warnings")
@@ -139,6 +138,14 @@ class MeasurementFileSerializer(MeasurementFileListSerializer):
         snapshot the response describes (status queued/stored/failed as created), so its analyses and
         metrics are empty without asking; a client polls ``url`` for them."""
         return self.context.get("just_created") is obj
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_calibrations(self, obj) -> list[int]:
+        # The upload's 201 lists the calibrations the request itself named (the view passes them),
+        # so the response asks no query for what the service just set.
+        if self._just_created(obj) and "just_created_calibrations" in self.context:
+            return [c.pk for c in self.context["just_created_calibrations"]]
+        return [c.pk for c in obj.calibrations.all()]
 
     @extend_schema_field(MetricSerializer(many=True))
     def get_metrics(self, obj):

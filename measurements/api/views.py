@@ -63,10 +63,12 @@ class MeasurementFileViewSet(CreateReadViewSet):
             qs = qs.select_related("uploaded_by")
         return qs
 
-    def _respond(self, mf: MeasurementFile, code: int, *, just_created: bool = False) -> Response:
+    def _respond(self, mf: MeasurementFile, code: int, *, just_created: bool = False,
+                 calibrations: list[Calibration] | None = None) -> Response:
         context = self.get_serializer_context()
         if just_created:
             context["just_created"] = mf
+            context["just_created_calibrations"] = calibrations or []
         data = s.MeasurementFileSerializer(mf, context=context).data
         return Response(data, status=code, headers={"Location": data["url"]})
 
@@ -126,8 +128,8 @@ class MeasurementFileViewSet(CreateReadViewSet):
             calibrations=calibrations_by_ids(fields["calibrations"]), idempotency_key=key)
         if result.created:
             # The calibrations this request named are the row's: the response lists them without a query.
-            known_calibrations(result.file, result.calibrations)
-            return self._respond(result.file, status.HTTP_201_CREATED, just_created=True)
+            return self._respond(result.file, status.HTTP_201_CREATED, just_created=True,
+                                 calibrations=result.calibrations)
         return self._respond(result.file, status.HTTP_200_OK)
 
     @extend_schema(
@@ -149,14 +151,6 @@ class MeasurementFileViewSet(CreateReadViewSet):
                                         column_map=fields["column_map"], sample_column=fields["sample_column"],
                                         calibrations=calibrations, user=request.user)
         return self._respond(mf, status.HTTP_202_ACCEPTED)
-
-
-def known_calibrations(mf: MeasurementFile, calibrations: list[Calibration]) -> None:
-    """Fill ``mf.calibrations.all()`` from the list the ingest just set, as prefetch_related would."""
-    qs = Calibration.objects.filter(pk__in=[c.pk for c in calibrations])
-    qs._result_cache = list(calibrations)  # what prefetch_related stores: iterating it runs no query
-    qs._prefetch_done = True
-    mf._prefetched_objects_cache = {**getattr(mf, "_prefetched_objects_cache", {}), "calibrations": qs}
 
 
 def instrument_by_name_or_id(value: str) -> Instrument | None:
