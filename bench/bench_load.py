@@ -22,7 +22,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from _server import pg_args, port_free_or_exit, sh, stop_group, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -42,13 +42,6 @@ MAX_SECONDS = 900  # the whole run stops by itself
 ANALYSIS_WAIT_S = 240  # how long to watch the worker drain the uploads afterwards
 
 
-def sh(args, env, **kw) -> str:
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600, **kw)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(map(str, args))} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def recreate_database(url: str) -> None:
     import psycopg
 
@@ -56,27 +49,9 @@ def recreate_database(url: str) -> None:
     name = parts.path.lstrip("/")
     if not name.startswith("ledger_bench"):
         sys.exit(f"refusing to drop {name!r}: the benchmark database's name must start with ledger_bench")
-    admin = {"host": parts.hostname or "127.0.0.1", "port": parts.port or 5432, "user": parts.username or "postgres",
-             "dbname": "postgres", "autocommit": True}
-    if parts.password:
-        admin["password"] = parts.password
-    with psycopg.connect(**admin) as conn:
+    with psycopg.connect(**pg_args(url, dbname="postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def wait_ready(proc, timeout_s=240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"deploy/serve exited with {proc.returncode}")
-        try:
-            if requests.get(f"{BASE}/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    sys.exit("the server did not become ready")
 
 
 def timed(session_factory, make_request, n: int, concurrency: int) -> tuple[list[float], float, int]:
@@ -121,9 +96,7 @@ def main() -> None:
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/7")
     if not db_url.startswith("postgres"):
         sys.exit("DATABASE_URL must be PostgreSQL (the production shape)")
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", PORT)) == 0:
-            sys.exit(f"port {PORT} is in use")
+    port_free_or_exit(PORT)
     deadline = time.monotonic() + MAX_SECONDS
     recreate_database(db_url)
     work = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -143,7 +116,7 @@ def main() -> None:
     proc = subprocess.Popen([str(ROOT / "deploy" / "serve")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
-        wait_ready(proc)
+        wait_ready(proc, f"{BASE}/readyz", what="deploy/serve", timeout_s=240, interval_s=1)
         headers = {"Authorization": f"Token {key}"}
 
         def session():
@@ -194,11 +167,7 @@ def main() -> None:
         print(f"\nworker (-c 2, beside the web): {analysed} PL files analysed in {waited:.0f} s after the last upload "
               f"({analysed / waited:.1f} files/s); {left} of {uploads} still waiting when the watch stopped")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, timeout_s=120)
         log.close()
 
 

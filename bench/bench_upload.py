@@ -23,7 +23,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from _server import pg_args, port_free_or_exit, sh, stop_group, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -43,37 +43,11 @@ MAX_SECONDS = 600
 WARMUP = 20
 
 
-def sh(args, env) -> str:
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(map(str, args))} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def file_rows(url: str) -> int:
     import psycopg
 
-    parts = urlsplit(url)
-    conn_args = {"host": parts.hostname or "127.0.0.1", "port": parts.port or 5432,
-                 "user": parts.username or "postgres", "dbname": parts.path.lstrip("/")}
-    if parts.password:
-        conn_args["password"] = parts.password
-    with psycopg.connect(**conn_args) as conn:
+    with psycopg.connect(**pg_args(url)) as conn:
         return conn.execute("SELECT count(*) FROM measurements_measurementfile").fetchone()[0]
-
-
-def wait_ready(proc, timeout_s=120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"gunicorn exited with {proc.returncode}")
-        try:
-            if requests.get(f"{BASE}/healthz", timeout=5).status_code == 200:  # readyz wants a worker
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    sys.exit("gunicorn did not become ready")
 
 
 def stats(latencies: list[float]) -> str:
@@ -93,9 +67,7 @@ def main() -> None:
     if not db_url.startswith("postgres") or not urlsplit(db_url).path.lstrip("/").startswith(("ledger_upload", "ledger_bench")):
         sys.exit("DATABASE_URL must be a PostgreSQL database named ledger_upload* or ledger_bench* (it gets uploads)")
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", PORT)) == 0:
-            sys.exit(f"port {PORT} is in use")
+    port_free_or_exit(PORT)
     deadline = time.monotonic() + MAX_SECONDS
     work = Path(tempfile.mkdtemp(prefix="ledger-upload-bench-"))
     queue = f"ledger-upload-bench-{secrets.token_hex(4)}"  # nobody consumes it; deleted at the end
@@ -116,7 +88,7 @@ def main() -> None:
     proc = subprocess.Popen([GUNICORN, "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_ready(proc)
+        wait_ready(proc, f"{BASE}/healthz", what="gunicorn", timeout_s=120, interval_s=0.5)  # readyz wants a worker
         session = requests.Session()
         session.headers["Authorization"] = f"Token {key}"
         pl = (ROOT / "tests" / "data" / "public" / "pl_spectrum.txt").read_text()
@@ -173,11 +145,7 @@ def main() -> None:
             print(f"  {name:46s} {stats(latencies)}  load {load[0]:.2f} → {os.getloadavg()[0]:.2f}")
         print(f"{file_rows(db_url):,} measurement-file rows after")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, timeout_s=60)
         log.close()
         try:
             import redis
