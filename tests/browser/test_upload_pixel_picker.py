@@ -30,7 +30,9 @@ def test_device_upload_asks_the_pixel_per_file(new_page, lab):
         {"name": "el_B_.txt", "mimeType": "text/plain", "buffer": (DATA / "el_spectrum.txt").read_bytes()},
     ])
     first, second = page.get_by_label("sweep.csv"), page.get_by_label("el_B_.txt")
-    expect(second).to_have_value("B")  # from its name
+    # The pickers come after the server has read the names (GET upload/pixels/); on CI's two busy
+    # cores the live server took over expect()'s default 5 s once, so wait for them as for a page.
+    expect(second).to_have_value("B", timeout=30_000)  # from its name
     expect(first).to_have_value("")  # its name names none
     assert MeasurementFile.objects.count() == 0  # nothing is sent before the pixels are confirmed
     first.select_option("B")
