@@ -176,6 +176,11 @@ class Analysis(TimeStamped):
     superseded = models.BooleanField(default=False, db_index=True)
     warnings = models.JSONField(default=list, blank=True)
     result = models.JSONField(default=dict, blank=True, help_text="Per-file metrics and small tables for the UI")
+    # Compare's thinned curves (charts.overlays of result["arrays"]), made when the analysis is
+    # stored: a few kB read instead of the result's tens of kB. NULL for analyses stored before it
+    # (Compare then thins their arrays itself, to the same curves).
+    overlay = models.JSONField(null=True, blank=True, editable=False,
+                               help_text="Compare's downsampled curves of this analysis (derived from result.arrays)")
 
     class Meta:
         ordering = ["-created_at", "-id"]

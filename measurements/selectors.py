@@ -9,18 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.db import connection
-from django.db.models import Case, Exists, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models.fields.json import KeyTransform
 
 from core.access import restrict
 from recipes.models import Recipe, RecipeParameter
 from samples.models import Project, RunValue, Sample, SampleKind
 
-from .analysis.charts import downsample_indices, rounded_values
+from .analysis.charts import overlays
 from .metric_names import format_metric_value, metric_heading
 from .models import Aggregate, Analysis, DerivedMetric, FileStatus, MeasurementFile, MetricScope, Plot
 
@@ -36,8 +34,6 @@ TERMINAL = {FileStatus.DONE, FileStatus.FAILED, FileStatus.STORED}
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#882255", "#117733", "#999933"]
 MAX_COMPARE = 24  # a recipe family can be large; the overlay stops being readable long before this
 COMPARE_PICKS = 60  # newest candidates listed on the Compare form
-DRAW_POINTS = 150  # points per overlaid curve at most (stored curves keep up to 400)
-DRAW_DIGITS = 4  # significant digits of a drawn point
 
 
 def metric_sort_key(name: str) -> tuple[int, str]:
@@ -126,8 +122,12 @@ def compare_candidates(user) -> QuerySet:
     """Samples worth comparing: every device and film, and anything else with current metrics.
     A semi-join (EXISTS), so no DISTINCT; the form validates ticked labels against it, and lists
     only ``compare_pick_list`` (a lab has tens of thousands of candidates)."""
-    current = DerivedMetric.objects.filter(sample=OuterRef("pk"), superseded=False)
-    return restrict(Sample.objects.filter(Q(kind__in=[SampleKind.DEVICE, SampleKind.FILM]) | Exists(current)), user)
+    # A scalar subquery, not EXISTS: beside an OR, PostgreSQL hashes an EXISTS over every current
+    # metric row (200k at a decade's scale, 45 ms) to test the 60 newest samples; a LIMIT 1 probe of
+    # the (sample, name) index per sample read stops at the first row.
+    current = DerivedMetric.objects.filter(sample=OuterRef("pk"), superseded=False).order_by().values("pk")[:1]
+    return restrict(Sample.objects.alias(current_metric=Subquery(current))
+                    .filter(Q(kind__in=[SampleKind.DEVICE, SampleKind.FILM]) | Q(current_metric__isnull=False)), user)
 
 
 def compare_pick_list(user, chosen: Iterable[Sample] = ()) -> list[Sample]:
@@ -144,22 +144,18 @@ def recipe_family(recipe: Recipe, user) -> QuerySet:
     return restrict(Sample.objects.filter(produced_by__recipe_version__recipe=recipe), user).order_by("label")
 
 
-def _normalise(values: list[float | None]) -> list[float | None]:
-    peak = max((v for v in values if v is not None), default=0) or 1.0
-    return [None if v is None else v / peak for v in values]
-
-
 def panel_data(panel: Panel) -> dict[str, Any]:
     """``dataclasses.asdict(panel)`` without its deep copy of every point (the lists are the page's
-    own, fresh from ``_series``): the same keys in the same order for the chart script."""
+    own, fresh from the overlays): the same keys in the same order for the chart script."""
     return {"id": panel.id, "title": panel.title, "xlabel": panel.xlabel, "ylabel": panel.ylabel, "xlog": panel.xlog,
             "ylog": panel.ylog, "series": [{"label": s.label, "color": s.color, "x": s.x, "y": s.y, "url": s.url,
                                             "dash": s.dash} for s in panel.series]}
 
 
 def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]:
-    """Overlays from the stored curves (Analysis.result["arrays"]): per device its best J-L-V
-    pixel (highest eqe_max), its EL spectrum, every lifetime run; per film its PL spectra."""
+    """Overlays from the stored curves (``Analysis.overlay``: ``charts.overlays`` of the result's
+    arrays, ≤ 150 points a curve): per device its best J-L-V pixel (highest eqe_max), its EL
+    spectrum, every lifetime run; per film its PL spectra."""
     panels = {
         "eqe_j": Panel("eqe_j", "EQE vs current density", "J (mA/cm²)", "EQE (%)", xlog=True),
         "jv": Panel("jv", "Current density vs voltage", "V (V)", "J (mA/cm²)", ylog=True),
@@ -173,30 +169,21 @@ def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]
         color, mine = colors[s.pk], found.get(s.pk, {})
         url = s.get_absolute_url()
         best = mine.get("jlv")
-        if best is not None:
-            arr, name = best.result["arrays"], best.pixel_label or s.label
-            panels["eqe_j"].series.append(_series(name, color, arr["current_density_ma_cm2"], arr["eqe_percent"], url))
-            panels["jv"].series.append(_series(name, color, arr["voltage_v"], arr["current_density_ma_cm2"], url))
-            panels["lv"].series.append(_series(name, color, arr["voltage_v"], arr["luminance_cd_m2"], url))
+        if best is not None and "eqe_j" in best.overlay:
+            name = best.pixel_label or s.label
+            for key in ("eqe_j", "jv", "lv"):
+                panels[key].series.append(Series(name, color, *best.overlay[key], url))
         spectrum = mine.get("el")
-        if spectrum is not None and "el_power" in spectrum.result.get("arrays", {}):
-            arr = spectrum.result["arrays"]
-            panels["el"].series.append(_series(s.label, color, arr["wavelength_nm"], _normalise(arr["el_power"]), url))
+        if spectrum is not None and "el" in spectrum.overlay:
+            panels["el"].series.append(Series(s.label, color, *spectrum.overlay["el"], url))
         found_rest = mine.get("rest", [])
         for a in (a for a in found_rest if a.kind == "lifetime"):
-            arr, k = a.result.get("arrays", {}), 0
-            while f"time_h_{k}" in arr:
-                l0 = (arr.get("initial_luminance_cd_m2") or [None] * (k + 1))[k]
-                label = f"{s.label} · L0 {l0:.0f}" if l0 else s.label
-                panels["lifetime"].series.append(_series(label, color, arr[f"time_h_{k}"], arr[f"relative_luminance_{k}"],
-                                                         url, dash=k > 0))
-                k += 1
+            for k, run in enumerate(a.overlay.get("lifetime", [])):
+                label = f"{s.label} · L0 {run['l0']:.0f}" if run["l0"] else s.label
+                panels["lifetime"].series.append(Series(label, color, run["x"], run["y"], url, dash=k > 0))
         for a in (a for a in found_rest if a.kind == "pl"):
-            arr, k = a.result.get("arrays", {}), 0
-            while f"wavelength_nm_{k}" in arr and f"intensity_corrected_{k}" in arr:
-                panels["pl"].series.append(_series(s.label, color, arr[f"wavelength_nm_{k}"],
-                                                   _normalise(arr[f"intensity_corrected_{k}"]), url, dash=k > 0))
-                k += 1
+            for k, (x, y) in enumerate(a.overlay.get("pl", [])):
+                panels["pl"].series.append(Series(s.label, color, x, y, url, dash=k > 0))
     return [p for p in panels.values() if p.series]
 
 
@@ -204,7 +191,15 @@ def compare_curves(samples: list[Sample], colors: dict[int, str]) -> list[Panel]
 class _Curve:
     kind: str
     pixel_label: str
-    result: dict
+    overlay: dict
+
+
+def _has_curve(overlay_key: str, array: str) -> Case:
+    """Whether an analysis can draw ``overlay_key``: its overlay has it, or (stored before overlays)
+    its stored arrays have the curve it is made from — the same answer (``charts.overlays``)."""
+    return Case(When(overlay__isnull=True, then=Case(When(**{"result__arrays__has_key": array}, then=Value(True)),
+                                                        default=Value(False))),
+                When(**{"overlay__has_key": overlay_key}, then=Value(True)), default=Value(False))
 
 
 def _curve_analyses(samples: list[Sample]) -> dict[int, dict[str, Any]]:
@@ -212,12 +207,14 @@ def _curve_analyses(samples: list[Sample]) -> dict[int, dict[str, Any]]:
     draw (the newest J-L-V with curves, else the newest EL), "rest": lifetime and PL analyses}.
 
     Two queries: the candidates without their results (eqe_max and whether curves are stored are
-    read in the database), then the results of the chosen few only — a device's four pixels, each
-    ≈24 kB of curves, are not all parsed to draw one."""
+    read in the database), then the overlays of the chosen few only (a few kB each; a third query
+    thins the stored arrays of analyses stored before overlays existed, to the same curves)."""
+    # eqe_max from the analysis's own metric row and the flags from its overlay: neither detoasts
+    # the tens of kB of each candidate's result (an analysis without an overlay asks its arrays).
+    eqe = DerivedMetric.objects.filter(analysis=OuterRef("pk"), name="eqe_max", aggregate=Aggregate.VALUE).order_by()
     rows = (Analysis.objects.filter(sample__in=samples, superseded=False, kind__in=["jlv", "el", "lifetime", "pl"])
-            .annotate(eqe=Cast(KT("result__metrics__eqe_max__value"), FloatField()),
-                      curves=Case(When(result__arrays__has_key="eqe_percent", then=Value(True)), default=Value(False)),
-                      power=Case(When(result__arrays__has_key="el_power", then=Value(True)), default=Value(False)))
+            .annotate(eqe=Subquery(eqe.values("value")[:1]),
+                      curves=_has_curve("eqe_j", "eqe_percent"), power=_has_curve("el", "el_power"))
             .values("pk", "sample_id", "kind", "pixel__label", "eqe", "curves", "power")
             .order_by("sample_id", "created_at", "id"))
     by_sample: dict[int, list[dict]] = defaultdict(list)
@@ -234,28 +231,17 @@ def _curve_analyses(samples: list[Sample]) -> dict[int, dict[str, Any]]:
             pick["el"] = spectra[-1]
         chosen[sample_id] = pick
     ids = {r["pk"] for pick in chosen.values() for r in [pick.get("jlv"), pick.get("el"), *pick["rest"]] if r}
-    # Only the stored curves, extracted in the database (not the per-file results and metrics).
-    results = ({pk: {"arrays": arrays or {}} for pk, arrays in
-                Analysis.objects.filter(pk__in=ids).values_list("pk", KeyTransform("arrays", "result"))} if ids else {})
+    stored = dict(Analysis.objects.filter(pk__in=ids).values_list("pk", "overlay")) if ids else {}
+    older = [pk for pk, overlay in stored.items() if overlay is None]
+    if older:
+        stored.update({pk: overlays(arrays or {}) for pk, arrays in
+                       Analysis.objects.filter(pk__in=older).values_list("pk", KeyTransform("arrays", "result"))})
 
     def curve(r: dict) -> _Curve:
-        return _Curve(r["kind"], r["pixel__label"] or "", results[r["pk"]])
+        return _Curve(r["kind"], r["pixel__label"] or "", stored[r["pk"]])
 
     return {sid: {key: ([curve(r) for r in value] if key == "rest" else curve(value)) for key, value in pick.items()}
             for sid, pick in chosen.items()}
-
-
-def _series(label: str, color: str, x: list, y: list, url: str, dash: bool = False) -> Series:
-    """A curve as drawn: at most DRAW_POINTS points — the min and max of y in equal index buckets
-    and both ends (``charts.downsample_indices``, so a peak is always kept: at a chart ≤ 600 px wide
-    that is the same picture) — at DRAW_DIGITS significant digits (a part in 10⁴, far below a pixel).
-    The 24-device page's JSON was 440 kB at 200 evenly spaced points of 17 digits."""
-    n = min(len(x), len(y))
-    x, y = np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float)  # None → NaN → None again
-    if n > DRAW_POINTS:
-        keep = downsample_indices(y, DRAW_POINTS)
-        x, y = x[keep], y[keep]
-    return Series(label, color, rounded_values(x, DRAW_DIGITS), rounded_values(y, DRAW_DIGITS), url, dash)
 
 
 def _preferred(rows: list[DerivedMetric]) -> DerivedMetric:
@@ -297,8 +283,13 @@ def metrics_table(samples: list[Sample]) -> tuple[list[str], list[dict[str, Any]
     rows_of: dict[int, list[DerivedMetric]] = defaultdict(list)
     # Not the JSON flags/extra: the table shows none of them, and decoding ~50 rows a device was a
     # tenth of the page at 24 devices.
+    # Only the fields the table and the traveller read (not the JSON flags/extra, the timestamps,
+    # the pixel's own columns): 1,200 rows at 24 devices, and loading what nobody shows was a
+    # fifth of the Compare page.
     for m in (DerivedMetric.objects.filter(sample__in=samples, superseded=False).select_related("pixel")
-              .defer("flags", "extra").order_by("created_at", "id")):
+              .only("name", "value", "unit", "uncertainty", "scope", "aggregate", "n_pixels", "sample_id", "pixel_id",
+                    "method", "version", "subject", "pixel__label", "pixel__name")
+              .order_by("created_at", "id")):
         rows_of[m.sample_id].append(m)
     table: list[dict[str, Any]] = []
     for s in samples:

@@ -43,7 +43,7 @@ from samples.models import Sample, SampleKind
 from samples.services import runs_mark_measured
 
 from .analysis.base import AnalysisError, AnalysisResult, jsonable
-from .analysis.charts import charts_for
+from .analysis.charts import charts_for, overlays
 from .analysis.plotting import render_chart
 from .analysis.registry import get_spec, parse_inputs, resolve_params, run_parsed
 from .lifetime_runs import label_runs, stored_runs
@@ -1050,6 +1050,16 @@ def _charts(kind: str, result: AnalysisResult, pk_hint: str) -> list[dict[str, A
         return []
 
 
+def _overlays(arrays: dict[str, list], pk_hint: str) -> dict[str, Any] | None:
+    """Compare's curves of the stored arrays (``charts.overlays``); on a bug, None — Compare then
+    thins the arrays itself, and the analysis keeps its numbers."""
+    try:
+        return overlays(arrays)
+    except Exception:  # noqa: BLE001 — see the docstring
+        log.exception("%s: the Compare curves of this analysis could not be built", pk_hint)
+        return None
+
+
 def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[MeasurementFile]], *,
                    sample: Sample, pixel: Pixel | None, subject: str = "", calibrations=(),
                    inputs: dict[str, Any] | None = None) -> Analysis:
@@ -1072,12 +1082,13 @@ def store_analysis(kind: str, result: AnalysisResult, files: dict[str, list[Meas
     if names:
         DerivedMetric.objects.filter(sample=sample, name__in=names, pixel=pixel, subject=subject, superseded=False,
                                      aggregate=Aggregate.VALUE).update(superseded=True)
+    arrays = _curvesjsonable(result.arrays)
     analysis = Analysis.objects.create(
         kind=kind, method=result.method, version=result.version, parameters=jsonable(result.parameters),
         sample=sample, pixel=pixel, subject=subject, warnings=list(result.warnings),
         result={"per_file": jsonable(result.per_file), "metrics": jsonable(result.metrics_json()),
-                "arrays": _curvesjsonable(result.arrays), "charts": _charts(kind, result, sample.label),
-                "inputs": inputs or {}})
+                "arrays": arrays, "charts": _charts(kind, result, sample.label), "inputs": inputs or {}},
+        overlay=_overlays(arrays, sample.label))
     analysis.sources.set(sources)
     if calibrations:
         analysis.calibrations.set(calibrations)

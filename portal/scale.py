@@ -229,9 +229,10 @@ def _stored_files() -> dict[str, tuple[str, int, str]]:
     return out
 
 
-def _analysis_result() -> tuple[str, str, str, str]:
-    """The real stored result of the public pair (curves, per-file facts), its method and version,
-    and a lighter copy without the curves for superseded analyses."""
+def _analysis_result() -> tuple[str, str, str, str, str]:
+    """The real stored result of the public pair (curves, per-file facts), a lighter copy without
+    the curves for superseded analyses, its method and version, and its Compare overlay."""
+    from measurements.analysis.charts import overlays
     from measurements.analysis.registry import run
     from measurements.services import _curvesjsonable, jsonable
 
@@ -240,7 +241,7 @@ def _analysis_result() -> tuple[str, str, str, str]:
     full = {"per_file": jsonable(r.per_file), "metrics": jsonable(r.metrics_json()),
             "arrays": _curvesjsonable(r.arrays), "inputs": {}}
     light = dict(full, arrays={})
-    return json.dumps(full), json.dumps(light), r.method, r.version
+    return json.dumps(full), json.dumps(light), r.method, r.version, json.dumps(overlays(full["arrays"]))
 
 
 SMALL_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" viewBox="0 0 320 200">'
@@ -270,8 +271,8 @@ def load(scale: float = 1.0, *, seed: int = 15, log=print) -> Summary:
                 cursor.execute("SET LOCAL synchronous_commit = off")
         lab = _lab(rng)
         stored = _stored_files()
-        full_json, light_json, method, version = _analysis_result()
-        _bulk(Counts.at(scale), lab, stored, full_json, light_json, method, version, rng, counts, log)
+        full_json, light_json, method, version, overlay_json = _analysis_result()
+        _bulk(Counts.at(scale), lab, stored, (full_json, light_json, overlay_json), method, version, rng, counts, log)
     reset_sequences(["samples_processrun", "samples_runvalue", "samples_processrun_inputs", "samples_sample",
                      "samples_sampleparent", "devices_device", "devices_layer", "devices_pixel",
                      "measurements_measurementfile", "measurements_analysis", "measurements_analysis_sources",
@@ -290,7 +291,7 @@ def load(scale: float = 1.0, *, seed: int = 15, log=print) -> Summary:
     return Summary(counts, time.perf_counter() - t0)
 
 
-def _bulk(c: Counts, lab: Lab, stored, full_json, light_json, method, version, rng, counts, log) -> None:
+def _bulk(c: Counts, lab: Lab, stored, results, method, version, rng, counts, log) -> None:
     ids = {"run": 0, "sample": 0, "link": 0, "value": 0, "input": 0}
     label_no: dict[str, int] = {}
 
@@ -437,14 +438,16 @@ def _bulk(c: Counts, lab: Lab, stored, full_json, light_json, method, version, r
 
     # Measurements: a measured device's four pixels, each swept (J-L-V + EL) in ROUNDS rounds.
     measured = [n for n in range(1, len(devices) + 1) if rng.random() < MEASURED_FRACTION]
-    _measurements(measured, devices, pixel_ids, lab, stored, full_json, light_json, method, version, rng, counts)
+    _measurements(measured, devices, pixel_ids, lab, stored, results, method, version, rng, counts)
     label_no["RUN"] = len(order)
     for prefix, last in label_no.items():
         LabelCounter.objects.update_or_create(prefix=prefix, defaults={"last": last})
     log(f"measurements: {counts}")
 
 
-def _measurements(measured, devices, pixel_ids, lab, stored, full_json, light_json, method, version, rng, counts):
+def _measurements(measured, devices, pixel_ids, lab, stored, results, method, version, rng, counts):
+    # Current analyses carry the real curves and Compare overlay; superseded ones neither (never drawn).
+    full_json, light_json, overlay_json = results
     uploader = lab.users["admin"]
     files_ids = iter(range(1, 10**9))
     analysis_ids = iter(range(1, 10**9))
@@ -470,7 +473,7 @@ def _measurements(measured, devices, pixel_ids, lab, stored, full_json, light_js
                     pair.append(fid)
                 aid = next(analysis_ids)
                 analyses.append((aid, when, when, "jlv", method, version, params, sid, pid, "", not current, "[]",
-                                 full_json if current else light_json))
+                                 full_json if current else light_json, overlay_json if current else None))
                 for fid in pair:
                     sources.append((len(sources) + 1, aid, fid))
                 if current:
@@ -502,7 +505,7 @@ def _flush(files, analyses, sources_, plots, metrics, counts) -> None:
         "hidden", "hidden_reason"], files))
     add("measurements_analysis", write("measurements_analysis", [
         "id", "created_at", "updated_at", "kind", "method", "version", "parameters", "sample_id", "pixel_id", "subject",
-        "superseded", "warnings", "result"], analyses))
+        "superseded", "warnings", "result", "overlay"], analyses))
     add("measurements_analysis_sources", write("measurements_analysis_sources",
                                                ["id", "analysis_id", "measurementfile_id"], _renumber(sources_, counts)))
     add("measurements_plot", write("measurements_plot", ["id", "analysis_id", "name", "title", "svg", "png"],

@@ -372,3 +372,60 @@ def charts_for(kind: str, result: AnalysisResult) -> list[dict[str, Any]]:
     by one). A kind without a builder has none."""
     builder = BUILDERS.get(kind)
     return builder(result) if builder is not None else []
+
+
+# --- Compare's overlays ---------------------------------------------------------------------------
+
+OVERLAY_POINTS = 150  # points per overlaid curve at most (stored curves keep up to 400)
+OVERLAY_DIGITS = 4  # significant digits of an overlaid point: a part in 10⁴, far below a pixel
+
+
+def overlay_curve(x, y) -> list[list[float | None]]:
+    """[x, y] of one curve as Compare draws it: at most OVERLAY_POINTS points — the min and max of y
+    in equal index buckets and both ends (``downsample_indices``, so a peak is always kept) — at
+    OVERLAY_DIGITS significant digits. ``x`` and ``y`` are stored curves (numbers, None for a gap);
+    the shorter length wins."""
+    n = min(len(x), len(y))
+    xs, ys = np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float)  # None → NaN → None again
+    if n > OVERLAY_POINTS:
+        keep = downsample_indices(ys, OVERLAY_POINTS)
+        xs, ys = xs[keep], ys[keep]
+    return [rounded_values(xs, OVERLAY_DIGITS), rounded_values(ys, OVERLAY_DIGITS)]
+
+
+def _normalised(values: list[float | None]) -> list[float | None]:
+    peak = max((v for v in values if v is not None), default=0) or 1.0
+    return [None if v is None else v / peak for v in values]
+
+
+def overlays(arrays: dict[str, list[float | None]]) -> dict[str, Any]:
+    """Compare's curves of one analysis, from its *stored* curves (``Analysis.result["arrays"]``),
+    computed once when the analysis is stored (``Analysis.overlay``) instead of on every Compare
+    page (decoding 24 kB of curves per device and thinning them was half of a 24-device page):
+
+    ``eqe_j``/``jv``/``lv`` ([x, y]) for a J-L-V sweep, ``el`` (the EL power normalised to its peak),
+    ``lifetime`` ([{"x", "y", "l0"}] per run) and ``pl`` ([[x, y]] per spectrum, normalised). Only
+    what the arrays hold; an empty dict when nothing is drawable."""
+    out: dict[str, Any] = {}
+    if "eqe_percent" in arrays:
+        j, v = arrays["current_density_ma_cm2"], arrays["voltage_v"]
+        out["eqe_j"] = overlay_curve(j, arrays["eqe_percent"])
+        out["jv"] = overlay_curve(v, j)
+        out["lv"] = overlay_curve(v, arrays["luminance_cd_m2"])
+    if "el_power" in arrays:
+        out["el"] = overlay_curve(arrays["wavelength_nm"], _normalised(arrays["el_power"]))
+    runs, k = [], 0
+    while f"time_h_{k}" in arrays:
+        l0 = (arrays.get("initial_luminance_cd_m2") or [None] * (k + 1))[k]
+        x, y = overlay_curve(arrays[f"time_h_{k}"], arrays[f"relative_luminance_{k}"])
+        runs.append({"x": x, "y": y, "l0": l0})
+        k += 1
+    if runs:
+        out["lifetime"] = runs
+    spectra, k = [], 0
+    while f"wavelength_nm_{k}" in arrays and f"intensity_corrected_{k}" in arrays:
+        spectra.append(overlay_curve(arrays[f"wavelength_nm_{k}"], _normalised(arrays[f"intensity_corrected_{k}"])))
+        k += 1
+    if spectra:
+        out["pl"] = spectra
+    return out

@@ -1,7 +1,8 @@
 """Display helpers for measurement numbers and the analyses' stored charts."""
 
 from django import template
-from django.utils.html import json_script
+from django.utils.html import format_html, format_html_join, json_script
+from django.utils.safestring import mark_safe
 
 from measurements.metric_names import format_metric_value, format_significant, metric_name
 
@@ -80,3 +81,16 @@ def chart_caption(chart: dict, analysis) -> str:
         parts.append(f"{metric_name(name, unit).label} {format_metric_value(name, row['value'])}{' ' + unit if unit else ''}")
     title = chart.get("title") or chart.get("name", "")
     return f"{title} · {', '.join(parts)}" if parts else title
+
+
+@register.simple_tag
+def metric_cells(shown) -> str:
+    """The ``<td>``s of one Compare table row from ``metrics_table``'s ``row.shown`` (data-metric,
+    title, value; an empty title is a missing cell): one escaping join in Python instead of a
+    template loop — 2,000 cells at 24 devices were a third of the page's template time."""
+    return format_html_join("", '<td class="num" data-metric="{}"{}>{}</td>', (
+        (name, format_html(' title="{}"', title), value) if title else (name, "", mark_safe(MISSING_CELL))
+        for name, title, value in shown))
+
+
+MISSING_CELL = '<span class="muted">–</span>'

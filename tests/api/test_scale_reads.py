@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from core.access import restrict
 from core.pagination import EstimatedPaginator, bounded_count
 from measurements import selectors
+from measurements.analysis import charts
 from measurements.models import Analysis, DerivedMetric
 from samples.models import Sample
 
@@ -89,20 +90,20 @@ def test_compare_lists_a_bounded_pick_list_and_takes_typed_labels(world, client_
 
 
 def test_curves_are_thinned_keeping_both_ends_and_the_peak():
-    short = selectors._series("a", "#000", [1.0, 2.0, None], [0.5, None, 3.0], "/x")
-    assert (short.x, short.y) == ([1.0, 2.0, None], [0.5, None, 3.0])  # few points: all kept, gaps too
+    short = charts.overlay_curve([1.0, 2.0, None], [0.5, None, 3.0])
+    assert short == [[1.0, 2.0, None], [0.5, None, 3.0]]  # few points: all kept, gaps too
     x = list(range(400))
     y = [2.0 * v for v in x]
     y[137] = 5000.0  # a one-point peak between the evenly spaced indices
-    series = selectors._series("a", "#000", x, y, "/x")
-    assert len(series.x) <= selectors.DRAW_POINTS and series.x[0] == 0 and series.x[-1] == 399
-    assert series.x == sorted(series.x) and 137 in series.x and max(series.y) == 5000.0
-    assert all(yy == 2 * xx for xx, yy in zip(series.x, series.y, strict=True) if xx != 137)
+    xs, ys = charts.overlay_curve(x, y)
+    assert len(xs) <= charts.OVERLAY_POINTS and xs[0] == 0 and xs[-1] == 399
+    assert xs == sorted(xs) and 137 in xs and max(ys) == 5000.0
+    assert all(yy == 2 * xx for xx, yy in zip(xs, ys, strict=True) if xx != 137)
 
 
 def test_drawn_points_are_rounded_to_four_significant_digits():
-    series = selectors._series("a", "#000", [0.123456, 1234.567, 1.0e-5 / 3], [2 / 3, 98765.4, -0.00012345], "/x")
-    assert series.x == [0.1235, 1235.0, 3.333e-06] and series.y == [0.6667, 98770.0, -0.0001234]
+    xs, ys = charts.overlay_curve([0.123456, 1234.567, 1.0e-5 / 3], [2 / 3, 98765.4, -0.00012345])
+    assert xs == [0.1235, 1235.0, 3.333e-06] and ys == [0.6667, 98770.0, -0.0001234]
 
 
 @pytest.mark.django_db

@@ -3,11 +3,14 @@ polling, detail, list, compare — and that other projects' files stay invisible
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from measurements.analysis import charts
 from measurements.models import Analysis, MeasurementFile
 from samples.models import Project
 from tests.browser.scenario import DATA, PASSWORD, build_lab
@@ -170,6 +173,22 @@ def test_compare_deep_link_overlays_and_scatter(client_in_measured, measured_lab
     assert points[0]["y"] == pytest.approx(18.0 * 0.08 / 0.09, abs=0.3)  # the stated 0.08 cm² pixel
     assert dev1.label in ctx["scatter"]["missing"]
     assert drip.unit == "µL"
+
+
+def test_compare_draws_the_stored_overlays_as_it_thins_older_analyses_arrays(client_in_measured, measured_lab):
+    """Compare reads each analysis's overlay (made when it was stored, a few kB) and thins the
+    arrays itself for an analysis stored before overlays: the same chart either way."""
+    dev1, dev2 = measured_lab["devices"]
+    analysis = Analysis.objects.get(kind="jlv", superseded=False)
+    arrays = analysis.result["arrays"]
+    assert analysis.overlay["eqe_j"] == charts.overlay_curve(arrays["current_density_ma_cm2"], arrays["eqe_percent"])
+    assert analysis.overlay["el"][1] and max(v for v in analysis.overlay["el"][1] if v is not None) == 1.0
+    assert len(json.dumps(analysis.overlay)) < len(json.dumps(arrays)) / 2
+    query = {"samples": [dev1.label, dev2.label]}
+    stored = client_in_measured.get(reverse("compare"), query).context["chart_data"]
+    Analysis.objects.update(overlay=None)
+    thinned = client_in_measured.get(reverse("compare"), query).context["chart_data"]
+    assert stored == thinned and {p["id"] for p in stored["panels"]} >= {"eqe_j", "jv", "lv", "el"}
 
 
 def test_compare_recipe_family(client_in, lab):
