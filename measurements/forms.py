@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 
-from core.access import restrict
 from recipes.models import Recipe
 from samples.models import Sample
 
@@ -54,12 +53,10 @@ class UploadForm(forms.Form):
     def clean_target(self) -> str:
         label = self.cleaned_data["target"].strip()
         try:
-            sample, pixel = resolve_target(label)
+            # Among the samples the user may see: another project's label reads as a missing one.
+            sample, pixel = resolve_target(label, self.user)
         except IngestError as exc:
             raise forms.ValidationError(str(exc)) from None
-        # Same message as a missing label: do not reveal samples of other projects.
-        if not restrict(Sample.objects.filter(pk=sample.pk), self.user).exists():
-            raise forms.ValidationError(f"no sample or pixel labelled {label!r}")
         self.sample, self.pixel = sample, pixel
         return label
 

@@ -35,7 +35,7 @@ from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from core import events
-from core.access import can_see
+from core.access import can_see, restrict
 from core.errors import DomainError
 from devices.models import Pixel
 from devices.selectors import pixel_for_filename
@@ -193,12 +193,21 @@ def _pixel_from_name(sample: Sample, filename: str) -> Pixel | None:
     return pixel
 
 
-def resolve_target(label: str) -> tuple[Sample, Pixel | None]:
-    """A sample label (DEV-0001) or a pixel label (DEV-0001-A)."""
-    pixel = Pixel.objects.select_related("device__sample").filter(label=label).first()
-    if pixel:
+def resolve_target(label: str, user=None) -> tuple[Sample, Pixel | None]:
+    """A sample label (DEV-0001) or a pixel label (DEV-0001-A), among those ``user`` may see.
+
+    The restriction is part of the lookup (one query per kind of label, not a lookup and then an
+    access check), and a label of another project gets the very answer a missing one gets — the
+    same code and message — so an upload never confirms that another project's label exists.
+    ``user=None`` is a trusted caller (a management command, the sweep) and sees every label."""
+    pixels = Pixel.objects.select_related("device__sample").filter(label=label).order_by()
+    samples = Sample.objects.filter(label=label).order_by()
+    if user is not None:
+        pixels, samples = restrict(pixels, user), restrict(samples, user)
+    pixel = next(iter(pixels[:1]), None)
+    if pixel is not None:
         return pixel.device.sample, pixel
-    sample = Sample.objects.filter(label=label).first()
+    sample = next(iter(samples[:1]), None)
     if sample is None:
         raise IngestError(f"no sample or pixel labelled {label!r}", code="not_found", field="sample")
     return sample, None
@@ -321,9 +330,11 @@ def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pi
         content = head if try_decode(head) else _read_all(stream)
         if content is not head:
             stream = None
-    existing = MeasurementFile.objects.filter(sha256=digest).select_related("sample", "pixel").order_by()[:1]
-    existing = existing[0] if existing else None
-    if existing is not None:
+    # The usual answer is "not stored yet": ask the unique sha256 index for an id alone, and load
+    # the row with its sample and pixel only when the bytes are already here.
+    seen = MeasurementFile.objects.filter(sha256=digest).order_by().values_list("pk", flat=True)[:1]
+    if seen:
+        existing = MeasurementFile.objects.select_related("sample", "pixel").get(pk=seen[0])
         return _existing_answer(existing, filename=filename, sample=sample, pixel=pixel, user=user, kind=kind,
                                 parameters=parameters)
     metadata = dict(metadata or {})

@@ -53,10 +53,11 @@ def test_an_upload_costs_a_fixed_few_queries(world, client_for, sent, who, key, 
         response = upload(client, world.dev_a.sample, f"{who}-{key}", headers)
     assert response.status_code == 201, response.content
     sql = sql_of(queries)
-    # token; (the key's earlier upload); the label as a pixel, then as a sample; the sample is visible
-    # to the user; the bytes are not stored yet; the row and its history row; enqueued_at once the
-    # broker took the task. Nothing for the response: a new file has no analyses or metrics yet.
-    assert len(sql) == 8 + key, "\n".join(sql)
+    # token; (the key's earlier upload); the label as a pixel, then as a sample, each among the user's
+    # projects (no separate access check); the bytes are not stored yet (an id from the sha256 index);
+    # the row and its history row; enqueued_at once the broker took the task. Nothing for the
+    # response: a new file has no analyses or metrics yet.
+    assert len(sql) == 7 + key, "\n".join(sql)
     body = response.json()
     mf = MeasurementFile.objects.get(pk=body["id"])
     assert sent == [mf.pk] and mf.enqueued_at is not None and mf.status == FileStatus.QUEUED

@@ -97,3 +97,12 @@ def test_another_projects_label_reads_as_unknown(world, client_for):
     assert response.status_code == 400
     assert error_of(response)["fields"]["sample"] == [f"no sample or pixel labelled {world.dev_b.sample.label!r}"]
     assert not MeasurementFile.objects.filter(sample=world.dev_b.sample).exists()
+    # The very answer a label that exists nowhere gets: same status, code and message shape.
+    missing = post(client_for(world.station), sample="DEV-9999")
+    assert (missing.status_code, error_of(missing)["code"]) == (400, error_of(response)["code"])
+    assert error_of(missing)["fields"]["sample"] == ["no sample or pixel labelled 'DEV-9999'"]
+    # A pixel label of the other project too.
+    pixel = world.dev_b.pixels.first()
+    hidden = post(client_for(world.station), sample=pixel.label)
+    assert error_of(hidden) == {**error_of(missing), "message": error_of(hidden)["message"],
+                                "fields": {"sample": [f"no sample or pixel labelled {pixel.label!r}"]}}
