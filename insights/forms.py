@@ -38,10 +38,12 @@ class FamilyForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.none(), required=False, to_field_name="code",
                                      empty_label="all my projects")
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, recipes: list | None = None, **kwargs):
+        """``recipes``: ``selectors.recipe_choices(user)`` when the caller has them (a page builds
+        a probe form for the family, then the form it shows)."""
         super().__init__(*args, **kwargs)
         self.user = user
-        choices = selectors.recipe_choices(user)
+        self.recipes = choices = selectors.recipe_choices(user) if recipes is None else recipes
         self.fields["recipe"].queryset = restrict(Recipe.objects.filter(pk__in=[r.pk for r in choices]), user)
         self.fields["recipe"].label_from_instance = lambda r: f"{r.name}"
         self.fields["project"].queryset = restrict(Project.objects.all(), user)

@@ -47,17 +47,18 @@ def drivers(request: HttpRequest) -> HttpResponse:
     data = selectors.family_data(request.user, recipe=recipe, project=project)
     form = DriversForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None,
                                                    "metrics": _default_metrics(data)}),
-                       user=request.user, metric_choices=data.metrics)
+                       user=request.user, recipes=probe.recipes, metric_choices=data.metrics)
     metrics = _default_metrics(data, form.cleaned_data.get("metrics") if form.is_valid() else None)
-    table = selectors.drivers_table(request.user, data, metrics, project=project) if metrics else None
+    table = selectors.drivers_table(data, metrics) if metrics else None
     fmt = request.GET.get("format")
     if table is not None and fmt in ("csv", "xlsx"):
         return _table_download(selectors.drivers_export_frame(data, table), fmt, recipe)
+    plots = figures.top_driver_plots(data, table, metrics, top=TOP_PLOTS) if table is not None else {}
     sections = []
     for metric in metrics:
         rows = []
         for row in table.for_metric(metric):
-            plot = figures.driver_plot(data, table, row) if row.rank and row.rank <= TOP_PLOTS else None
+            plot = plots.get((row.metric, row.parameter))
             rows.append({"row": row, "col": data.columns.get(row.parameter), "label": data.label(row.parameter), "plot": plot})
         sections.append({"metric": metric, "unit": data.metric_units.get(metric, ""), "rows": rows})
     return render(request, "insights/drivers.html", {
@@ -86,7 +87,7 @@ def driver_plot(request: HttpRequest) -> HttpResponse:
     data = selectors.family_data(request.user, recipe=recipe, project=project)
     if metric not in data.metrics or parameter not in data.columns:
         raise Http404("no such metric or parameter in this family")
-    table = selectors.drivers_table(request.user, data, [metric], project=project)
+    table = selectors.drivers_table(data, [metric])
     row = next((r for r in table.for_metric(metric) if r.parameter == parameter), None)
     if row is None or row.effect is None:
         return HttpResponse('<p class="empty">No plot: no effect was estimated for this pair.</p>')
@@ -101,7 +102,7 @@ def control(request: HttpRequest) -> HttpResponse:
     data = selectors.control_data(request.user, recipe=recipe, project=project)
     form = ControlForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None, "sigma": "average_mr",
                                                    "metric": next(iter(_default_metrics(data, k=1)), None)}),
-                       user=request.user, metric_choices=data.metrics)
+                       user=request.user, recipes=probe.recipes, metric_choices=data.metrics)
     valid = form.is_valid()
     metric = (form.cleaned_data.get("metric") if valid else None) or next(iter(_default_metrics(data, k=1)), None)
     sigma = (form.cleaned_data.get("sigma") if valid else None) or "average_mr"

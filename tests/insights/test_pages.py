@@ -241,3 +241,83 @@ def test_control_views_keep_their_query_count_whatever_the_window(lead, django_a
     with CaptureQueriesContext(connection) as ctx:  # cached: the stamp, not the frame
         assert lead.get(f"/insights/?recipe={film.pk}").status_code == 200
     assert len(ctx) < counts[(0, f"/insights/?recipe={film.pk}")], counts
+
+
+# The drivers table's row before it became one tag (insights_tags.driver_row): the reference markup.
+ROW_TEMPLATE = """{% load measurement_tags %}{% with r=item.row %}
+<tr class="{% if r.significant %}sig{% endif %}{% if r.effect is None %} skipped{% endif %}" data-parameter="{{ r.parameter }}" data-rank="{{ r.rank|default:'' }}">
+  <td class="num">{{ r.rank|default:"—" }}</td>
+  <td class="param"><strong>{{ item.col.short|default:item.label }}</strong><div class="small muted">{{ item.col.where }}</div>{% if r.kind == "categorical" and r.level %}<div class="small">{{ r.level }} vs the rest: {{ r.level_shift|sig:3 }} {{ unit }}</div>{% endif %}</td>
+  <td class="num effect">{% if r.effect is not None %}{{ r.effect|floatformat:2 }}{% else %}—{% endif %}</td>
+  <td class="nowrap">{% if r.effect is not None %}{% include "insights/_interval.html" with lo=r.ci_low hi=r.ci_high effect=r.effect %}{% endif %}</td>
+  <td class="num nowrap">{% if r.slope is not None %}{{ r.slope|sig:3 }} <span class="muted small">[{{ r.slope_ci_low|sig:2 }}, {{ r.slope_ci_high|sig:2 }}]</span>{% endif %}</td>
+  <td class="num">{% if r.q_value is not None %}{{ r.q_value|sig:2 }}{% endif %}</td>
+  <td class="num nowrap">{% if r.n_runs is not None %}{{ r.n_runs }} <span class="muted small">runs · {{ r.n_units }} dev. ({{ r.n_rows }})</span>{% else %}{{ r.n_units }} <span class="muted small">({{ r.n_rows }})</span>{% endif %}</td>
+  <td class="small">{{ r.warnings|join:"; " }}</td>
+</tr>{% endwith %}"""
+
+
+def _tags_only(markup: str) -> str:
+    return re.sub(r">\s+<", "><", markup.strip())
+
+
+def test_a_drivers_row_is_the_markup_the_template_made(loaded_campaign):
+    from django.template import Context, Template
+
+    from insights.science.drivers import Driver
+    from insights.templatetags.insights_tags import driver_row
+
+    user = get_user_model().objects.get(username="demo")
+    data = selectors.insights_data(user, recipe=Recipe.objects.get(name=FILM))
+    table = selectors.drivers_for(data, data.metrics)
+    reference = Template(ROW_TEMPLATE)
+    # Every row of the campaign's table (numeric and categorical, ranked and skipped), and the
+    # corners a demo does not reach: markup in names and warnings, no column, a categorical level.
+    odd = [Driver(metric="eqe_max", parameter='<b>"x" & y</b>', kind="categorical", n_units=3, n_rows=7, n_runs=2,
+                  effect=-0.0049, ci_low=-0.015, ci_high=0.125, q_value=None, level="lot <A>", level_shift=-12.345,
+                  warnings=["moved with <z>", "few & far"], rank=0),
+           Driver(metric="eqe_max", parameter="p", kind="numeric", n_units=5, n_rows=5, effect=0.995, ci_low=None,
+                  ci_high=2.675, slope=1234567.0, slope_ci_low=None, slope_ci_high=0.000123, q_value=0.0301, rank=4)]
+    rows = list(table.rows) + odd
+    assert len(rows) > 20 and any(r.kind == "categorical" for r in table.rows) and any(r.effect is None for r in table.rows)
+    for row in rows:
+        for unit in ("%", "cd m⁻² & <b>"):
+            item = {"row": row, "col": data.columns.get(row.parameter), "label": data.label(row.parameter)}
+            expected = reference.render(Context({"item": item, "unit": unit}))
+            assert _tags_only(driver_row(item, unit)) == _tags_only(expected), row
+
+
+def test_fixed2_is_floatformat_2():
+    import random
+
+    from django.template.defaultfilters import floatformat
+
+    from insights.templatetags.insights_tags import fixed2
+
+    rng = random.Random(7)
+    values = [None, "", "x", 0, -0.0, 1, -1, 0.005, 0.015, 0.125, 2.675, -0.0049, 0.995, 1e-9, -1e-9, 123456.789,
+              float("nan"), float("inf"), float("-inf")]
+    values += [rng.uniform(-1, 1) for _ in range(2000)] + [round(rng.uniform(-1, 1), 3) for _ in range(2000)]
+    assert [fixed2(v) for v in values] == [floatformat(v, 2) for v in values]
+
+
+def test_the_drivers_page_drawn_again_takes_its_plots_from_the_cache(lead, monkeypatch):
+    from django.core.cache import cache
+
+    from insights import figures
+
+    cache.clear()
+    first = lead.get("/insights/drivers/")
+    assert first.status_code == 200 and first.content.count(b'<div class="driver-plot"><svg') >= 3
+    drawn = []
+    real = figures.driver_plot
+    monkeypatch.setattr(figures, "driver_plot", lambda *a: drawn.append(a) or real(*a))
+    again = lead.get("/insights/drivers/")
+    tables = lambda page: page.content.decode().split('id="drivers-form"')[1]  # noqa: E731 (past the head's nonce)
+    assert tables(again) == tables(first) and drawn == []
+    # A run value edited: the stamp moves, the frame, table and plots are made again.
+    from samples.models import RunValue
+
+    value = RunValue.objects.filter(actual_value__isnull=False).first()
+    value.save()  # a history row: what the stamp reads
+    assert lead.get("/insights/drivers/").status_code == 200 and len(drawn) >= 3
