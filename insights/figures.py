@@ -41,9 +41,11 @@ def driver_plot(data: InsightsData, table: DriverTable, row: Driver) -> SafeStri
                              slope=row.slope, intercept=row.intercept, groups=colors)
     else:
         levels = []
-        for level in sorted(units.loc[both, param].astype(str).unique()):
-            in_level = units.index[both & (units[param].astype(str) == level)]
-            us = [{"label": u, "y": float(units.at[u, metric])} for u in in_level]
+        as_text = units[param].astype(str)
+        for level in sorted(as_text[both].unique()):
+            in_level = both & (as_text == level)
+            # One column read per level, not a scalar lookup per unit (the same values, in order).
+            us = [{"label": u, "y": float(y)} for u, y in zip(units.index[in_level], units.loc[in_level, metric], strict=True)]
             ps = [{"label": r["pixel"] or r[UNIT], "y": float(r[metric])}
                   for r in pix[pix[param].astype(str) == level][[UNIT, "pixel", metric]].to_dict("records")]
             levels.append((level, us, ps))
