@@ -350,14 +350,10 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
     return data
 
 
-def derived_cache_key(data: InsightsData, what: str) -> str:
-    """The key of something computed from ``family_data``'s rows alone ("" when they are not cached)."""
-    return f"{data.cache_key}:{what}" if data.cache_key else ""
-
-
 def cached_derived(data: InsightsData, what: str, build):
-    """``build()``, cached under ``data``'s own key (the same user, family, window and stamp)."""
-    key = derived_cache_key(data, what)
+    """``build()``, cached under ``data``'s own key (the same user, family, window and stamp);
+    built every time when the rows themselves are not cached (no recipe)."""
+    key = f"{data.cache_key}:{what}" if data.cache_key else ""
     value = cache.get(key) if key else None
     if value is None:
         value = build()

@@ -193,21 +193,16 @@ def _pixel_from_name(sample: Sample, filename: str) -> Pixel | None:
     return pixel
 
 
-def resolve_target(label: str, user=None) -> tuple[Sample, Pixel | None]:
+def resolve_target(label: str, user) -> tuple[Sample, Pixel | None]:
     """A sample label (DEV-0001) or a pixel label (DEV-0001-A), among those ``user`` may see.
 
     The restriction is part of the lookup (one query per kind of label, not a lookup and then an
     access check), and a label of another project gets the very answer a missing one gets — the
-    same code and message — so an upload never confirms that another project's label exists.
-    ``user=None`` is a trusted caller (a management command, the sweep) and sees every label."""
-    pixels = Pixel.objects.select_related("device__sample").filter(label=label).order_by()
-    samples = Sample.objects.filter(label=label).order_by()
-    if user is not None:
-        pixels, samples = restrict(pixels, user), restrict(samples, user)
-    pixel = next(iter(pixels[:1]), None)
+    same code and message — so an upload never confirms that another project's label exists."""
+    pixel = restrict(Pixel.objects.select_related("device__sample").filter(label=label), user).first()
     if pixel is not None:
         return pixel.device.sample, pixel
-    sample = next(iter(samples[:1]), None)
+    sample = restrict(Sample.objects.filter(label=label), user).first()
     if sample is None:
         raise IngestError(f"no sample or pixel labelled {label!r}", code="not_found", field="sample")
     return sample, None

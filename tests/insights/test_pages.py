@@ -243,13 +243,14 @@ def test_control_views_keep_their_query_count_whatever_the_window(lead, django_a
     assert len(ctx) < counts[(0, f"/insights/?recipe={film.pk}")], counts
 
 
-# The drivers table's row before it became one tag (insights_tags.driver_row): the reference markup.
-ROW_TEMPLATE = """{% load measurement_tags %}{% with r=item.row %}
+# The drivers table's row before it became one tag (insights_tags.driver_row), with the interval glyph
+# its include drew: the reference markup.
+ROW_TEMPLATE = """{% load measurement_tags insights_tags %}{% with r=item.row %}
 <tr class="{% if r.significant %}sig{% endif %}{% if r.effect is None %} skipped{% endif %}" data-parameter="{{ r.parameter }}" data-rank="{{ r.rank|default:'' }}">
   <td class="num">{{ r.rank|default:"—" }}</td>
   <td class="param"><strong>{{ item.col.short|default:item.label }}</strong><div class="small muted">{{ item.col.where }}</div>{% if r.kind == "categorical" and r.level %}<div class="small">{{ r.level }} vs the rest: {{ r.level_shift|sig:3 }} {{ unit }}</div>{% endif %}</td>
   <td class="num effect">{% if r.effect is not None %}{{ r.effect|floatformat:2 }}{% else %}—{% endif %}</td>
-  <td class="nowrap">{% if r.effect is not None %}{% include "insights/_interval.html" with lo=r.ci_low hi=r.ci_high effect=r.effect %}{% endif %}</td>
+  <td class="nowrap">{% if r.effect is not None %}<span class="interval" title="{{ r.ci_low|floatformat:2 }} to {{ r.ci_high|floatformat:2 }}"><svg viewBox="0 0 100 10" width="100" height="10" aria-hidden="true"><line class="zero" x1="50" x2="50" y1="0" y2="10"/><line class="ci" x1="{{ r.ci_low|unit_x }}" x2="{{ r.ci_high|unit_x }}" y1="5" y2="5"/><circle class="est" cx="{{ r.effect|unit_x }}" cy="5" r="2.6"/></svg> <span class="small muted">[{{ r.ci_low|floatformat:2 }}, {{ r.ci_high|floatformat:2 }}]</span></span>{% endif %}</td>
   <td class="num nowrap">{% if r.slope is not None %}{{ r.slope|sig:3 }} <span class="muted small">[{{ r.slope_ci_low|sig:2 }}, {{ r.slope_ci_high|sig:2 }}]</span>{% endif %}</td>
   <td class="num">{% if r.q_value is not None %}{{ r.q_value|sig:2 }}{% endif %}</td>
   <td class="num nowrap">{% if r.n_runs is not None %}{{ r.n_runs }} <span class="muted small">runs · {{ r.n_units }} dev. ({{ r.n_rows }})</span>{% else %}{{ r.n_units }} <span class="muted small">({{ r.n_rows }})</span>{% endif %}</td>
