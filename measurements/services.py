@@ -1278,6 +1278,32 @@ def measurement_files_reanalyze(*, kind: str | None = None, sample: Sample | Non
     return counts
 
 
+def analyses_backfill_overlays(*, batch: int = 500, progress=None) -> dict[str, int]:
+    """Store Compare's curves (``Analysis.overlay``) on analyses stored before overlays existed,
+    from their stored arrays — the curves Compare otherwise thins from those arrays on every page.
+    Nothing is re-analysed and no metric changes. Resumable: it walks the analyses still without
+    an overlay in id order, ``batch`` at a time, one UPDATE per batch; an analysis whose curves
+    cannot be built keeps NULL (logged; Compare goes on thinning its arrays) and is counted as
+    ``failed``. ``progress(done, total)`` is called after each batch."""
+    pending = Analysis.objects.filter(overlay__isnull=True)
+    total = pending.count()
+    counts = {"stored": 0, "failed": 0}
+    last = 0
+    while True:
+        rows = list(pending.filter(pk__gt=last).order_by("pk").values_list("pk", "result__arrays")[:batch])
+        if not rows:
+            break
+        last = rows[-1][0]
+        built = [(pk, _overlays(arrays if isinstance(arrays, dict) else {}, f"analysis {pk}")) for pk, arrays in rows]
+        done = [Analysis(pk=pk, overlay=overlay) for pk, overlay in built if overlay is not None]
+        Analysis.objects.bulk_update(done, ["overlay"])
+        counts["stored"] += len(done)
+        counts["failed"] += len(rows) - len(done)
+        if progress is not None:
+            progress(counts["stored"] + counts["failed"], total)
+    return counts
+
+
 # --- calibrations ---------------------------------------------------------------------------------
 
 CALIBRATION_SHAPE = "spectrum"  # every calibration is a curve vs wavelength (nm)
