@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -76,9 +77,11 @@ def _q_to_two_theta(q: np.ndarray, wavelength_a: float) -> np.ndarray:
     return np.degrees(2 * np.arcsin(s))
 
 
+@cache
 def _rows(system: str, max_index: int) -> tuple[np.ndarray, np.ndarray]:
     """Design rows for Q = rows @ p (p = 1/a², [1/c²], [1/b²]) and one hkl per row.
-    Rows that give the same Q for every cell of the system are merged (cubic 300/221 → N = 9)."""
+    Rows that give the same Q for every cell of the system are merged (cubic 300/221 → N = 9).
+    The same few tables for every pattern: built once, read-only."""
     seen: dict[tuple, tuple[int, int, int]] = {}
     for h, k, m in itertools.product(range(max_index, -1, -1), repeat=3):
         if h == k == m == 0:
@@ -95,7 +98,9 @@ def _rows(system: str, max_index: int) -> tuple[np.ndarray, np.ndarray]:
             key = (h * h, k * k, m * m)
         seen.setdefault(key, (h, k, m))
     keys = sorted(seen)
-    return np.array(keys, dtype=float), np.array([seen[k] for k in keys])
+    rows, hkl = np.array(keys, dtype=float), np.array([seen[k] for k in keys])
+    rows.flags.writeable = hkl.flags.writeable = False
+    return rows, hkl
 
 
 def _screen(cand: np.ndarray, q_obs: np.ndarray, tol_q: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -153,24 +158,26 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
         return None
     cand = np.unique(np.round(cand, 6), axis=0)[:5000]
 
-    best: Indexing | None = None
     # The refinement below depends on a candidate only through its first assignment of hkl to
     # lines: candidates that assign alike (most of them: many seeds give one cell) give the same
-    # cell, so each assignment is refined once.
+    # cell, so each assignment is refined once. The best cell is kept as its numbers and made into
+    # an Indexing once, at the end.
+    best: tuple | None = None  # (M, p, idx, dq, n_calc)
     assignments: set[bytes] = set()
     for p0 in cand:
-        first = np.argmin(np.abs(q_obs[:, None] - (full_rows @ p0)[None, :]), axis=1).tobytes()
+        idx = np.argmin(np.abs(q_obs[:, None] - (full_rows @ p0)[None, :]), axis=1)
+        first = idx.tobytes()
         if first in assignments:
             continue  # refined already, to the same cell
         assignments.add(first)
-        p = p0.copy()
-        for _ in range(3):  # assign → least squares → reassign
-            q_calc = full_rows @ p
-            idx = np.argmin(np.abs(q_obs[:, None] - q_calc[None, :]), axis=1)
-            design = full_rows[idx]
-            p, *_ = np.linalg.lstsq(design, q_obs, rcond=None)
-            if np.any(p <= 0):
+        for step in range(3):  # assign → least squares → reassign
+            p, *_ = np.linalg.lstsq(full_rows[idx], q_obs, rcond=None)
+            if np.any(p <= 0) or step == 2:
                 break
+            again = np.argmin(np.abs(q_obs[:, None] - (full_rows @ p)[None, :]), axis=1)
+            if np.array_equal(again, idx):
+                break  # the same assignment: another least squares gives this p again, exactly
+            idx = again
         if np.any(p <= 0):
             continue
         q_calc = full_rows @ p
@@ -180,7 +187,7 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
             continue  # every line must index
         if len(set(idx.tolist())) < n:
             continue  # a reflection used twice: two lines claim one hkl
-        if np.unique(np.round(q_calc[idx], 9)).size < n:
+        if len(set(np.round(q_calc[idx], 9).tolist())) < n:
             continue  # …or two hkl with the same Q (one reflection)
         q_n = q_obs.max()
         # Body-centring (h+k+l even, ≡ the parity of the row sum) halves the reflections a cell
@@ -188,43 +195,52 @@ def index_lines(d_a: np.ndarray, *, wavelength_a: float, system: str,
         # (M itself counts the primitive lattice, which also prefers the smaller of two cells that
         # index the same lines, a over a√2.)
         reachable = q_calc <= q_n * (1 + 1e-9) + tol_q.max()
-        n_calc = int(np.unique(np.round(q_calc[reachable], 9)).size)
+        n_calc = len(set(np.round(q_calc[reachable], 9).tolist()))
         if system != "cubic":
             if np.all(full_rows[idx].sum(axis=1) % 2 == 0):
                 reachable &= full_rows.sum(axis=1) % 2 == 0
-            if n < MIN_OBSERVED_FRACTION * np.unique(np.round(q_calc[reachable], 9)).size:
+            if n < MIN_OBSERVED_FRACTION * len(set(np.round(q_calc[reachable], 9).tolist())):
                 continue  # a cell with free axes that predicts far more lines than are seen fits by chance
         eps = float(np.mean(np.abs(dq)))
         m_n = float(q_n / (2 * max(eps, 1e-12) * max(n_calc, 1)))
         if m_n < MIN_M[system]:
             continue
-        if best is None or m_n > best.de_wolff_m:
-            tt_calc = _q_to_two_theta(q_calc[idx], wavelength_a)
-            misfit = (_q_to_two_theta(q_obs, wavelength_a) - tt_calc).tolist()
-            names = {"cubic": ("a",), "tetragonal": ("a", "c"), "orthorhombic": ("a", "b", "c")}[system]
-            cell = {name: float(1 / np.sqrt(v)) for name, v in zip(names, p, strict=True)}
-            se = {}
-            dof = n - n_par
-            if dof > 0:
-                design = full_rows[idx]
-                cov = np.linalg.pinv(design.T @ design) * float(dq @ dq) / dof
-                for name, v, var in zip(names, p, np.diag(cov), strict=True):
-                    se[name] = float(0.5 * np.sqrt(max(var, 0)) * v**-1.5)  # a = p^-½ → σa = ½ p^-3/2 σp
-            if system == "orthorhombic":
-                # Report a ≤ b ≤ c with hkl permuted to match: the axes' labels are a convention.
-                order = np.argsort([cell["a"], cell["b"], cell["c"]])
-                vals = [list(cell.values())[i] for i in order]
-                ses = [list(se.values())[i] for i in order] if se else []
-                cell = dict(zip(names, vals, strict=True))
-                se = dict(zip(names, ses, strict=True)) if se else {}
-                hkl = [tuple(int(full_hkl[i][j]) for j in order) for i in idx]
-            else:
-                hkl = [tuple(int(v) for v in full_hkl[i]) for i in idx]
-            best = Indexing(system=system, cell_a=cell, hkl=hkl, misfit_2theta_deg=misfit,
-                            max_misfit_deg=float(np.max(np.abs(misfit))),
-                            relative_misfit=float(np.sqrt(np.mean((dq / q_obs) ** 2))),
-                            de_wolff_m=m_n, n_calc=n_calc, cell_se_a=se)
-    return best
+        if best is None or m_n > best[0]:
+            best = (m_n, p, idx, dq, n_calc)
+    return None if best is None else _indexing(system, *best, q_obs=q_obs, wavelength_a=wavelength_a,
+                                               full_rows=full_rows, full_hkl=full_hkl)
+
+
+def _indexing(system: str, m_n: float, p: np.ndarray, idx: np.ndarray, dq: np.ndarray, n_calc: int, *,
+              q_obs: np.ndarray, wavelength_a: float, full_rows: np.ndarray, full_hkl: np.ndarray) -> Indexing:
+    """The accepted cell ``p`` (1/a², …) with its hkl ``idx`` per line, as reported."""
+    n, n_par = q_obs.size, p.size
+    q_calc = full_rows @ p
+    tt_calc = _q_to_two_theta(q_calc[idx], wavelength_a)
+    misfit = (_q_to_two_theta(q_obs, wavelength_a) - tt_calc).tolist()
+    names = {"cubic": ("a",), "tetragonal": ("a", "c"), "orthorhombic": ("a", "b", "c")}[system]
+    cell = {name: float(1 / np.sqrt(v)) for name, v in zip(names, p, strict=True)}
+    se = {}
+    dof = n - n_par
+    if dof > 0:
+        design = full_rows[idx]
+        cov = np.linalg.pinv(design.T @ design) * float(dq @ dq) / dof
+        for name, v, var in zip(names, p, np.diag(cov), strict=True):
+            se[name] = float(0.5 * np.sqrt(max(var, 0)) * v**-1.5)  # a = p^-½ → σa = ½ p^-3/2 σp
+    if system == "orthorhombic":
+        # Report a ≤ b ≤ c with hkl permuted to match: the axes' labels are a convention.
+        order = np.argsort([cell["a"], cell["b"], cell["c"]])
+        vals = [list(cell.values())[i] for i in order]
+        ses = [list(se.values())[i] for i in order] if se else []
+        cell = dict(zip(names, vals, strict=True))
+        se = dict(zip(names, ses, strict=True)) if se else {}
+        hkl = [tuple(int(full_hkl[i][j]) for j in order) for i in idx]
+    else:
+        hkl = [tuple(int(v) for v in full_hkl[i]) for i in idx]
+    return Indexing(system=system, cell_a=cell, hkl=hkl, misfit_2theta_deg=misfit,
+                    max_misfit_deg=float(np.max(np.abs(misfit))),
+                    relative_misfit=float(np.sqrt(np.mean((dq / q_obs) ** 2))),
+                    de_wolff_m=m_n, n_calc=n_calc, cell_se_a=se)
 
 
 def best_cubic_misfit(d_a: np.ndarray, *, max_n: int = 48) -> dict:

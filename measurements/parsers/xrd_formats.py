@@ -155,18 +155,14 @@ def _is_numeric_row(line: str) -> bool:
 def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray:
     """The numbers of the data lines, at most three columns and as many as the narrowest row has."""
     if data:
-        # Every row as wide as the others (nearly every scan): one split and one conversion for
-        # the block, rather than a split and a float() per line; numpy converts each field with
-        # Python's float, so the values — and which fields are refused — are the same.
-        text = "\n".join(line for _, line in data).replace(",", " ").replace(";", " ")
-        widths = set(map(len, map(str.split, text.split("\n"))))
-        if len(widths) == 1 and (width := widths.pop()) >= 2:
-            try:
-                values = np.array(text.split(), dtype=float)
-            except ValueError:
-                pass  # the loop below names the line
-            else:
-                return values.reshape(len(data), width)[:, :3]
+        # Every row as wide as the others (nearly every scan): numpy's C reader converts the block
+        # in one call, rather than a split and a float() per line. It converts each field with
+        # CPython's own string-to-double (what float() does), so the values are the same; anything
+        # it does not take as one rectangle of numbers (a field float() would take, like 1_000, a
+        # short row, a blank one it would skip) goes to the loop below, which reads or names it.
+        values = _rectangle([line for _, line in data])
+        if values is not None and values.shape[1] >= 2:
+            return values[:, :3]
     rows = []
     for lineno, line in data:
         try:
@@ -186,15 +182,38 @@ def _numeric_rows(lines: list[str], start: int) -> list[list[float]] | np.ndarra
     return _numeric_block(data)
 
 
-def _pattern_rows(data: Sequence[tuple[int, str]]) -> list[list[float]] | None:
-    """The first 200 rows as numbers if they look like a scan (2–3 columns, x rising in 0–180)."""
+def _rectangle(lines: list[str]) -> np.ndarray | None:
+    """``lines`` as one row of numbers each (fields split as ``_tokens`` splits them), when every
+    row has the same number of fields; None otherwise or when a field is not a number to numpy."""
+    if not lines:
+        return None
+    block = "\n".join(lines)
+    if "," in block or ";" in block:
+        block = block.replace(",", " ").replace(";", " ")
     try:
-        rows = [list(map(float, _tokens(ln))) for _, ln in data[:200]]
+        values = np.loadtxt(block.split("\n"), dtype=float, comments=None, ndmin=2)
     except ValueError:
         return None
-    if not rows or any(not 2 <= len(r) <= 3 for r in rows):
-        return None
-    x = np.array([r[0] for r in rows])
+    return values if values.shape[0] == len(lines) else None  # loadtxt skips blank rows
+
+
+def _pattern_rows(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray | None:
+    """The first 200 rows as numbers if they look like a scan (2–3 columns, x rising in 0–180)."""
+    head = data[:200]
+    rows = _rectangle([line for _, line in head])  # the usual case: one width (else row by row)
+    if rows is None:
+        try:
+            rows = [list(map(float, _tokens(ln))) for _, ln in head]
+        except ValueError:
+            return None
+    if isinstance(rows, np.ndarray):
+        if not 2 <= rows.shape[1] <= 3:
+            return None
+        x = rows[:, 0]
+    else:
+        if not rows or any(not 2 <= len(r) <= 3 for r in rows):
+            return None
+        x = np.array([r[0] for r in rows])
     if not (np.all(np.diff(x) > 0) and 0 <= x[0] and x[-1] <= 180):
         return None
     return rows

@@ -82,3 +82,29 @@ def test_every_parser_here_has_a_description():
     for name in ("picoquant_histogram", "tcspc_two_column", "xy", "bruker_eva_xy", "xrdml", "rigaku_ras",
                  "surface_xplorer_csv"):
         assert parsers()[name].description
+
+
+def _xy(rows: list[str]) -> bytes:
+    return ("# 2theta intensity, Cu Ka1 1.5406 A\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_xy_block_reads_each_field_as_float_does():
+    """The .xy block is converted in one call by numpy's C reader when it is one rectangle of
+    numbers: the same doubles float() gives field by field (awkward spellings included), the
+    narrowest row's width when rows differ, and a row numpy would skip or refuse read (or named)
+    row by row as before."""
+    fields = ["10.0000", "1e1", "10.", ".5", "+3", "1.000000000000000111", "2.675e-1", "7.1234567890123456789"]
+    rows = [f"{10 + 0.01 * k:.4f} {fields[k % len(fields)]}" for k in range(40)]
+    data = parse_bytes(_xy(rows), filename="p.xy").data
+    assert data["intensity"].tolist() == [float(fields[k % len(fields)]) for k in range(40)]
+    assert data["two_theta_deg"].tolist() == [float(f"{10 + 0.01 * k:.4f}") for k in range(40)]
+    # One row with an esd column among two-column rows: the narrowest width, every row kept.
+    mixed = parse_bytes(_xy([*rows[:20], rows[20] + " 3.0", *rows[21:]]), filename="p.xy").data
+    assert list(mixed.columns) == ["two_theta_deg", "intensity"] and len(mixed) == 40
+    # A field float() takes and numpy's reader does not (digit grouping): read, as float() reads it.
+    grouped = parse_bytes(_xy([*rows[:5], "10.0500 1_000", *rows[6:]]), filename="p.xy").data
+    assert grouped["intensity"].iloc[5] == 1000.0 and len(grouped) == 40
+    # A row of separators only: numpy would skip it; it is refused, with its line number.
+    with pytest.raises(ParseError) as bad:
+        parse_bytes(_xy([*rows[:30], ",,", *rows[30:]]), filename="p.xy")
+    assert bad.value.line == 32 and "',,'" in str(bad.value)
