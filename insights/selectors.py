@@ -20,7 +20,7 @@ from django.db.models import Count, F, Max, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
-from core.access import restrict
+from core.access import restrict, visibility_key
 from devices.models import Pixel
 from measurements.models import Aggregate, DerivedMetric
 from recipes.models import Recipe, RecipeParameter, RecipeVersion
@@ -341,7 +341,8 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
     ``control_data`` but also until a run value changes."""
     if recipe is None:
         return insights_data(user, recipe=None, project=project)
-    key = f"insights:family:{user.pk}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:{_values_stamp()}"
+    key = (f"insights:family:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:"
+           f"{_values_stamp()}")
     data = cache.get(key)
     if data is None:
         data = insights_data(user, recipe=recipe, project=project)
@@ -351,7 +352,7 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
 
 
 def cached_derived(data: InsightsData, what: str, build):
-    """``build()``, cached under ``data``'s own key (the same user, family, window and stamp);
+    """``build()``, cached under ``data``'s own key (the same projects seen, family, window and stamp);
     built every time when the rows themselves are not cached (no recipe)."""
     key = f"{data.cache_key}:{what}" if data.cache_key else ""
     value = cache.get(key) if key else None
@@ -417,8 +418,8 @@ def _stamp() -> str:
     return ":".join(str(v or 0) for v in stamp) + f":{runs.isoformat() if runs else ''}"
 
 
-def _cache_key(user, recipe: Recipe, stamp: str | None = None) -> str:
-    return f"insights:ooc:{user.pk}:{recipe.pk}:{stamp or _stamp()}"
+def _ooc_key(visible: str, recipe: Recipe, stamp: str) -> str:
+    return f"insights:ooc:{visible}:{recipe.pk}:{stamp}"
 
 
 CONTROL_CACHE_S = 600
@@ -431,7 +432,7 @@ def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
     from the rows whenever anything it reads changed."""
     if recipe is None:
         return insights_data(user, recipe=None, project=project, metrics=metrics, parameters=False)
-    key = (f"insights:control:{user.pk}:{recipe.pk}:{project.pk if project else ''}:"
+    key = (f"insights:control:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:"
            f"{','.join(metrics or [])}:{WINDOW_RUNS}:{_stamp()}")
     data = cache.get(key)
     if data is None:
@@ -469,8 +470,9 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
     if recent is None:
         recent = _recipes_with_metrics_since(since, WATCHED_METRICS)
         cache.set(recent_key, recent, CONTROL_CACHE_S)
+    visible = visibility_key(user) if recent else ""
     for recipe in [r for r in recipe_choices(user) if r.n_versions > 1 and r.pk in recent]:
-        key = _cache_key(user, recipe, stamp)
+        key = _ooc_key(visible, recipe, stamp)
         points = cache.get(key)
         if points is None:
             data = control_data(user, recipe=recipe, metrics=WATCHED_METRICS)

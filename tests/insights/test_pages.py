@@ -322,3 +322,35 @@ def test_the_drivers_page_drawn_again_takes_its_plots_from_the_cache(lead, monke
     value = RunValue.objects.filter(actual_value__isnull=False).first()
     value.save()  # a history row: what the stamp reads
     assert lead.get("/insights/drivers/").status_code == 200 and len(drawn) >= 3
+
+
+def test_insights_caches_are_shared_by_the_same_projects_and_forget_a_removed_member(loaded_campaign, monkeypatch):
+    """The family frame is cached per set of projects seen, not per person: a second member of the
+    same projects reads the first one's frame; taken off the project, they stop reading it at once
+    (a new key), and see no unit of it."""
+    from django.core.cache import cache
+
+    from core.access import visibility_key
+    from samples.models import Project
+
+    demo = get_user_model().objects.get(username="demo")  # a superuser: sees every project
+    ann = get_user_model().objects.create_user("ann", password="x-ann-pass-9")
+    twin = get_user_model().objects.create_user("twin", password="x-twin-pass-9")
+    projects = list(Project.objects.filter(members=demo))
+    assert projects
+    for project in projects:
+        project.members.add(ann, twin)
+    assert visibility_key(twin) == visibility_key(ann) != visibility_key(demo) == "all"
+    film = Recipe.objects.get(name=FILM)
+    cache.clear()
+    built = []
+    real = selectors.insights_data
+    monkeypatch.setattr(selectors, "insights_data", lambda *a, **k: built.append(a) or real(*a, **k))
+    mine = selectors.family_data(ann, recipe=film)
+    theirs = selectors.family_data(twin, recipe=film)
+    assert len(built) == 1 and theirs.cache_key == mine.cache_key and theirs.rows["unit"].nunique() == 20
+    for project in projects:
+        project.members.remove(twin)
+    gone = selectors.family_data(twin, recipe=film)
+    assert len(built) == 2 and gone.cache_key != mine.cache_key and gone.rows.empty
+    assert selectors.family_data(ann, recipe=film).rows["unit"].nunique() == 20 and len(built) == 2
