@@ -74,8 +74,7 @@ def visibility_key(user) -> str:
         return "none"
     if user.is_superuser:
         return "all"
-    membership = user.ledger_projects.through
-    ids = ".".join(map(str, sorted(membership.objects.filter(user_id=user.pk).values_list("project_id", flat=True))))
+    ids = ".".join(map(str, sorted(user_projects(user).values_list("project_id", flat=True))))
     return f"p{ids}" if len(ids) <= 64 else "h" + hashlib.blake2s(ids.encode(), digest_size=12).hexdigest()
 
 

@@ -197,31 +197,26 @@ def _rectangle(lines: list[str]) -> np.ndarray | None:
     return values if values.shape[0] == len(lines) else None  # loadtxt skips blank rows
 
 
-def _pattern_rows(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray | None:
-    """The first 200 rows as numbers if they look like a scan (2–3 columns, x rising in 0–180)."""
+def _is_scan(data: Sequence[tuple[int, str]]) -> bool:
+    """Do the first 200 rows look like a scan: numbers in 2–3 columns, x rising within 0–180?"""
     head = data[:200]
-    rows = _rectangle([line for _, line in head])  # the usual case: one width (else row by row)
-    if rows is None:
+    block = _rectangle([line for _, line in head])  # the usual case: one width (else row by row)
+    if block is not None:
+        widths, x = {block.shape[1]}, block[:, 0]
+    else:
         try:
             rows = [list(map(float, _tokens(ln))) for _, ln in head]
         except ValueError:
-            return None
-    if isinstance(rows, np.ndarray):
-        if not 2 <= rows.shape[1] <= 3:
-            return None
-        x = rows[:, 0]
-    else:
-        if not rows or any(not 2 <= len(r) <= 3 for r in rows):
-            return None
-        x = np.array([r[0] for r in rows])
-    if not (np.all(np.diff(x) > 0) and 0 <= x[0] and x[-1] <= 180):
-        return None
-    return rows
+            return False
+        widths = {len(r) for r in rows}
+        x = np.array([r[0] for r in rows]) if widths <= {2, 3} else None
+    return (bool(head) and widths <= {2, 3} and bool(np.all(np.diff(x) > 0))
+            and 0 <= x[0] and x[-1] <= 180)
 
 
 def _looks_like_pattern(lines: list[str]) -> bool:
     _, _, data = _split_text("\n".join(lines))
-    return len(data) >= MIN_PATTERN_POINTS and _pattern_rows(data) is not None
+    return len(data) >= MIN_PATTERN_POINTS and _is_scan(data)
 
 
 def _title_axis(title: str | None) -> tuple[str | None, str | None]:
@@ -250,8 +245,7 @@ class XyParser(Parser):
 
     def sniff(self, text: str) -> float:
         header, title, data = _split_text(text)
-        rows = _pattern_rows(data)
-        if rows is None:
+        if not _is_scan(data):
             return 0.0
         if len(data) < MIN_PATTERN_POINTS:
             # A handful of bare numbers: answer (weakly, above a generic two-column guess) so the
