@@ -1,7 +1,7 @@
 """Time every list, filter, search and detail page and API endpoint on the scale fixture (issue 15).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_scale .venv/bin/python bench/pages.py \
-        [--runs 5] [--users alice,lead,admin] [--only compare] [--cold] [--json out.json]
+        [--runs 5] [--users alice,lead,admin] [--only compare] [--cold | --elsewhere] [--json out.json]
 
 Load the fixture first (``bench/scale.py``). Each request goes through Django's test client
 (middleware, templates, serializers: everything but the socket) signed in as each user: ``alice``
@@ -10,7 +10,11 @@ timed ones; it prints the median wall time with the spread, the query count and 
 of one further request run with the queries captured (so capturing costs nothing in the times).
 ``--cold`` empties the cache (the home panel's control charts, the recipe and insights pages')
 before every request, the timed ones included (clearing is not timed): what a page costs the
-first time after something it reads changed.
+first time after something it reads changed. ``--elsewhere`` keeps the cache but moves the data stamp
+the insights caches are keyed by before every request, as a file measured anywhere in the lab does
+(the stamp is the newest metric, sample and run): what a page costs while the lab is busy with
+other recipes — the family's rows are read again, what is computed from them is not if they came
+out the same.
 """
 
 from __future__ import annotations
@@ -139,22 +143,34 @@ def requests(f: dict) -> list[tuple[str, str]]:
     ]
 
 
-def measure(client: Client, url: str, runs: int, explain: bool = False, cold: bool = False) -> dict:
-    if cold:
-        cache.clear()
+_moved = [0]  # --elsewhere: how many times the stamp has moved
+
+
+def _move_stamp() -> None:
+    """As if something were measured elsewhere: every insights key built from the stamp is new."""
+    from insights import selectors
+
+    if not _moved[0]:
+        real = selectors._stamp
+        selectors._stamp = lambda: f"{real()}:elsewhere{_moved[0]}"
+    _moved[0] += 1
+
+
+def measure(client: Client, url: str, runs: int, explain: bool = False, cold: bool = False,
+            elsewhere: bool = False) -> dict:
+    fresh = cache.clear if cold else _move_stamp if elsewhere else (lambda: None)
+    fresh()
     response = client.get(url)  # warm-up (and the status we report)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     times = []
     for _ in range(runs):
-        if cold:
-            cache.clear()
+        fresh()
         t0 = time.perf_counter()
         r = client.get(url)
         if r.streaming:
             b"".join(r.streaming_content)
         times.append(time.perf_counter() - t0)
-    if cold:
-        cache.clear()
+    fresh()
     with CaptureQueriesContext(connection) as ctx:
         r = client.get(url)
         if r.streaming:
@@ -179,6 +195,8 @@ def main() -> None:
     ap.add_argument("--json", default="", help="also write the results here")
     ap.add_argument("--sql", action="store_true", help="print the slowest query of each request")
     ap.add_argument("--cold", action="store_true", help="empty the cache before every request")
+    ap.add_argument("--elsewhere", action="store_true",
+                    help="keep the cache, but move the insights data stamp before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
     setup_test_environment()
@@ -187,7 +205,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores; "
           f"{connection.vendor} {connection.settings_dict['NAME']}; {args.runs} runs per request"
-          + ("; cache emptied before each" if args.cold else ""))
+          + ("; cache emptied before each" if args.cold else "")
+          + ("; data stamp moved before each" if args.elsewhere else ""))
     results = []
     print(f"{'request':36} {'user':6} {'median ms':>10} {'(min–max)':>16} {'queries':>7} {'slowest q ms':>12}  status")
     for name, url in requests(f):
@@ -196,7 +215,7 @@ def main() -> None:
         for username in args.users.split(","):
             client = Client()
             client.force_login(User.objects.get(username=username))
-            r = measure(client, url, args.runs, args.explain, args.cold)
+            r = measure(client, url, args.runs, args.explain, args.cold, args.elsewhere)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)

@@ -10,6 +10,8 @@ the run values (1), the parameter names (1) — independent of the number of sam
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +75,9 @@ class InsightsData:
     newest: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)  # (unit, metric) → newest metric row
     urls: dict[str, str] = field(default_factory=dict)  # unit → sample page
     window: RunWindow | None = None  # which of the recipe's runs the rows come from
-    # The cache key these rows are stored under (``family_data``): what is computed from them alone
-    # (the driver table, its plots) is cached under it too, so it goes stale with them.
+    # What is computed from these rows alone (the driver table, its plots) is cached under this key
+    # (``family_data``): a digest of the rows and their columns, so it is computed again only when
+    # they change, not when a metric of another family arrives (``cached_derived``).
     cache_key: str = ""
 
     def parameter_columns(self, kinds=("parameter", "deviation", "version", "lot")) -> list[str]:
@@ -346,14 +349,27 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
     data = cache.get(key)
     if data is None:
         data = insights_data(user, recipe=recipe, project=project)
-        data.cache_key = key
+        data.cache_key = content_key(data)
         cache.set(key, data, CONTROL_CACHE_S)
     return data
 
 
+def content_key(data: InsightsData) -> str:
+    """A key for what is computed from ``data`` alone: a digest of its rows, columns and units.
+
+    The rows are read again whenever anything in the lab changes (the stamp), but a driver table
+    is only worth computing again when they come out different: a file measured for another recipe
+    leaves this family's table and plots in the cache. The digest is of the pickled objects, so equal
+    bytes are equal content (rows that differ never share a key; rows built differently at worst
+    miss), and people who see the same rows share the entry — the key says nothing they cannot see."""
+    content = pickle.dumps((data.recipe.pk if data.recipe else None, data.rows, data.metrics, data.metric_units,
+                            data.columns), protocol=pickle.HIGHEST_PROTOCOL)
+    return f"insights:derived:{hashlib.blake2b(content, digest_size=16).hexdigest()}"
+
+
 def cached_derived(data: InsightsData, what: str, build):
-    """``build()``, cached under ``data``'s own key (the same projects seen, family, window and stamp);
-    built every time when the rows themselves are not cached (no recipe)."""
+    """``build()``, cached under ``data``'s content key (the same rows, columns and units); built
+    every time when the rows themselves are not cached (no recipe)."""
     key = f"{data.cache_key}:{what}" if data.cache_key else ""
     value = cache.get(key) if key else None
     if value is None:

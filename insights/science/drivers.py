@@ -172,9 +172,9 @@ def _robust_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, floa
     return slope, slope - Z95 * se, slope + Z95 * se, float(fit.params[0])
 
 
-def _numeric(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows: int) -> Driver:
+def _numeric(metric: str, parameter: str, x: np.ndarray, y: np.ndarray, n_rows: int) -> Driver:
     row = Driver(metric, parameter, "numeric", n_units=len(x), n_rows=n_rows)
-    xv, yv = x.to_numpy(float), y.to_numpy(float)
+    xv, yv = np.asarray(x, float), np.asarray(y, float)
     if np.ptp(xv) == 0 or np.ptp(yv) == 0:
         row.warnings.append("no variation among these units")
         return row
@@ -187,9 +187,10 @@ def _numeric(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows: in
     return row
 
 
-def _categorical(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows: int) -> Driver:
-    row = Driver(metric, parameter, "categorical", n_units=len(x), n_rows=n_rows)
-    labels, values = x.astype(str).to_numpy(), y.to_numpy(float)
+def _categorical(metric: str, parameter: str, labels: np.ndarray, y: np.ndarray, n_rows: int) -> Driver:
+    """``labels``: each unit's level as text (``Series.astype(str)``)."""
+    row = Driver(metric, parameter, "categorical", n_units=len(labels), n_rows=n_rows)
+    values = np.asarray(y, float)
     groups = {level: values[labels == level] for level in sorted(set(labels))}
     row.levels = {level: {"n": int(v.size), "median": float(np.median(v))} for level, v in groups.items()}
     usable = [level for level, v in groups.items() if v.size >= MIN_LEVEL_UNITS and len(y) - v.size >= MIN_LEVEL_UNITS]
@@ -211,19 +212,25 @@ def _categorical(metric: str, parameter: str, x: pd.Series, y: pd.Series, n_rows
     return row
 
 
-def _kruskal_eta(values: np.ndarray, codes: np.ndarray) -> float:
-    """√(H/(n − 1)): the rank correlation ratio of a number with a category (Kruskal–Wallis H,
-    tie-corrected), in 0…1 like |ρ|."""
+def _ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """The values' average ranks and the Kruskal–Wallis tie correction 1 − Σ(t³ − t)/(n³ − n)."""
     from scipy.stats import rankdata
 
     n = values.size
-    ranks = rankdata(values)
+    _, ties = np.unique(values, return_counts=True)
+    return rankdata(values), 1.0 - float((ties ** 3 - ties).sum()) / (n ** 3 - n)
+
+
+def _kruskal_eta(values: np.ndarray, codes: np.ndarray, ranked: tuple[np.ndarray, float] | None = None) -> float:
+    """√(H/(n − 1)): the rank correlation ratio of a number with a category (Kruskal–Wallis H,
+    tie-corrected), in 0…1 like |ρ|. ``codes``: non-negative level numbers (unused ones allowed);
+    ``ranked``: ``_ranks(values)`` when the caller has it."""
+    n = values.size
+    ranks, correction = ranked if ranked is not None else _ranks(values)
     counts = np.bincount(codes)
     sums = np.bincount(codes, weights=ranks)
     used = counts > 0
     h = 12.0 / (n * (n + 1)) * float((sums[used] ** 2 / counts[used]).sum()) - 3.0 * (n + 1)
-    _, ties = np.unique(values, return_counts=True)
-    correction = 1.0 - float((ties ** 3 - ties).sum()) / (n ** 3 - n)
     h = h / correction if correction > 0 else 0.0
     return math.sqrt(max(0.0, min(1.0, h / (n - 1))))
 
@@ -266,6 +273,8 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
         else:
             arrays[p] = pd.factorize(units[p].astype("string"), use_na_sentinel=True)[0]
     present = {p: (~np.isnan(v) if kinds[p] else v >= 0) for p, v in arrays.items()}
+    # A numeric parameter's ranks over the same units serve every category it is paired with.
+    ranked: dict[tuple[str, bytes], tuple[np.ndarray, float]] = {}
     for i, a in enumerate(parameters):
         for b in parameters[i + 1:]:
             if kinds[a] and kinds[b]:
@@ -274,19 +283,23 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
             if both.sum() < MIN_UNITS:
                 continue
             va, vb = arrays[a][both], arrays[b][both]
-            if len(np.unique(va)) < 2 or len(np.unique(vb)) < 2:
+            if va.min() == va.max() or vb.min() == vb.max():  # fewer than two distinct values
                 continue
+            # Level codes as factorized (levels absent here have no units: both measures skip them).
             if not kinds[a] and not kinds[b]:
-                value, measure = _cramers_v(np.unique(va, return_inverse=True)[1], np.unique(vb, return_inverse=True)[1]), "Cramér's V"
+                value, measure = _cramers_v(va, vb), "Cramér's V"
             else:
-                num, cat = (va, vb) if kinds[a] else (vb, va)
-                value, measure = _kruskal_eta(num, np.unique(cat, return_inverse=True)[1]), "rank correlation ratio"
+                (num_p, num), cat = ((a, va), vb) if kinds[a] else ((b, vb), va)
+                key = (num_p, both.tobytes())
+                if key not in ranked:
+                    ranked[key] = _ranks(num)
+                value, measure = _kruskal_eta(num, cat, ranked[key]), "rank correlation ratio"
             if value >= threshold:
                 out.append(Confounding(a, b, value, measure))
     return out
 
 
-def _per_run(x: pd.Series, y: pd.Series, runs: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+def _per_run(x: np.ndarray, y: np.ndarray, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Units that share the parameter's run (devices from one precursor batch) are one observation
     of that parameter: the run's value against the median of its units. None when no run is shared.
 
@@ -297,14 +310,13 @@ def _per_run(x: pd.Series, y: pd.Series, runs: pd.Series) -> tuple[pd.Series, pd
     if (codes < 0).any() or len(names) == len(codes):
         return None
     first = np.unique(codes, return_index=True)[1]  # code k is the k-th run to appear
-    yv = y.to_numpy(float)
+    yv = np.asarray(y, float)
     ordered = yv[np.lexsort((yv, codes))]  # by run, then by value
     counts = np.bincount(codes)
     middle = np.cumsum(counts) - counts + counts // 2
     below = ordered[np.maximum(middle - 1, 0)]
     median = np.where(counts % 2 == 1, ordered[middle], (below + ordered[middle]) / 2)
-    index = pd.Index(names, name=runs.name)
-    return pd.Series(x.to_numpy()[first], index=index, name=x.name), pd.Series(median, index=index, name=y.name)
+    return x[first], median
 
 
 def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], unit: str = "device",
@@ -336,9 +348,12 @@ def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], u
         partners.setdefault(c.second, []).append(f"{c.first} ({c.measure} {c.strength:.2f})")
     rows: list[Driver] = []
     present = {p: units[p].notna().to_numpy() for p in usable}
+    # Each column once as an array, masked per pair below (a categorical one as its levels' text).
+    arrays = {p: units[p].to_numpy(float) if kinds[p] else units[p].astype(str).to_numpy() for p in usable}
+    run_of = {c: units[c].to_numpy() for c in {clusters[p] for p in usable if p in clusters}}
     for metric in metrics:
-        y_all = units[metric]
-        y_present = y_all.notna().to_numpy()
+        y_all = units[metric].to_numpy(float)
+        y_present = ~np.isnan(y_all)
         unit_rows = table.n_rows[metric].to_numpy()  # per unit, in the units' order
         n_metric = int(y_present.sum())
         if n_metric < FEW_UNITS:
@@ -348,9 +363,9 @@ def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], u
         metric_rows = []
         for p in usable:
             both = y_present & present[p]
-            x, y = units[p][both], y_all[both].astype(float)
+            x, y = arrays[p][both], y_all[both]
             n_units, n_rows = len(x), int(unit_rows[both].sum())
-            shared = _per_run(x, y, units[clusters[p]][both]) if p in clusters and len(x) else None
+            shared = _per_run(x, y, run_of[clusters[p]][both]) if p in clusters and len(x) else None
             if shared is not None:
                 x, y = shared
             n = len(x)
@@ -359,7 +374,7 @@ def analyse(frame: pd.DataFrame, *, metrics: list[str], parameters: list[str], u
                 row = Driver(metric, p, "numeric" if kinds[p] else "categorical", n_units=n_units, n_rows=n_rows,
                              warnings=[f"only {n} {what} with both values (< {min_units}): no effect given"])
             elif kinds[p]:
-                row = _numeric(metric, p, x.astype(float), y, n_rows)
+                row = _numeric(metric, p, x, y, n_rows)
             else:
                 row = _categorical(metric, p, x, y, n_rows)
             row.n_units = n_units

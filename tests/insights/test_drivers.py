@@ -47,23 +47,22 @@ def test_devices_sharing_a_precursor_batch_count_once(table):
 
 def test_a_shared_run_is_its_first_value_against_the_median_of_its_units():
     # Runs out of order, groups of 1, 2, 3 and 4 units, a tie within a run.
-    runs = pd.Series(["b", "a", "b", "c", "a", "b", "d", "d", "d", "d"], name="lot")
-    x = pd.Series([2.0, 1.0, 2.0, 3.0, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0], name="p")
-    y = pd.Series([5.0, 7.0, 1.0, 9.0, 3.0, 5.0, 8.0, 2.0, 6.0, 2.0], name="m")
+    runs = np.array(["b", "a", "b", "c", "a", "b", "d", "d", "d", "d"], dtype=object)
+    x = np.array([2.0, 1.0, 2.0, 3.0, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0])
+    y = np.array([5.0, 7.0, 1.0, 9.0, 3.0, 5.0, 8.0, 2.0, 6.0, 2.0])
     per_x, per_y = drivers._per_run(x, y, runs)
     # By hand, in order of first appearance: b {5, 1, 5} -> 5; a {7, 3} -> 5; c {9} -> 9;
     # d {8, 2, 6, 2} -> (2 + 6) / 2 = 4.
-    assert list(per_x.index) == ["b", "a", "c", "d"] and per_x.index.name == "lot"
-    assert per_x.tolist() == [2.0, 1.0, 3.0, 4.0] and per_x.name == "p"
-    assert per_y.tolist() == [5.0, 5.0, 9.0, 4.0] and per_y.name == "m"
+    assert per_x.tolist() == [2.0, 1.0, 3.0, 4.0]
+    assert per_y.tolist() == [5.0, 5.0, 9.0, 4.0]
     grouped = pd.DataFrame({"x": x, "y": y, "run": runs}).groupby("run", sort=False)
     assert per_x.tolist() == grouped["x"].first().tolist() and per_y.tolist() == grouped["y"].median().tolist()
 
 
 def test_no_shared_run_or_a_unit_without_a_run_gives_no_per_run_table():
-    x, y = pd.Series([1.0, 2.0, 3.0]), pd.Series([4.0, 5.0, 6.0])
-    assert drivers._per_run(x, y, pd.Series(["a", "b", "c"])) is None
-    assert drivers._per_run(x, y, pd.Series(["a", "a", None])) is None
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    assert drivers._per_run(x, y, np.array(["a", "b", "c"], dtype=object)) is None
+    assert drivers._per_run(x, y, np.array(["a", "a", None], dtype=object)) is None
 
 
 def test_slope_is_in_metric_units_per_parameter_unit(table):

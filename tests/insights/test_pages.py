@@ -316,11 +316,18 @@ def test_the_drivers_page_drawn_again_takes_its_plots_from_the_cache(lead, monke
     again = lead.get("/insights/drivers/")
     tables = lambda page: page.content.decode().split('id="drivers-form"')[1]  # noqa: E731 (past the head's nonce)
     assert tables(again) == tables(first) and drawn == []
-    # A run value edited: the stamp moves, the frame, table and plots are made again.
+    # A run value saved as it was: the stamp moves and the frame is read again, but it is the same,
+    # so nothing is drawn again. Changed, it is: the frame, table and plots are made again.
     from samples.models import RunValue
 
-    value = RunValue.objects.filter(actual_value__isnull=False).first()
+    user = get_user_model().objects.get(username="demo")
+    data = selectors.family_data(user, recipe=selectors.default_recipe(user))
+    run = data.rows[data.recipe_column("run")].dropna().iloc[0]
+    value = RunValue.objects.filter(run__label=run, actual_value__isnull=False).first()
     value.save()  # a history row: what the stamp reads
+    assert lead.get("/insights/drivers/").status_code == 200 and drawn == []
+    value.actual_value *= 1.5
+    value.save()
     assert lead.get("/insights/drivers/").status_code == 200 and len(drawn) >= 3
 
 
@@ -354,3 +361,33 @@ def test_insights_caches_are_shared_by_the_same_projects_and_forget_a_removed_me
     gone = selectors.family_data(twin, recipe=film)
     assert len(built) == 2 and gone.cache_key != mine.cache_key and gone.rows.empty
     assert selectors.family_data(ann, recipe=film).rows["unit"].nunique() == 20 and len(built) == 2
+
+
+def test_a_driver_table_is_computed_again_only_when_its_rows_change(loaded_campaign, monkeypatch):
+    """Something measured or made elsewhere in the lab moves the stamp, so the family's rows are read
+    again; they come out the same, so the driver table is not computed again. A changed actual of
+    the family (a drip volume corrected) makes new rows and a new table."""
+    from django.core.cache import cache
+
+    from samples.models import Project, RunValue, Sample
+
+    demo = get_user_model().objects.get(username="demo")
+    film = Recipe.objects.get(name=FILM)
+    cache.clear()
+    computed = []
+    real = selectors.drivers_for
+    monkeypatch.setattr(selectors, "drivers_for", lambda data, metrics: computed.append(metrics) or real(data, metrics))
+    before = selectors.family_data(demo, recipe=film)
+    table = selectors.drivers_table(before, ["eqe_max"])
+    Sample.objects.create(kind="film", project=Project.objects.first(), name="made for another recipe")
+    again = selectors.family_data(demo, recipe=film)
+    assert again is not before and again.cache_key == before.cache_key  # read again, the same content
+    assert selectors.drivers_table(again, ["eqe_max"]).rows == table.rows and len(computed) == 1
+    run = again.rows[again.recipe_column("run")].dropna().iloc[0]  # a run that made a measured unit
+    drip = RunValue.objects.get(run__label=run, parameter__key="volume")
+    drip.actual_value += 7.0
+    drip.save()
+    changed = selectors.family_data(demo, recipe=film)
+    assert changed.cache_key != before.cache_key
+    selectors.drivers_table(changed, ["eqe_max"])
+    assert len(computed) == 2
