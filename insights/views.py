@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import restrict
@@ -53,18 +55,29 @@ def drivers(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if table is not None and fmt in ("csv", "xlsx"):
         return _table_download(selectors.drivers_export_frame(data, table), fmt, recipe)
-    plots = figures.top_driver_plots(data, table, metrics, top=TOP_PLOTS) if table is not None else {}
-    sections = []
-    for metric in metrics:
-        rows = []
-        for row in table.for_metric(metric):
-            plot = plots.get((row.metric, row.parameter))
-            rows.append({"row": row, "col": data.columns.get(row.parameter), "label": data.label(row.parameter), "plot": plot})
-        sections.append({"metric": metric, "unit": data.metric_units.get(metric, ""), "rows": rows})
+    family_query = _family_query(recipe, project)
+    sections_html = _sections_html(data, table, metrics, family_query) if table is not None else ""
     return render(request, "insights/drivers.html", {
-        "form": form, "recipe": recipe, "project": project, "data": data, "table": table, "sections": sections,
-        "family_query": _family_query(recipe, project), "query": request.GET.urlencode(), "tab": "drivers",
+        "form": form, "recipe": recipe, "project": project, "data": data, "table": table,
+        "sections_html": sections_html, "family_query": family_query, "query": request.GET.urlencode(),
+        "tab": "drivers",
     })
+
+
+def _sections_html(data: selectors.InsightsData, table, metrics: list[str], family_query: str) -> SafeString:
+    """The tables of the drivers page (a few hundred rows and the top plots), drawn once for the
+    family's content (``selectors.cached_derived``): nothing in them depends on who asks."""
+    def build() -> str:
+        plots = figures.top_driver_plots(data, table, metrics, top=TOP_PLOTS)
+        sections = []
+        for metric in metrics:
+            rows = [{"row": row, "col": data.columns.get(row.parameter), "label": data.label(row.parameter),
+                     "plot": plots.get((row.metric, row.parameter))} for row in table.for_metric(metric)]
+            sections.append({"metric": metric, "unit": data.metric_units.get(metric, ""), "rows": rows})
+        return render_to_string("insights/_driver_sections.html", {"sections": sections, "family_query": family_query})
+
+    html = selectors.cached_derived(data, f"drivers-html:{TOP_PLOTS}:{','.join(metrics)}:{family_query}", build)
+    return mark_safe(html)  # noqa: S308 — rendered by the template engine above, every text escaped there
 
 
 def _table_download(frame, fmt: str, recipe: Recipe | None) -> HttpResponse:
