@@ -50,9 +50,14 @@ class FamilyForm(forms.Form):
         self.default_recipe = choices[0] if choices else None
 
     def family(self) -> tuple[Recipe | None, Project | None]:
-        if self.is_bound and self.is_valid():
-            return self.cleaned_data.get("recipe") or self.default_recipe, self.cleaned_data.get("project")
-        return self.default_recipe, None
+        """The recipe and project asked for; the default recipe when none, or one the user may not
+        see, is asked for. Only these two fields decide: a page's probe form does not know the
+        family's metrics yet, and a metric it has no choice for must not send the page back to the
+        default recipe (Django leaves out of ``cleaned_data`` only the fields that failed)."""
+        if not self.is_bound:
+            return self.default_recipe, None
+        self.is_valid()
+        return self.cleaned_data.get("recipe") or self.default_recipe, self.cleaned_data.get("project")
 
 
 class DriversForm(FamilyForm):

@@ -377,14 +377,15 @@ def test_a_driver_table_is_computed_again_only_when_its_rows_change(loaded_campa
     demo = get_user_model().objects.get(username="demo")
     film = Recipe.objects.get(name=FILM)
     cache.clear()
-    computed = []
-    real = selectors.drivers_for
+    computed, read = [], []
+    real, real_read = selectors.drivers_for, selectors.insights_data
     monkeypatch.setattr(selectors, "drivers_for", lambda data, metrics: computed.append(metrics) or real(data, metrics))
+    monkeypatch.setattr(selectors, "insights_data", lambda *a, **k: read.append(a) or real_read(*a, **k))
     before = selectors.family_data(demo, recipe=film)
     table = selectors.drivers_table(before, ["eqe_max"])
     Sample.objects.create(kind="film", project=Project.objects.first(), name="made for another recipe")
     again = selectors.family_data(demo, recipe=film)
-    assert again is not before and again.cache_key == before.cache_key  # read again, the same content
+    assert len(read) == 2 and again.cache_key == before.cache_key  # read again, the same content
     assert selectors.drivers_table(again, ["eqe_max"]).rows == table.rows and len(computed) == 1
     run = again.rows[again.recipe_column("run")].dropna().iloc[0]  # a run that made a measured unit
     drip = RunValue.objects.get(run__label=run, parameter__key="volume")
@@ -394,3 +395,47 @@ def test_a_driver_table_is_computed_again_only_when_its_rows_change(loaded_campa
     assert changed.cache_key != before.cache_key
     selectors.drivers_table(changed, ["eqe_max"])
     assert len(computed) == 2
+
+
+def test_the_drivers_tables_html_is_cached_per_metric_choice_and_family_filter(lead):
+    """The tables' HTML is cached by content, but the chosen metrics and the family's project filter
+    are part of its key: the lazy plots' links carry the filter even when the rows are the same."""
+    from django.core.cache import cache
+
+    from samples.models import Project
+
+    demo = get_user_model().objects.get(username="demo")
+    film = Recipe.objects.get(name=FILM)
+    units = selectors.family_data(demo, recipe=film).rows["unit"]
+    project = Project.objects.get(samples__label=units.iloc[0])
+    # The same rows with and without the filter (every unit of the family is in that project).
+    assert selectors.family_data(demo, recipe=film, project=project).cache_key == \
+        selectors.family_data(demo, recipe=film).cache_key
+    cache.clear()
+    page = lambda query: lead.get(f"/insights/drivers/?recipe={film.pk}&{query}").content.decode()  # noqa: E731
+    eqe, lum = page("metrics=eqe_max"), page("metrics=luminance_max")
+    assert 'id="metric-eqe_max"' in eqe and 'id="metric-luminance_max"' not in eqe
+    assert 'id="metric-luminance_max"' in lum and 'id="metric-eqe_max"' not in lum
+    filtered = page(f"project={project.code}&metrics=eqe_max")
+    lazy = re.compile(r'hx-get="[^"]*/drivers/plot/\?([^"]*)"')
+    assert lazy.search(filtered) and all(f"project={project.code}" in q for q in lazy.findall(filtered))
+    assert all("project=" not in q for q in lazy.findall(eqe))
+
+
+def test_a_chosen_recipe_stays_chosen_with_a_metric_in_the_query(lead, monkeypatch):
+    """The form's submit carries the metric(s) ticked: the page must chart the recipe asked for, not
+    fall back to the default one because the probe form knew no metric choices yet."""
+    user = get_user_model().objects.get(username="demo")
+    default = selectors.default_recipe(user)
+    other = next(r for r in selectors.recipe_choices(user)
+                 if r.pk != default.pk and not selectors.family_data(user, recipe=r).rows.empty)
+    metric = selectors.family_data(user, recipe=other).metrics[0]
+    asked = []
+    real_family, real_control = selectors.family_data, selectors.control_data
+    monkeypatch.setattr(selectors, "family_data", lambda u, **k: asked.append(k["recipe"]) or real_family(u, **k))
+    monkeypatch.setattr(selectors, "control_data", lambda u, **k: asked.append(k["recipe"]) or real_control(u, **k))
+    for url in (f"/insights/drivers/?recipe={other.pk}&metrics={metric}", f"/insights/?recipe={other.pk}&metric={metric}"):
+        asked.clear()
+        page = lead.get(url)
+        assert page.status_code == 200 and asked and all(r == other for r in asked), url
+        assert f'<option value="{other.pk}" selected' in page.content.decode()
