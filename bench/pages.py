@@ -194,8 +194,9 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only requests whose name contains this")
     ap.add_argument("--json", default="", help="also write the results here")
     ap.add_argument("--sql", action="store_true", help="print the slowest query of each request")
-    ap.add_argument("--cold", action="store_true", help="empty the cache before every request")
-    ap.add_argument("--elsewhere", action="store_true",
+    fresh = ap.add_mutually_exclusive_group()
+    fresh.add_argument("--cold", action="store_true", help="empty the cache before every request")
+    fresh.add_argument("--elsewhere", action="store_true",
                     help="keep the cache, but move the insights data stamp before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()

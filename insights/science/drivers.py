@@ -285,10 +285,13 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
             va, vb = arrays[a][both], arrays[b][both]
             if va.min() == va.max() or vb.min() == vb.max():  # fewer than two distinct values
                 continue
-            # Level codes as factorized (levels absent here have no units: both measures skip them).
             if not kinds[a] and not kinds[b]:
-                value, measure = _cramers_v(va, vb), "Cramér's V"
+                # Renumbered to the levels present: the table is levels × levels of these units only.
+                value, measure = (_cramers_v(np.unique(va, return_inverse=True)[1], np.unique(vb, return_inverse=True)[1]),
+                                  "Cramér's V")
             else:
+                # The level codes as factorized: a level absent from these units has no rank sum,
+                # and the measure skips it.
                 (num_p, num), cat = ((a, va), vb) if kinds[a] else ((b, vb), va)
                 key = (num_p, both.tobytes())
                 if key not in ranked:

@@ -65,6 +65,20 @@ def test_no_shared_run_or_a_unit_without_a_run_gives_no_per_run_table():
     assert drivers._per_run(x, y, np.array(["a", "a", None], dtype=object)) is None
 
 
+def test_the_screen_measures_take_level_codes_with_gaps():
+    # Codes as factorized over all units, some levels absent from these: the same values as with
+    # the levels renumbered, and the rank correlation ratio is √(H/(n − 1)) of scipy's Kruskal–Wallis.
+    values = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, 8.0])
+    gapped = np.array([0, 4, 4, 0, 7, 7, 0, 4, 7, 0, 4, 7])
+    compact = np.unique(gapped, return_inverse=True)[1]
+    eta = drivers._kruskal_eta(values, gapped)
+    assert eta == drivers._kruskal_eta(values, compact) == drivers._kruskal_eta(values, gapped, drivers._ranks(values))
+    h = stats.kruskal(*(values[gapped == level] for level in (0, 4, 7))).statistic
+    assert eta == pytest.approx(math.sqrt(h / (values.size - 1)), rel=1e-12)
+    other = np.array([2, 2, 5, 5, 2, 5, 5, 2, 2, 5, 5, 2])
+    assert drivers._cramers_v(gapped, other) == drivers._cramers_v(compact, np.unique(other, return_inverse=True)[1])
+
+
 def test_slope_is_in_metric_units_per_parameter_unit(table):
     drip = next(r for r in table.for_metric("eqe_max") if r.parameter == KNOB_COLUMNS["drip_ul"])
     # Ground truth: 2.4 %/50 µL at the centre, less at the top (−0.6·d²): ≈ 0.03–0.06 %/µL.
