@@ -344,9 +344,11 @@ def measurement_file_ingest(*, content, filename: str, sample: Sample, pixel: Pi
         except NotAnImage as exc:
             reason = f"stored, not shown: {exc}"
     if kind not in NO_ANALYSIS:
-        # Sniff now so an unreadable file is refused at the door (API: 415) rather than queued.
+        # Sniff now so an unreadable file is refused at the door (API: 415) rather than queued. A kind
+        # given is read as the worker will read it: its shape's readers first (also cheaper than
+        # ranking every reader; any reader still answers when none of the shape claims the file).
         try:
-            parsed = parse_bytes(content, filename=filename)
+            parsed = parse_bytes(content, filename=filename, shape=_shape_for(kind, metadata) if kind else None)
         except UnknownFormat as exc:
             raise IngestError(str(exc), code="unsupported_media", field="file") from None
         except ParseError as exc:
@@ -691,10 +693,15 @@ def _plan_files(mf: MeasurementFile) -> Plan:
 
 
 def _own_shape(mf: MeasurementFile) -> str | None:
-    spec = get_spec(mf.kind)
-    role_name = (mf.metadata or {}).get("role") if mf.kind == MeasurementKind.PLQY else None
+    return _shape_for(mf.kind, mf.metadata)
+
+
+def _shape_for(kind: str, metadata: dict | None) -> str | None:
+    """The one shape a file of ``kind`` is read as (its role's), or None when the role admits several."""
+    spec = get_spec(kind)
+    role_name = (metadata or {}).get("role") if kind == MeasurementKind.PLQY else None
     role = next((r for r in spec.roles if r.name == role_name), None) or next(
-        (r for r in spec.roles if r.name == mf.kind), spec.roles[0])
+        (r for r in spec.roles if r.name == kind), spec.roles[0])
     return role.shapes[0] if len(role.shapes) == 1 else None
 
 
