@@ -313,14 +313,17 @@ def insights_data(user, *, recipe: Recipe | None = None, sample_ids: list[int] |
             return next((r for r in runs_of.get(sid, []) if runs[r][3] == recipe.pk), None)
 
         rows = {key: row for key, row in rows.items() if nearest(row["sample_id"]) in in_window}
+    # Each run's columns sorted out once, not once per unit it made: an "out of range" column only
+    # where some run of the family deviated.
+    kept = {run_id: [(column, value) for column, value in values.items()
+                     if not (column.endswith(" out of range") and column not in deviating)]
+            for run_id, values in per_run.items()}
     for row in rows.values():
         for run_id in runs_of.get(row["sample_id"], []):
-            for column, value in per_run.get(run_id, {}).items():
-                if column.endswith(" out of range") and column not in deviating:
-                    continue
+            for column, value in kept.get(run_id, ()):
                 row.setdefault(column, value)  # nearest run of a recipe wins
     ordered_columns = ID_COLUMNS + ordered_metrics + list(columns)
-    frame = pd.DataFrame([{c: r.get(c) for c in ordered_columns} for r in rows.values()], columns=ordered_columns)
+    frame = pd.DataFrame([[r.get(c) for c in ordered_columns] for r in rows.values()], columns=ordered_columns)
     urls = {label: Sample(label=label).get_absolute_url() for label in labels.values()}
     return InsightsData(rows=frame, metrics=ordered_metrics, metric_units=metric_units, columns=columns, recipe=recipe,
                         newest=newest, urls=urls, window=run_window)
