@@ -143,22 +143,23 @@ def requests(f: dict) -> list[tuple[str, str]]:
     ]
 
 
-_moved = [0]  # --elsewhere: how many times the stamp has moved
-
-
-def _move_stamp() -> None:
-    """As if something were measured elsewhere: every insights key built from the stamp is new."""
+def stamp_mover():
+    """--elsewhere: a function that, called before a request, moves the insights data stamp as a
+    file measured anywhere in the lab would (every insights key built from the stamp is new)."""
     from insights import selectors
 
-    if not _moved[0]:
-        real = selectors._stamp
-        selectors._stamp = lambda: f"{real()}:elsewhere{_moved[0]}"
-    _moved[0] += 1
+    real, moves = selectors._stamp, 0
+    selectors._stamp = lambda: f"{real()}:elsewhere{moves}"
+
+    def move() -> None:
+        nonlocal moves
+        moves += 1
+
+    return move
 
 
-def measure(client: Client, url: str, runs: int, explain: bool = False, cold: bool = False,
-            elsewhere: bool = False) -> dict:
-    fresh = cache.clear if cold else _move_stamp if elsewhere else (lambda: None)
+def measure(client: Client, url: str, runs: int, explain: bool = False, fresh=lambda: None) -> dict:
+    """``fresh``: called before every request (nothing, ``cache.clear`` for --cold, a stamp mover)."""
     fresh()
     response = client.get(url)  # warm-up (and the status we report)
     body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -194,9 +195,9 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only requests whose name contains this")
     ap.add_argument("--json", default="", help="also write the results here")
     ap.add_argument("--sql", action="store_true", help="print the slowest query of each request")
-    fresh = ap.add_mutually_exclusive_group()
-    fresh.add_argument("--cold", action="store_true", help="empty the cache before every request")
-    fresh.add_argument("--elsewhere", action="store_true",
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--cold", action="store_true", help="empty the cache before every request")
+    mode.add_argument("--elsewhere", action="store_true",
                     help="keep the cache, but move the insights data stamp before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
@@ -208,6 +209,7 @@ def main() -> None:
           f"{connection.vendor} {connection.settings_dict['NAME']}; {args.runs} runs per request"
           + ("; cache emptied before each" if args.cold else "")
           + ("; data stamp moved before each" if args.elsewhere else ""))
+    fresh = cache.clear if args.cold else stamp_mover() if args.elsewhere else (lambda: None)
     results = []
     print(f"{'request':36} {'user':6} {'median ms':>10} {'(min–max)':>16} {'queries':>7} {'slowest q ms':>12}  status")
     for name, url in requests(f):
@@ -216,7 +218,7 @@ def main() -> None:
         for username in args.users.split(","):
             client = Client()
             client.force_login(User.objects.get(username=username))
-            r = measure(client, url, args.runs, args.explain, args.cold, args.elsewhere)
+            r = measure(client, url, args.runs, args.explain, fresh)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)

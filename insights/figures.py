@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from . import charts
 from .science.drivers import Driver, DriverTable
-from .selectors import UNIT, ControlView, InsightsData, cached_derived
+from .selectors import UNIT, ControlView, InsightsData
 
 MAX_PIXEL_POINTS = 2000  # a plot with more pixels than this shows the unit medians only
 
@@ -56,14 +56,10 @@ def driver_plot(data: InsightsData, table: DriverTable, row: Driver) -> SafeStri
 
 def top_driver_plots(data: InsightsData, table: DriverTable, metrics: list[str], *,
                      top: int) -> dict[tuple[str, str], SafeString]:
-    """(metric, parameter) → the plot of each metric's ``top`` ranked drivers, cached with the
-    rows and table they draw (``selectors.cached_derived``): a page drawn again draws nothing."""
-    def build() -> dict[tuple[str, str], str]:
-        return {(row.metric, row.parameter): str(driver_plot(data, table, row))
-                for metric in metrics for row in table.for_metric(metric) if row.rank and row.rank <= top}
-
-    plots = cached_derived(data, f"driver-plots:{top}:{','.join(metrics)}", build)
-    return {pair: mark_safe(svg) for pair, svg in plots.items()}  # noqa: S308 — built by driver_plot
+    """(metric, parameter) → the plot of each metric's ``top`` ranked drivers. Not cached here: the
+    page caches the tables they are drawn into (``views._sections_html``)."""
+    return {(row.metric, row.parameter): driver_plot(data, table, row)
+            for metric in metrics for row in table.for_metric(metric) if row.rank and row.rank <= top}
 
 
 def control_plots(view: ControlView) -> list[dict]:

@@ -692,10 +692,6 @@ def _plan_files(mf: MeasurementFile) -> Plan:
     return Plan(kind, {_first_role(kind): [mf]})
 
 
-def _own_shape(mf: MeasurementFile) -> str | None:
-    return _shape_for(mf.kind, mf.metadata)
-
-
 def _shape_for(kind: str, metadata: dict | None) -> str | None:
     """The one shape a file of ``kind`` is read as (its role's), or None when the role admits several."""
     spec = get_spec(kind)
@@ -873,7 +869,7 @@ def measurement_file_process(file_id: int, *, force: bool = False) -> str:
     try:
         # Parse this file on its own first, as what its kind needs (a solar-cell J-V uploaded as
         # jlv fails here with "no luminance or photodiode column"), so its failure names this file.
-        parsed = parse_bytes(_read(mf), filename=mf.original_name, shape=_own_shape(mf),
+        parsed = parse_bytes(_read(mf), filename=mf.original_name, shape=_shape_for(mf.kind, mf.metadata),
                              options=(mf.metadata or {}).get("column_map") or None)
         if mf.format != parsed.format:
             mf.format = parsed.format

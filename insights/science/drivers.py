@@ -221,12 +221,12 @@ def _ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
     return rankdata(values), 1.0 - float((ties ** 3 - ties).sum()) / (n ** 3 - n)
 
 
-def _kruskal_eta(values: np.ndarray, codes: np.ndarray, ranked: tuple[np.ndarray, float] | None = None) -> float:
+def _kruskal_eta(codes: np.ndarray, ranked: tuple[np.ndarray, float]) -> float:
     """√(H/(n − 1)): the rank correlation ratio of a number with a category (Kruskal–Wallis H,
-    tie-corrected), in 0…1 like |ρ|. ``codes``: non-negative level numbers (unused ones allowed);
-    ``ranked``: ``_ranks(values)`` when the caller has it."""
-    n = values.size
-    ranks, correction = ranked if ranked is not None else _ranks(values)
+    tie-corrected), in 0…1 like |ρ|. ``codes``: each unit's level, non-negative (unused numbers
+    allowed); ``ranked``: ``_ranks`` of the units' numbers."""
+    ranks, correction = ranked
+    n = ranks.size
     counts = np.bincount(codes)
     sums = np.bincount(codes, weights=ranks)
     used = counts > 0
@@ -296,7 +296,7 @@ def confounding(units: pd.DataFrame, parameters: list[str], kinds: dict[str, boo
                 key = (num_p, both.tobytes())
                 if key not in ranked:
                     ranked[key] = _ranks(num)
-                value, measure = _kruskal_eta(num, cat, ranked[key]), "rank correlation ratio"
+                value, measure = _kruskal_eta(cat, ranked[key]), "rank correlation ratio"
             if value >= threshold:
                 out.append(Confounding(a, b, value, measure))
     return out

@@ -200,18 +200,19 @@ def _rectangle(lines: list[str]) -> np.ndarray | None:
 def _is_scan(data: Sequence[tuple[int, str]]) -> bool:
     """Do the first 200 rows look like a scan: numbers in 2–3 columns, x rising within 0–180?"""
     head = data[:200]
+    if not head:
+        return False
     block = _rectangle([line for _, line in head])  # the usual case: one width (else row by row)
-    if block is not None:
-        widths, x = {block.shape[1]}, block[:, 0]
-    else:
+    if block is None:
         try:
             rows = [list(map(float, _tokens(ln))) for _, ln in head]
         except ValueError:
             return False
-        widths = {len(r) for r in rows}
-        x = np.array([r[0] for r in rows]) if widths <= {2, 3} else None
-    return (bool(head) and widths <= {2, 3} and bool(np.all(np.diff(x) > 0))
-            and 0 <= x[0] and x[-1] <= 180)
+        if any(not 2 <= len(r) <= 3 for r in rows):
+            return False
+        block = np.array([r[:2] for r in rows])
+    x = block[:, 0]
+    return 2 <= block.shape[1] <= 3 and bool(np.all(np.diff(x) > 0)) and 0 <= x[0] and x[-1] <= 180
 
 
 def _looks_like_pattern(lines: list[str]) -> bool:
