@@ -218,10 +218,14 @@
     }
   }
 
-  input.addEventListener("change", function () {
+  function take_chosen() {
     if (input.files.length) enqueue(Array.from(input.files));
     input.value = "";
-  });
+  }
+  input.addEventListener("change", take_chosen);
+  // Files chosen before this script ran (a phone on the rig's slow Wi-Fi, the page still loading)
+  // fired their change event with no one listening: take them now rather than leave them sitting.
+  if (input.files.length) take_chosen();
   ["dragenter", "dragover"].forEach(function (type) {
     zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("dragging"); });
   });
