@@ -95,12 +95,14 @@ def scatter(units: list[dict], pixels: list[dict], *, xlabel: str, ylabel: str, 
     x = Scale.fit(xs, M["l"], W - M["r"])
     y = Scale.fit(ys, H - M["b"], M["t"])
     out = _frame(x, y, xlabel, ylabel)
-    by_unit = {u["label"]: u for u in units}
+    # Each unit's position once, not once per pixel of it.
+    at_unit = {u["label"]: f'x1="{x(u["x"]):.1f}" y1="{y(u["y"]):.1f}"' for u in units}
     for p in pixels:
-        u = by_unit.get(p["unit"])
-        if u is not None:
-            out.append(f'<line class="within" x1="{x(u["x"]):.1f}" y1="{y(u["y"]):.1f}" x2="{x(p["x"]):.1f}" y2="{y(p["y"]):.1f}"/>')
-        out.append(_dot(x(p["x"]), y(p["y"]), 2.2, "pixel", f'{p["label"]}: {fmt(p["y"])}'))
+        px, py = x(p["x"]), y(p["y"])
+        start = at_unit.get(p["unit"])
+        if start is not None:
+            out.append(f'<line class="within" {start} x2="{px:.1f}" y2="{py:.1f}"/>')
+        out.append(_dot(px, py, 2.2, "pixel", f'{p["label"]}: {fmt(p["y"])}'))
     if slope is not None and intercept is not None:
         x0, x1 = x.lo, x.hi
         out.append(f'<line class="fit" x1="{x(x0):.1f}" y1="{y(intercept + slope * x0):.1f}" '

@@ -28,30 +28,40 @@ def driver_plot(data: InsightsData, table: DriverTable, row: Driver) -> SafeStri
     metric, param = row.metric, row.parameter
     unit_label = f"{metric} ({data.metric_units.get(metric, '')})".replace(" ()", "")
     both = units[metric].notna() & units[param].notna()
-    n_rows = table.units.n_rows[metric]
+    n_rows = table.units.n_rows[metric].to_dict()  # unit → its rows (a Series lookup per unit is slow)
     show_pixels = pixels is not None and len(pixels) <= MAX_PIXEL_POINTS
     pix = pixels[pixels[metric].notna() & pixels[param].notna()] if show_pixels else pixels.iloc[0:0]
     if row.kind == "numeric":
         of_unit, colors = _groups(data, units)
-        unit_points = [{"label": u, "x": float(units.at[u, param]), "y": float(units.at[u, metric]),
-                        "group": of_unit.get(u, ""), "n": int(n_rows.get(u, 1))} for u in units.index[both]]
-        pixel_points = [{"label": r["pixel"] or r[UNIT], "unit": r[UNIT], "x": float(r[param]), "y": float(r[metric])}
-                        for r in pix[[UNIT, "pixel", param, metric]].to_dict("records")]
+        # Whole columns read once (a scalar lookup per unit and a dict per pixel row cost more than
+        # drawing them): the same values in the same order.
+        unit_points = [{"label": u, "x": float(x), "y": float(y), "group": of_unit.get(u, ""), "n": int(n_rows.get(u, 1))}
+                       for u, x, y in zip(units.index[both], units.loc[both, param].tolist(),
+                                          units.loc[both, metric].tolist(), strict=True)]
+        pixel_points = [{"label": p or u, "unit": u, "x": float(x), "y": float(y)}
+                        for u, p, x, y in zip(*_columns(pix, UNIT, "pixel", param, metric), strict=True)]
         svg = charts.scatter(unit_points, pixel_points, xlabel=data.label(param), ylabel=unit_label,
                              slope=row.slope, intercept=row.intercept, groups=colors)
     else:
         levels = []
         as_text = units[param].astype(str)
+        pixel_level = pix[param].astype(str).to_numpy()
+        pixel_rows = list(zip(*_columns(pix, UNIT, "pixel", metric), strict=True))
         for level in sorted(as_text[both].unique()):
             in_level = both & (as_text == level)
             # One column read per level, not a scalar lookup per unit (the same values, in order).
             us = [{"label": u, "y": float(y)} for u, y in zip(units.index[in_level], units.loc[in_level, metric], strict=True)]
-            ps = [{"label": r["pixel"] or r[UNIT], "y": float(r[metric])}
-                  for r in pix[pix[param].astype(str) == level][[UNIT, "pixel", metric]].to_dict("records")]
+            ps = [{"label": p or u, "y": float(y)}
+                  for (u, p, y), here in zip(pixel_rows, pixel_level == level, strict=True) if here]
             levels.append((level, us, ps))
         svg = charts.levels(levels, xlabel=data.label(param), ylabel=unit_label,
                             highlight=row.level if row.significant else None)
     return mark_safe(svg)  # noqa: S308 — built by insights.charts, every text escaped there
+
+
+def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
+    """Each named column as a list of Python values (what a row dict of the frame would hold)."""
+    return [frame[name].tolist() for name in names]
 
 
 def top_driver_plots(data: InsightsData, table: DriverTable, metrics: list[str], *,
