@@ -1,7 +1,7 @@
 """Time every list, filter, search and detail page and API endpoint on the scale fixture (issue 15).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_scale .venv/bin/python bench/pages.py \
-        [--runs 5] [--users alice,lead,admin] [--only compare] [--cold | --elsewhere] [--json out.json]
+        [--runs 5] [--users alice,lead,admin] [--only compare] [--cold | --elsewhere | --warmed] [--json out.json]
 
 Load the fixture first (``bench/scale.py``). Each request goes through Django's test client
 (middleware, templates, serializers: everything but the socket) signed in as each user: ``alice``
@@ -14,7 +14,10 @@ first time after something it reads changed. ``--elsewhere`` keeps the cache but
 the insights caches are keyed by before every request, as a file measured anywhere in the lab does
 (the stamp is the newest metric, sample and run): what a page costs while the lab is busy with
 other recipes — the family's rows are read again, what is computed from them is not if they came
-out the same.
+out the same. ``--warmed`` (the drivers page only) empties the cache and then runs the pass the
+worker runs after a file lands (``insights.warming.draw`` for the page's family, as that user; timed
+apart and printed as "pass"): what the page costs after the family's own rows changed, once the worker
+has drawn it.
 """
 
 from __future__ import annotations
@@ -158,6 +161,22 @@ def stamp_mover():
     return move
 
 
+def warmed_page(user, passes: list[float]):
+    """--warmed: a function that, called before a request, empties the cache and draws the user's
+    default drivers page as the worker would after a file of its family lands."""
+    from insights import warming
+    from insights.forms import DriversForm
+
+    def draw() -> None:
+        cache.clear()
+        recipe, project = DriversForm(None, user=user).family()
+        t0 = time.perf_counter()
+        warming.draw(user, recipe.pk, project.pk if project else None, None)
+        passes.append(time.perf_counter() - t0)
+
+    return draw
+
+
 def measure(client: Client, url: str, runs: int, explain: bool = False, fresh=lambda: None) -> dict:
     """``fresh``: called before every request (nothing, ``cache.clear`` for --cold, a stamp mover)."""
     fresh()
@@ -199,6 +218,8 @@ def main() -> None:
     mode.add_argument("--cold", action="store_true", help="empty the cache before every request")
     mode.add_argument("--elsewhere", action="store_true",
                     help="keep the cache, but move the insights data stamp before every request")
+    mode.add_argument("--warmed", action="store_true",
+                      help="drivers only: empty the cache, then draw the page as the worker would, before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
     setup_test_environment()
@@ -208,20 +229,25 @@ def main() -> None:
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores; "
           f"{connection.vendor} {connection.settings_dict['NAME']}; {args.runs} runs per request"
           + ("; cache emptied before each" if args.cold else "")
-          + ("; data stamp moved before each" if args.elsewhere else ""))
+          + ("; data stamp moved before each" if args.elsewhere else "")
+          + ("; cache emptied and the page drawn by the worker's pass before each" if args.warmed else ""))
     fresh = cache.clear if args.cold else stamp_mover() if args.elsewhere else (lambda: None)
     results = []
     print(f"{'request':36} {'user':6} {'median ms':>10} {'(min–max)':>16} {'queries':>7} {'slowest q ms':>12}  status")
     for name, url in requests(f):
-        if args.only and args.only.lower() not in name.lower():
+        if (args.only and args.only.lower() not in name.lower()) or (args.warmed and name != "insights: drivers"):
             continue
         for username in args.users.split(","):
-            client = Client()
-            client.force_login(User.objects.get(username=username))
-            r = measure(client, url, args.runs, args.explain, fresh)
+            client, user, passes = Client(), User.objects.get(username=username), []
+            client.force_login(user)
+            r = measure(client, url, args.runs, args.explain, warmed_page(user, passes) if args.warmed else fresh)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)
+            if passes:
+                r["pass_median_ms"] = statistics.median(passes) * 1e3
+                print(f"{'  pass (worker, before each)':36} {username:6} {r['pass_median_ms']:10.1f} "
+                      f"{min(passes) * 1e3:7.1f}–{max(passes) * 1e3:<8.1f}", flush=True)
             if args.sql:
                 print(f"    {r['slowest_sql']}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -166,6 +166,23 @@ for _name in ("LEDGER_MAX_ATTEMPTS", "LEDGER_SWEEP_INTERVAL_S", "LEDGER_REQUEUE_
 LEDGER_WORKER_MEMORY_MB = env_int("LEDGER_WORKER_MEMORY_MB", 4096)
 LEDGER_WORKER_MAX_RSS_MB = env_int("LEDGER_WORKER_MAX_RSS_MB", 1024)
 
+# The cache (insights frames, driver tables and their HTML, control charts; throttles). Unset: each
+# process keeps its own in memory (make run). A lab sets a Redis shared by every web and worker
+# process, so a table the worker computes after a file lands (insights.warming) is the one the
+# next page reads, and a gunicorn worker reads what another one computed.
+_cache_url = env_str("LEDGER_CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"LEDGER_CACHE_URL={_cache_url}: expected a Redis URL (redis://host:6379/1)")
+CACHES = {"default": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
+    "KEY_PREFIX": env_str("LEDGER_CACHE_PREFIX", "ledger"),
+    "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 10},
+} if _cache_url else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# After a file is analysed, the worker recomputes the drivers pages people looked at lately, this
+# many seconds later (files landing meanwhile join the same pass); 0 turns it off. Needs a broker
+# and LEDGER_CACHE_URL: a worker's own memory is no use to the web processes.
+LEDGER_INSIGHTS_WARM_S = env_float("LEDGER_INSIGHTS_WARM_S", 20.0)
+
 # Celery: with no broker configured, tasks run in-process (eager) — same code path, no Redis.
 _broker = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not _broker

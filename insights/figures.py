@@ -67,7 +67,7 @@ def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
 def top_driver_plots(data: InsightsData, table: DriverTable, metrics: list[str], *,
                      top: int) -> dict[tuple[str, str], SafeString]:
     """(metric, parameter) → the plot of each metric's ``top`` ranked drivers. Not cached here: the
-    page caches the tables they are drawn into (``views._sections_html``)."""
+    page caches the tables they are drawn into (``pages.sections_html``)."""
     return {(row.metric, row.parameter): driver_plot(data, table, row)
             for metric in metrics for row in table.for_metric(metric) if row.rank and row.rank <= top}
 

@@ -347,14 +347,19 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
     ``control_data`` but also until a run value changes."""
     if recipe is None:
         return insights_data(user, recipe=None, project=project)
-    key = (f"insights:family:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:"
-           f"{_values_stamp()}")
+    key = family_key(user, recipe, project)
     data = cache.get(key)
     if data is None:
         data = insights_data(user, recipe=recipe, project=project)
         data.cache_key = content_key(data)
         cache.set(key, data, CONTROL_CACHE_S)
     return data
+
+
+def family_key(user, recipe: Recipe, project: Project | None) -> str:
+    """Where ``family_data`` keeps the family's rows as ``user`` sees them, now (the stamp)."""
+    return (f"insights:family:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:"
+            f"{_values_stamp()}")
 
 
 def content_key(data: InsightsData) -> str:
@@ -370,10 +375,15 @@ def content_key(data: InsightsData) -> str:
     return f"insights:derived:{hashlib.blake2b(content, digest_size=16).hexdigest()}"
 
 
+def derived_key(data: InsightsData, what: str) -> str:
+    """``cached_derived``'s key for ``what`` of ``data`` ("" when its rows are not cached)."""
+    return f"{data.cache_key}:{what}" if data.cache_key else ""
+
+
 def cached_derived(data: InsightsData, what: str, build):
     """``build()``, cached under ``data``'s content key (the same rows, columns and units); built
     every time when the rows themselves are not cached (no recipe)."""
-    key = f"{data.cache_key}:{what}" if data.cache_key else ""
+    key = derived_key(data, what)
     value = cache.get(key) if key else None
     if value is None:
         value = build()

@@ -10,9 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import restrict
@@ -20,25 +18,9 @@ from core.downloads import csv_response
 from recipes.models import Recipe, RecipeVersion
 from samples.models import ProcessRun
 
-from . import figures, selectors, services
+from . import figures, pages, selectors, services, warming
 from .forms import ControlForm, DriversForm, PlanForm, SuggestForm, with_defaults
 from .science.spc import RULES
-
-TOP_PLOTS = 3  # drivers drawn inline per metric; the others on demand
-
-
-def _family_query(recipe, project) -> str:
-    parts = [f"recipe={recipe.pk}"] if recipe else []
-    if project:
-        parts.append(f"project={project.code}")
-    return "&".join(parts)
-
-
-def _default_metrics(data: selectors.InsightsData, wanted: list[str] | None = None, k: int = 3) -> list[str]:
-    if wanted:
-        return [m for m in wanted if m in data.metrics]
-    preferred = [m for m in selectors.PREFERRED_METRICS if m in data.metrics]
-    return (preferred or data.metrics)[:k]
 
 
 @login_required
@@ -48,36 +30,21 @@ def drivers(request: HttpRequest) -> HttpResponse:
     recipe, project = probe.family()
     data = selectors.family_data(request.user, recipe=recipe, project=project)
     form = DriversForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None,
-                                                   "metrics": _default_metrics(data)}),
+                                                   "metrics": pages.default_metrics(data)}),
                        user=request.user, recipes=probe.recipes, metric_choices=data.metrics)
-    metrics = _default_metrics(data, form.cleaned_data.get("metrics") if form.is_valid() else None)
+    metrics = pages.default_metrics(data, form.cleaned_data.get("metrics") if form.is_valid() else None)
     table = selectors.drivers_table(data, metrics) if metrics else None
     fmt = request.GET.get("format")
     if table is not None and fmt in ("csv", "xlsx"):
         return _table_download(selectors.drivers_export_frame(data, table), fmt, recipe)
-    family_query = _family_query(recipe, project)
-    sections_html = _sections_html(data, table, metrics, family_query) if table is not None else ""
+    family_query = pages.family_query(recipe, project)
+    sections_html = pages.sections_html(data, table, metrics, family_query) if table is not None else ""
+    warming.record_view(request.user, recipe, project, metrics if "metrics" in request.GET else None)
     return render(request, "insights/drivers.html", {
         "form": form, "recipe": recipe, "project": project, "data": data, "table": table,
         "sections_html": sections_html, "family_query": family_query, "query": request.GET.urlencode(),
         "tab": "drivers",
     })
-
-
-def _sections_html(data: selectors.InsightsData, table, metrics: list[str], family_query: str) -> SafeString:
-    """The tables of the drivers page (a few hundred rows and the top plots), drawn once for the
-    family's content (``selectors.cached_derived``): nothing in them depends on who asks."""
-    def build() -> str:
-        plots = figures.top_driver_plots(data, table, metrics, top=TOP_PLOTS)
-        sections = []
-        for metric in metrics:
-            rows = [{"row": row, "col": data.columns.get(row.parameter), "label": data.label(row.parameter),
-                     "plot": plots.get((row.metric, row.parameter))} for row in table.for_metric(metric)]
-            sections.append({"metric": metric, "unit": data.metric_units.get(metric, ""), "rows": rows})
-        return render_to_string("insights/_driver_sections.html", {"sections": sections, "family_query": family_query})
-
-    html = selectors.cached_derived(data, f"drivers-html:{TOP_PLOTS}:{','.join(metrics)}:{family_query}", build)
-    return mark_safe(html)  # noqa: S308 — rendered by the template engine above, every text escaped there
 
 
 def _table_download(frame, fmt: str, recipe: Recipe | None) -> HttpResponse:
@@ -114,10 +81,10 @@ def control(request: HttpRequest) -> HttpResponse:
     recipe, project = probe.family()
     data = selectors.control_data(request.user, recipe=recipe, project=project)
     form = ControlForm(with_defaults(request.GET, {"recipe": recipe.pk if recipe else None, "sigma": "average_mr",
-                                                   "metric": next(iter(_default_metrics(data, k=1)), None)}),
+                                                   "metric": next(iter(pages.default_metrics(data, k=1)), None)}),
                        user=request.user, recipes=probe.recipes, metric_choices=data.metrics)
     valid = form.is_valid()
-    metric = (form.cleaned_data.get("metric") if valid else None) or next(iter(_default_metrics(data, k=1)), None)
+    metric = (form.cleaned_data.get("metric") if valid else None) or next(iter(pages.default_metrics(data, k=1)), None)
     sigma = (form.cleaned_data.get("sigma") if valid else None) or "average_mr"
     view = selectors.control_charts(data, metric, sigma=sigma) if metric else None
     hits = []
@@ -133,7 +100,7 @@ def control(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/control.html", {
         "form": form, "recipe": recipe, "project": project, "data": data, "view": view, "metric": metric,
         "plots": figures.control_plots(view) if view else [], "hits": hits, "lots": lots,
-        "family_query": _family_query(recipe, project), "tab": "control", "rules": RULES,
+        "family_query": pages.family_query(recipe, project), "tab": "control", "rules": RULES,
     })
 
 

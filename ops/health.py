@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -73,8 +74,22 @@ def check_storage() -> str:
     return f"writable ({type(default_storage).__name__})"
 
 
+def check_cache() -> str:
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if "locmem" in backend.lower():
+        return "in each process's memory (LEDGER_CACHE_URL unset)"
+    key = f"ops:readyz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", 30)
+    try:
+        if cache.get(key) != "ok":
+            raise RuntimeError("read back something else")
+    finally:
+        cache.delete(key)
+    return f"shared ({backend})"
+
+
 CHECKS = {"database": check_database, "migrations": check_migrations, "broker": check_broker,
-          "workers": check_workers, "storage": check_storage}
+          "workers": check_workers, "storage": check_storage, "cache": check_cache}
 
 
 def _run(name: str, func) -> Check:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,9 @@ def pytest_configure(config):
         settings.AXES_ENABLED = False
         # Not the development key: config.wsgi (schemathesis loads it) refuses that one without DEBUG.
         settings.SECRET_KEY = "ledger-tests-only-" + "k" * 8 + "-not-the-dev-key-0123456789abcdef"
+        # Each test clears the cache: never a Redis named by LEDGER_CACHE_URL (clear() empties its
+        # whole database). Tests of the shared cache use the ``shared_cache`` fixture.
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture
@@ -35,6 +40,34 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def answers() -> dict:
     return json.loads((DATA_DIR / "public" / "answers.json").read_text())["files"]
+
+
+SHARED_CACHE_URL = os.environ.get("LEDGER_TEST_CACHE_URL", "redis://127.0.0.1:6379/11")
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The cache a lab's processes share: a real Redis (``LEDGER_TEST_CACHE_URL``; down, the test
+    fails in CI and skips elsewhere), under a key prefix of this test's own, removed afterwards.
+    Django's settings say there is a broker, so what needs one (insights warming) is on; Celery
+    itself still runs tasks in-process unless the test is marked ``celery_worker``."""
+    import redis
+
+    from tests.ops.servers import unavailable
+
+    client = redis.Redis.from_url(SHARED_CACHE_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(f"no Redis for the shared cache at {SHARED_CACHE_URL}: {exc}")
+    prefix = f"ledger-test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": prefix}}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -310,12 +310,12 @@ def test_the_drivers_page_drawn_again_takes_its_plots_from_the_cache(lead, monke
     cache.clear()
     first = lead.get("/insights/drivers/")
     assert first.status_code == 200 and first.content.count(b'<div class="driver-plot"><svg') >= 3
-    from insights import views
+    from insights import pages
 
     drawn, rendered = [], []
-    real, real_render = figures.driver_plot, views.render_to_string
+    real, real_render = figures.driver_plot, pages.render_to_string
     monkeypatch.setattr(figures, "driver_plot", lambda *a: drawn.append(a) or real(*a))
-    monkeypatch.setattr(views, "render_to_string", lambda *a, **k: rendered.append(a) or real_render(*a, **k))
+    monkeypatch.setattr(pages, "render_to_string", lambda *a, **k: rendered.append(a) or real_render(*a, **k))
     again = lead.get("/insights/drivers/")
     tables = lambda page: page.content.decode().split('id="drivers-form"')[1]  # noqa: E731 (past the head's nonce)
     assert tables(again) == tables(first) and drawn == [] and rendered == []  # the tables' HTML too

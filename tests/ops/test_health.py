@@ -43,7 +43,7 @@ def test_readyz_reports_every_check_and_the_files(client, files, in_process):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "broker", "workers", "storage"}
+    assert set(body["checks"]) == {"database", "migrations", "broker", "workers", "storage", "cache"}
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["migrations"]["detail"] == "all applied"
     assert body["files"]["by_status"] == {"queued": 1, "running": 0, "done": 1, "failed": 0, "stored": 0}
@@ -81,6 +81,16 @@ def test_readyz_not_ready_when_the_broker_is_down(client, db, settings):
     assert not checks["broker"]["ok"]
     assert not checks["workers"]["ok"]
     assert checks["workers"]["detail"] == "broker unreachable"
+
+
+def test_readyz_checks_the_shared_cache_and_is_not_ready_without_it(client, db, settings, shared_cache, in_process):
+    body = client.get("/readyz").json()
+    assert body["checks"]["cache"] == {**body["checks"]["cache"], "ok": True, "detail": "shared (RedisCache)"}
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9798/0"}}  # nobody there
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    cache = response.json()["checks"]["cache"]
+    assert not cache["ok"] and "ConnectionError" in cache["detail"]
 
 
 def test_readyz_not_ready_with_unapplied_migrations(client, db, monkeypatch, in_process):

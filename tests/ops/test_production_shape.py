@@ -18,6 +18,7 @@ from django.db import connection
 
 from core.tokens import token_create
 from measurements.models import FileStatus, MeasurementFile
+from tests.conftest import SHARED_CACHE_URL
 
 from .servers import LedgerServe, unavailable, worker_offset
 
@@ -44,11 +45,14 @@ def serve(django_db_setup, django_db_blocker, tmp_path_factory):
         _require_services()
         db = connection.settings_dict
     workdir = tmp_path_factory.mktemp("serve")
+    cache_prefix = f"ledger-serve-{uuid.uuid4().hex[:8]}"
     server = LedgerServe(workdir, 9740 + worker_offset(), {
+        "LEDGER_CACHE_URL": SHARED_CACHE_URL, "LEDGER_CACHE_PREFIX": cache_prefix, "LEDGER_INSIGHTS_WARM_S": "1",
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": f"ledger-serve-{uuid.uuid4().hex[:8]}",  # private: no stray worker takes our tasks
         "MEDIA_ROOT": str(workdir / "media"), "WEB_CONCURRENCY": "2", "LEDGER_WORKER_CONCURRENCY": "2"})
+    server.cache_prefix = cache_prefix
     server.start()
     try:
         yield server
@@ -109,6 +113,31 @@ def test_upload_to_metrics_through_gunicorn_and_the_worker(serve, demo, data_dir
     # The request id went with the task message to the worker: its JSON log line carries it.
     worker_lines = [line for line in serve.log_text().splitlines() if '"logger": "ledger.tasks"' in line and request_id in line]
     assert worker_lines, "the worker's task log lines do not carry the upload's request id"
+
+
+def test_the_worker_draws_an_opened_drivers_page_after_a_file_lands(serve, demo, data_dir, settings):
+    """insights.warming in the production shape: a drivers page opened before a file lands is
+    drawn by the worker after it is analysed, into the Redis cache gunicorn reads."""
+    from insights import pages, warming
+
+    wait_until(lambda: is_ready(serve), 180, "/readyz to say ready")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": serve.cache_prefix}}
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # this process records views as a web process would
+    user = demo["user"]
+    pixel = demo["devices"]["QD-in-matrix LED, stack A"].pixels.get(name="A")
+    recipe = pixel.device.sample.produced_by.recipe_version.recipe
+    warming.record_view(user, recipe, None, None)  # the page opened (the view writes this)
+    assert not pages.is_drawn(user, recipe, None)
+    _, key = token_create(user=user, name="warming test")
+    for name in ("jlv_sweep.csv", "el_spectrum.txt"):
+        with open(data_dir / "public" / name, "rb") as fh:
+            response = requests.post(f"{serve.base}/api/v1/measurements/", headers={"Authorization": f"Token {key}"},
+                                     files={"file": (name, fh)}, data={"sample": pixel.label}, timeout=60)
+        assert response.status_code == 201, response.text
+    wait_until(lambda: MeasurementFile.objects.filter(status=FileStatus.DONE).count() == 2, 120, "both files analysed")
+    wait_until(lambda: pages.is_drawn(user, recipe, None), 60, "the worker to draw the drivers page")
+    assert "drivers page(s) drawn" in serve.log_text()
 
 
 def test_metrics_are_summed_over_gunicorn_workers(serve, db):

@@ -1,0 +1,147 @@
+"""Drivers pages computed by the worker after a file lands, before anyone asks (issue 15).
+
+Cold, a busy recipe's drivers page is 0.7–0.9 s: its family's rows (~0.2 s), the robust fits and
+screens of a few hundred pairs, the top plots and the tables' HTML. Every piece is cached under a
+key of what it reads (``selectors.family_data``, ``selectors.cached_derived``), so what the worker
+computes with the same functions is exactly what the page would; the page finds it and draws
+nothing. Which pages: those somebody opened in the last day (``record_view``: the person, recipe,
+project and metrics asked for), at most ``MAX_VIEWS`` of them, each family once per set of projects
+seen (``core.access.visibility_key``) — computed as that person, so nobody's cache holds rows they
+may not see.
+
+When: ``LEDGER_INSIGHTS_WARM_S`` after a file is analysed (``analysis.done``); files landing
+meanwhile join the same pass (``DUE_KEY``, taken with ``cache.add``: one pass per window however
+many workers hear of files). Only where it can help: a broker (in-process tasks would run it inside
+the upload) and a cache the web processes share (``LEDGER_CACHE_URL``). Nothing here decides a number:
+a page whose family changed after the pass computes it itself, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import QueryDict
+
+from core.access import visibility_key
+from samples.models import Project
+
+from . import pages, selectors
+from .forms import DriversForm
+
+log = logging.getLogger(__name__)
+
+VIEWS_KEY = "insights:warm:views"
+DUE_KEY = "insights:warm:due"
+MAX_VIEWS = 20  # pages kept warm (the most recently opened)
+VIEW_TTL_S = 24 * 3600  # a page not opened for a day is left cold
+SEEN_AGAIN_S = 60  # a view seen this recently is not written again (a page load costs one cache read)
+TASK = "insights.tasks.warm_drivers_pages"
+
+
+def enabled() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"].lower()
+    return settings.LEDGER_INSIGHTS_WARM_S > 0 and not settings.CELERY_TASK_ALWAYS_EAGER and "locmem" not in backend
+
+
+def _view(user, recipe, project, metrics) -> tuple:
+    return (user.pk, recipe.pk, project.pk if project else None, tuple(metrics or ()))
+
+
+def record_view(user, recipe, project, metrics: list[str] | None) -> None:
+    """Remember that ``user`` opened the drivers page of ``recipe`` (in ``project``; ``metrics``
+    as asked, None for the page's default). Concurrent writers may lose one another's entry: the
+    page is then cold once more, never wrong."""
+    if recipe is None or not enabled():
+        return
+    key, now = _view(user, recipe, project, metrics), time.time()
+    views = cache.get(VIEWS_KEY) or {}
+    if views.get(key, 0) > now - SEEN_AGAIN_S:
+        return
+    views[key] = now
+    kept = sorted(((seen, view) for view, seen in views.items() if seen > now - VIEW_TTL_S), reverse=True)
+    cache.set(VIEWS_KEY, {view: seen for seen, view in kept[:MAX_VIEWS]}, VIEW_TTL_S)
+
+
+def on_analysis_done(name: str, file_id: int) -> bool:
+    """``analysis.done`` (on commit): schedule a pass unless one is already due. True when sent."""
+    if not enabled() or not cache.get(VIEWS_KEY):
+        return False
+    delay = settings.LEDGER_INSIGHTS_WARM_S
+    if not cache.add(DUE_KEY, file_id, timeout=int(delay) + 120):
+        return False  # a pass is already due: it will read this file's metrics too
+    try:
+        _send(delay)
+    except Exception:
+        cache.delete(DUE_KEY)  # the next file tries again (core.events logs this one)
+        raise
+    return True
+
+
+def _send(countdown: float) -> None:
+    # By name, so this module never imports tasks (tasks import it).
+    from celery import current_app
+
+    current_app.tasks[TASK].apply_async(countdown=countdown)
+
+
+def warm() -> dict[str, float]:
+    """Compute the remembered drivers pages (the task's body). Files analysed from here on
+    schedule the next pass. Returns what it did, for the task's log line."""
+    started = time.perf_counter()
+    cache.delete(DUE_KEY)
+    views = cache.get(VIEWS_KEY) or {}
+    users = get_user_model().objects.filter(is_active=True).in_bulk({view[0] for view in views})
+    done: set[tuple] = set()
+    families = 0
+    for view, _seen in sorted(views.items(), key=lambda item: -item[1]):
+        user_id, recipe_id, project_id, metrics = view
+        user = users.get(user_id)
+        if user is None:
+            continue
+        seen_as = (visibility_key(user), recipe_id, project_id, metrics)
+        if seen_as in done:
+            continue
+        done.add(seen_as)
+        if draw(user, recipe_id, project_id, list(metrics) or None):
+            families += 1
+    summary = {"views": len(views), "pages": families, "seconds": round(time.perf_counter() - started, 3)}
+    log.info("insights: %d drivers page(s) drawn from %d remembered view(s) in %.2f s", families, len(views),
+             summary["seconds"])
+    return summary
+
+
+def _family(user, recipe_id: int, project_id: int | None):
+    """The recipe and project as the page would resolve them for ``user`` (only what they may see),
+    or None when that is no longer this family."""
+    query = QueryDict(mutable=True)
+    query["recipe"] = str(recipe_id)
+    if project_id is not None:
+        code = Project.objects.filter(pk=project_id).values_list("code", flat=True).first()
+        if code is None:
+            return None
+        query["project"] = code
+    form = DriversForm(query, user=user)
+    recipe, project = form.family()
+    if recipe is None or recipe.pk != recipe_id or (project.pk if project else None) != project_id:
+        return None
+    return recipe, project
+
+
+def draw(user, recipe_id: int, project_id: int | None, metrics: list[str] | None) -> bool:
+    """What the drivers page computes for this family as ``user`` sees it: the rows, the table and
+    the tables' HTML, left in the cache. False when there is nothing to draw."""
+    family = _family(user, recipe_id, project_id)
+    if family is None:
+        return False
+    recipe, project = family
+    data = selectors.family_data(user, recipe=recipe, project=project)
+    chosen = pages.default_metrics(data, metrics)
+    if not chosen:
+        return False
+    table = selectors.drivers_table(data, chosen)
+    pages.sections_html(data, table, chosen, pages.family_query(recipe, project))
+    return True
