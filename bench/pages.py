@@ -14,10 +14,11 @@ first time after something it reads changed. ``--elsewhere`` keeps the cache but
 the insights caches are keyed by before every request, as a file measured anywhere in the lab does
 (the stamp is the newest metric, sample and run): what a page costs while the lab is busy with
 other recipes — the family's rows are read again, what is computed from them is not if they came
-out the same. ``--warmed`` (the drivers page only) empties the cache and then runs the pass the
-worker runs after a file lands (``insights.warming.draw`` for the page's family, as that user; timed
-apart and printed as "pass"): what the page costs after the family's own rows changed, once the worker
-has drawn it.
+out the same. ``--warmed`` (the pages the worker draws ahead: drivers, control, recipe detail, home)
+empties the cache and then runs the pass the worker runs after a file lands (``insights.warming.warm``
+over the view the warm-up request recorded; timed apart and printed as "pass"): what the page costs
+after what it reads changed, once the worker has drawn it. It needs ``LEDGER_CACHE_URL`` (a Redis
+database of its own: it is emptied), as warming does.
 """
 
 from __future__ import annotations
@@ -161,18 +162,26 @@ def stamp_mover():
     return move
 
 
-def warmed_page(user, passes: list[float]):
-    """--warmed: a function that, called before a request, empties the cache and draws the user's
-    default drivers page as the worker would after a file of its family lands."""
+WARMED = {"insights: drivers", "insights: control charts", "recipe detail", "home"}  # the pages the pass draws
+
+
+def warmed_page(passes: list[float]):
+    """--warmed: a function that, called before a request, empties the cache but for the views
+    recorded (the warm-up request's own), then runs the worker's pass (``insights.warming.warm``),
+    timed apart."""
     from insights import warming
-    from insights.forms import DriversForm
+
+    cache.clear()  # this request's view only (its warm-up request records it)
 
     def draw() -> None:
+        views = cache.get(warming.VIEWS_KEY)
         cache.clear()
-        recipe, project = DriversForm(None, user=user).family()
+        if views:
+            cache.set(warming.VIEWS_KEY, views, warming.VIEW_TTL_S)
         t0 = time.perf_counter()
-        warming.draw(user, recipe.pk, project.pk if project else None, None)
-        passes.append(time.perf_counter() - t0)
+        warming.warm()
+        if views:  # not before the warm-up request (nothing recorded yet)
+            passes.append(time.perf_counter() - t0)
 
     return draw
 
@@ -219,10 +228,19 @@ def main() -> None:
     mode.add_argument("--elsewhere", action="store_true",
                     help="keep the cache, but move the insights data stamp before every request")
     mode.add_argument("--warmed", action="store_true",
-                      help="drivers only: empty the cache, then draw the page as the worker would, before every request")
+                      help="empty the cache, then draw the page as the worker would, before every request")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query (PostgreSQL)")
     args = ap.parse_args()
     setup_test_environment()
+    if args.warmed:
+        from django.conf import settings
+
+        from insights import warming
+
+        settings.CELERY_TASK_ALWAYS_EAGER = False  # views are recorded as with a broker (nothing is sent)
+        if not warming.enabled():
+            sys.exit("--warmed: set LEDGER_CACHE_URL (a Redis database of its own: it is emptied) and "
+                     "LEDGER_INSIGHTS_WARM_S > 0")
     f = fixtures()
     User = get_user_model()
     load = os.getloadavg()
@@ -235,12 +253,12 @@ def main() -> None:
     results = []
     print(f"{'request':36} {'user':6} {'median ms':>10} {'(min–max)':>16} {'queries':>7} {'slowest q ms':>12}  status")
     for name, url in requests(f):
-        if (args.only and args.only.lower() not in name.lower()) or (args.warmed and name != "insights: drivers"):
+        if (args.only and args.only.lower() not in name.lower()) or (args.warmed and name not in WARMED):
             continue
         for username in args.users.split(","):
-            client, user, passes = Client(), User.objects.get(username=username), []
-            client.force_login(user)
-            r = measure(client, url, args.runs, args.explain, warmed_page(user, passes) if args.warmed else fresh)
+            client, passes = Client(), []
+            client.force_login(User.objects.get(username=username))
+            r = measure(client, url, args.runs, args.explain, warmed_page(passes) if args.warmed else fresh)
             results.append({"request": name, "url": url, "user": username, **r})
             print(f"{name:36} {username:6} {r['median_ms']:10.1f} {r['min_ms']:7.1f}–{r['max_ms']:<8.1f} "
                   f"{r['queries']:7d} {r['slowest_ms']:12.1f}  {r['status']}", flush=True)

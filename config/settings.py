@@ -173,14 +173,26 @@ LEDGER_WORKER_MAX_RSS_MB = env_int("LEDGER_WORKER_MAX_RSS_MB", 1024)
 _cache_url = env_str("LEDGER_CACHE_URL")
 if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"LEDGER_CACHE_URL={_cache_url}: expected a Redis URL (redis://host:6379/1)")
+# Down or hung, it is a miss, not an error (core.cache). The prefix carries a digest of the code
+# whose objects are cached (pickled frames, tables, HTML), so a deploy never reads the last release's.
+def code_digest() -> str:
+    import hashlib
+
+    digest = hashlib.blake2s(digest_size=4)
+    for path in sorted([*BASE_DIR.glob("*/*.py"), *BASE_DIR.glob("*/science/*.py"), *BASE_DIR.glob("templates/**/*.html")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 CACHES = {"default": {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
-    "KEY_PREFIX": env_str("LEDGER_CACHE_PREFIX", "ledger"),
-    "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 10},
+    "BACKEND": "core.cache.TolerantRedisCache", "LOCATION": _cache_url,
+    "KEY_PREFIX": f"{env_str('LEDGER_CACHE_PREFIX', 'ledger')}:{code_digest()}",
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3},
 } if _cache_url else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# After a file is analysed, the worker recomputes the drivers pages people looked at lately, this
-# many seconds later (files landing meanwhile join the same pass); 0 turns it off. Needs a broker
-# and LEDGER_CACHE_URL: a worker's own memory is no use to the web processes.
+# After a file is analysed, the worker computes the insights pages people opened lately (drivers,
+# control, the recipe and home panels), this many seconds later (files landing meanwhile join the
+# same pass); 0 turns it off. Needs a broker and LEDGER_CACHE_URL: a worker's own memory is no use
+# to the web processes.
 LEDGER_INSIGHTS_WARM_S = env_float("LEDGER_INSIGHTS_WARM_S", 20.0)
 
 # Celery: with no broker configured, tasks run in-process (eager) — same code path, no Redis.

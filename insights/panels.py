@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from . import charts, selectors
+from . import charts, selectors, warming
 
 
 def recipe_control_panel(request, recipe, version) -> str | None:
@@ -13,6 +13,7 @@ def recipe_control_panel(request, recipe, version) -> str | None:
     if request is None or not request.user.is_authenticated:
         return None
     data = selectors.control_data(request.user, recipe=recipe, metrics=selectors.WATCHED_METRICS)
+    warming.record("recipe", request.user, recipe)
     metric = next((m for m in selectors.WATCHED_METRICS if m in data.metrics), None)
     if metric is None:
         return None
@@ -32,5 +33,6 @@ def home_out_of_control_panel(request) -> str | None:
     if request is None or not request.user.is_authenticated:
         return None
     points = selectors.new_out_of_control_points(request.user)
+    warming.record("home", request.user)
     return render_to_string("insights/_home_panel.html", {"points": points, "days": selectors.NEW_POINT_DAYS},
                             request=request)

@@ -8,5 +8,5 @@ from . import warming
 
 
 @shared_task(ignore_result=True)
-def warm_drivers_pages() -> dict[str, float]:
+def warm_insights_pages() -> dict[str, float]:
     return warming.warm()

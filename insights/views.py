@@ -39,7 +39,7 @@ def drivers(request: HttpRequest) -> HttpResponse:
         return _table_download(selectors.drivers_export_frame(data, table), fmt, recipe)
     family_query = pages.family_query(recipe, project)
     sections_html = pages.sections_html(data, table, metrics, family_query) if table is not None else ""
-    warming.record_view(request.user, recipe, project, metrics if "metrics" in request.GET else None)
+    warming.record("drivers", request.user, recipe, project, metrics if "metrics" in request.GET else None)
     return render(request, "insights/drivers.html", {
         "form": form, "recipe": recipe, "project": project, "data": data, "table": table,
         "sections_html": sections_html, "family_query": family_query, "query": request.GET.urlencode(),
@@ -87,6 +87,7 @@ def control(request: HttpRequest) -> HttpResponse:
     metric = (form.cleaned_data.get("metric") if valid else None) or next(iter(pages.default_metrics(data, k=1)), None)
     sigma = (form.cleaned_data.get("sigma") if valid else None) or "average_mr"
     view = selectors.control_charts(data, metric, sigma=sigma) if metric else None
+    warming.record("control", request.user, recipe, project)
     hits = []
     lots = []
     if view:

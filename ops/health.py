@@ -78,6 +78,7 @@ def check_cache() -> str:
     backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     if "locmem" in backend.lower():
         return "in each process's memory (LEDGER_CACHE_URL unset)"
+    cache.ping()  # core.cache.TolerantRedisCache: raises when Redis does not answer (reads would miss)
     key = f"ops:readyz:{uuid.uuid4().hex}"
     cache.set(key, "ok", 30)
     try:

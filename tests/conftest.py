@@ -61,7 +61,7 @@ def shared_cache(settings):
     except redis.RedisError as exc:
         unavailable(f"no Redis for the shared cache at {SHARED_CACHE_URL}: {exc}")
     prefix = f"ledger-test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "core.cache.TolerantRedisCache",
                                    "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": prefix}}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield prefix

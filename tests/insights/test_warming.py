@@ -1,4 +1,4 @@
-"""The worker draws the drivers pages people opened lately after a file lands (insights.warming),
+"""The worker draws the insights pages people opened lately after a file lands (insights.warming),
 into the cache the web processes share (a real Redis): the next visit computes nothing and shows
 what a cold page would."""
 
@@ -33,7 +33,7 @@ def test_a_file_landing_draws_the_page_that_was_opened_and_the_visit_computes_no
     url = f"/insights/drivers/?recipe={film.pk}"
     assert lead.get(url).status_code == 200
     user = get_user_model().objects.get(username="demo")
-    assert list(cache.get(warming.VIEWS_KEY)) == [(user.pk, film.pk, None, ())]
+    assert list(cache.get(warming.VIEWS_KEY)) == [("drivers", user.pk, film.pk, None, ())]
     before = selectors.family_data(user, recipe=film).cache_key
 
     analysed, drawn = [], []
@@ -101,4 +101,69 @@ def test_no_warming_without_a_shared_cache_or_a_broker(lead, settings, monkeypat
     assert not warming.enabled() and warming.on_analysis_done("analysis.done", file_id=1) is False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert not warming.enabled() and sent == []  # the worker's own memory is no use to the web
+    assert lead.get("/insights/drivers/").status_code == 200  # a view to warm, were it on
+    assert not warming.enabled() and warming.on_analysis_done("analysis.done", file_id=1) is False
+    assert sent == []  # the worker's own memory is no use to the web
+
+
+def _section(marker: str):
+    """The part of a page from ``marker`` to the end of its section (past the head's nonce and any
+    form's CSRF token, which differ per request)."""
+    return lambda page: page.content.decode().split(marker)[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize(("page", "url", "part"), [
+    ("home", "/", _section('id="out-of-control"')),
+    ("recipe", "/recipes/{film}/", _section('id="recipe-control"')),
+    ("control", "/insights/?recipe={film}", lambda page: page.content.decode().split('id="control-form"')[1]),
+])
+def test_a_page_opened_before_a_file_is_drawn_by_the_pass(page, url, part, lead, demo, data_dir, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    """The home page's out-of-control panel (each recipe measured lately), the recipe page's panel
+    and the control page read their families' rows; the pass reads them for who opened the page,
+    so the next visit reads none, and shows what a cold one would."""
+    url = url.format(film=Recipe.objects.get(name=FILM).pk)
+    first = lead.get(url)
+    assert first.status_code == 200 and part(first)
+    assert any(view[0] == page for view in cache.get(warming.VIEWS_KEY))
+    read = []
+    real = selectors.insights_data
+    monkeypatch.setattr(selectors, "insights_data", lambda *a, **k: read.append(k.get("recipe")) or real(*a, **k))
+    pixel = demo["devices"]["QD-in-matrix LED, stack A"].pixels.get(name="A")
+    for name in ("jlv_sweep.csv", "el_spectrum.txt"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = lead.post("/api/v1/measurements/", {
+                "file": SimpleUploadedFile(name, (data_dir / "public" / name).read_bytes()), "sample": pixel.label})
+        assert response.status_code == 201, response.content
+    assert read, f"the pass read no family for the {page} page"
+    after_pass = len(read)
+    visit = lead.get(url)
+    assert visit.status_code == 200 and len(read) == after_pass  # nothing read for the visit
+    cache.clear()
+    cold = lead.get(url)
+    assert len(read) > after_pass and part(visit) == part(cold)
+
+
+def test_a_family_asked_with_a_project_and_metrics_is_drawn_as_asked(lead, monkeypatch):
+    """The page's project filter and chosen metrics are part of what is drawn: the pass resolves
+    them as the page does, so that page (not the default one) is the one that comes from the cache."""
+    from insights import pages
+    from samples.models import Project
+
+    user = get_user_model().objects.get(username="demo")
+    film = Recipe.objects.get(name=FILM)
+    project = Project.objects.get(samples__label=selectors.family_data(user, recipe=film).rows["unit"].iloc[0])
+    url = f"/insights/drivers/?recipe={film.pk}&project={project.code}&metrics=luminance_max"
+    assert lead.get(url).status_code == 200
+    views = cache.get(warming.VIEWS_KEY)
+    assert list(views) == [("drivers", user.pk, film.pk, project.pk, ("luminance_max",))]
+    cache.clear()
+    cache.set(warming.VIEWS_KEY, views)
+    assert not pages.is_drawn(user, film, project, ["luminance_max"])
+    assert warming.warm()["pages"] == 1
+    assert pages.is_drawn(user, film, project, ["luminance_max"]) and not pages.is_drawn(user, film, None)
+    analysed = []
+    real = drivers_science.analyse
+    monkeypatch.setattr(drivers_science, "analyse", lambda *a, **k: analysed.append(1) or real(*a, **k))
+    page = lead.get(url)
+    assert page.status_code == 200 and 'id="metric-luminance_max"' in page.content.decode() and analysed == []
