@@ -4,7 +4,6 @@ and the tables' HTML with their top plots."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,8 +49,8 @@ def _sections_what(metrics: list[str], query: str) -> str:
 def is_drawn(user, recipe, project, metrics: list[str] | None = None) -> bool:
     """Would the drivers page of this family come whole from the cache now (its rows, table and
     tables' HTML)? Reads the cache only: nothing is computed."""
-    data = cache.get(selectors.family_key(user, recipe, project))
+    data = selectors.family_if_cached(user, recipe, project)
     if data is None:
         return False
-    query = family_query(recipe, project)
-    return cache.get(selectors.derived_key(data, _sections_what(default_metrics(data, metrics), query))) is not None
+    what = _sections_what(default_metrics(data, metrics), family_query(recipe, project))
+    return selectors.derived_if_cached(data, what) is not None

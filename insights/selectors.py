@@ -75,10 +75,11 @@ class InsightsData:
     newest: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)  # (unit, metric) → newest metric row
     urls: dict[str, str] = field(default_factory=dict)  # unit → sample page
     window: RunWindow | None = None  # which of the recipe's runs the rows come from
-    # What is computed from these rows alone (the driver table, its plots) is cached under this key
-    # (``family_data``): a digest of the rows and their columns, so it is computed again only when
-    # they change, not when a metric of another family arrives (``cached_derived``).
+    # What is computed from these rows alone (the driver table, its plots) is cached with this
+    # digest of the rows and their columns (``family_data``), so it is computed again only when they
+    # change, not when a metric of another family arrives (``cached_derived``) ...
     cache_key: str = ""
+    slot: str = ""  # ... beside the rows' own cache entry
 
     def parameter_columns(self, kinds=("parameter", "deviation", "version", "lot")) -> list[str]:
         return [c for c, col in self.columns.items() if col.kind in kinds]
@@ -347,19 +348,38 @@ def family_data(user, *, recipe: Recipe | None, project: Project | None = None) 
     ``control_data`` but also until a run value changes."""
     if recipe is None:
         return insights_data(user, recipe=None, project=project)
-    key = family_key(user, recipe, project)
-    data = cache.get(key)
+    slot, stamp = _family_slot(user, recipe, project), _values_stamp()
+    data = _stamped_get(slot, stamp)
     if data is None:
         data = insights_data(user, recipe=recipe, project=project)
-        data.cache_key = content_key(data)
-        cache.set(key, data, CONTROL_CACHE_S)
+        data.cache_key, data.slot = content_key(data), slot
+        _stamped_set(slot, stamp, data)
     return data
 
 
-def family_key(user, recipe: Recipe, project: Project | None) -> str:
-    """Where ``family_data`` keeps the family's rows as ``user`` sees them, now (the stamp)."""
-    return (f"insights:family:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}:"
-            f"{_values_stamp()}")
+def family_if_cached(user, recipe: Recipe, project: Project | None) -> InsightsData | None:
+    """``family_data`` when it would come from the cache now, else None (reads the cache only)."""
+    return _stamped_get(_family_slot(user, recipe, project), _values_stamp())
+
+
+def _family_slot(user, recipe: Recipe, project: Project | None) -> str:
+    return f"insights:family:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:{WINDOW_RUNS}"
+
+
+# Insights caches hold one entry per page and set of projects seen (a "slot"), with the stamp or
+# content digest it was computed at: a read whose stamp differs is a miss and the write replaces the
+# entry, so what is cached is bounded by the pages people open, not by how often the lab measures,
+# and an entry can live a day (a page the worker drew last night is still drawn in the morning).
+INSIGHTS_CACHE_S = 24 * 3600
+
+
+def _stamped_get(slot: str, stamp: str):
+    hit = cache.get(slot)
+    return hit[1] if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == stamp else None
+
+
+def _stamped_set(slot: str, stamp: str, value) -> None:
+    cache.set(slot, (stamp, value), INSIGHTS_CACHE_S)
 
 
 def content_key(data: InsightsData) -> str:
@@ -375,20 +395,20 @@ def content_key(data: InsightsData) -> str:
     return f"insights:derived:{hashlib.blake2b(content, digest_size=16).hexdigest()}"
 
 
-def derived_key(data: InsightsData, what: str) -> str:
-    """``cached_derived``'s key for ``what`` of ``data`` ("" when its rows are not cached)."""
-    return f"{data.cache_key}:{what}" if data.cache_key else ""
+def derived_if_cached(data: InsightsData, what: str):
+    """``cached_derived``'s value of ``what`` when it is in the cache for these rows, else None."""
+    return _stamped_get(f"{data.slot}:{what}", data.cache_key) if data.cache_key else None
 
 
 def cached_derived(data: InsightsData, what: str, build):
-    """``build()``, cached under ``data``'s content key (the same rows, columns and units); built
-    every time when the rows themselves are not cached (no recipe)."""
-    key = derived_key(data, what)
-    value = cache.get(key) if key else None
+    """``build()``, cached beside ``data``'s rows and kept while their content (``content_key``: the
+    same rows, columns and units) stays the same; built every time when the rows themselves are not
+    cached (no recipe)."""
+    value = derived_if_cached(data, what)
     if value is None:
         value = build()
-        if key:
-            cache.set(key, value, CONTROL_CACHE_S)
+        if data.cache_key:
+            _stamped_set(f"{data.slot}:{what}", data.cache_key, value)
     return value
 
 
@@ -457,16 +477,17 @@ CONTROL_CACHE_S = 600
 def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
                  metrics: list[str] | None = None) -> InsightsData:
     """``insights_data`` without parameter columns, for the control charts (page and recipe panel),
-    cached until the stamp changes (at most ``CONTROL_CACHE_S``): what a chart shows is recomputed
+    cached until the stamp changes (at most ``INSIGHTS_CACHE_S``): what a chart shows is recomputed
     from the rows whenever anything it reads changed."""
     if recipe is None:
         return insights_data(user, recipe=None, project=project, metrics=metrics, parameters=False)
-    key = (f"insights:control:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:"
-           f"{','.join(metrics or [])}:{WINDOW_RUNS}:{_stamp()}")
-    data = cache.get(key)
+    slot = (f"insights:control:{visibility_key(user)}:{recipe.pk}:{project.pk if project else ''}:"
+            f"{','.join(metrics or [])}:{WINDOW_RUNS}")
+    stamp = _stamp()
+    data = _stamped_get(slot, stamp)
     if data is None:
         data = insights_data(user, recipe=recipe, project=project, metrics=metrics, parameters=False)
-        cache.set(key, data, CONTROL_CACHE_S)
+        _stamped_set(slot, stamp, data)
     return data
 
 

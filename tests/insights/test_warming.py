@@ -87,7 +87,7 @@ def test_the_pass_draws_only_what_its_person_may_still_see(lead):
         project.members.remove(ann)
     # Computed as ann as she is now: her key is a new one, and what it holds is no unit of theirs.
     assert warming.warm()["pages"] == 0
-    assert cache.get(selectors.family_key(ann, film, None)).rows.empty
+    assert selectors.family_if_cached(ann, film, None).rows.empty
 
 
 def test_no_warming_without_a_shared_cache_or_a_broker(lead, settings, monkeypatch):
@@ -167,3 +167,28 @@ def test_a_family_asked_with_a_project_and_metrics_is_drawn_as_asked(lead, monke
     monkeypatch.setattr(drivers_science, "analyse", lambda *a, **k: analysed.append(1) or real(*a, **k))
     page = lead.get(url)
     assert page.status_code == 200 and 'id="metric-luminance_max"' in page.content.decode() and analysed == []
+
+
+def test_a_page_read_again_after_the_lab_moved_on_replaces_its_entries(lead, shared_cache):
+    """One entry per page and set of projects seen, whatever the stamp: a run saved (as a file or
+    sample elsewhere would) moves the stamp, the visit reads the rows again and overwrites its entry instead of adding one
+    (so the cache is bounded by the pages opened, and an entry may live a day)."""
+    import redis
+
+    from samples.models import ProcessRun
+    from tests.conftest import SHARED_CACHE_URL
+
+    client = redis.Redis.from_url(SHARED_CACHE_URL)
+    keys = lambda: sorted(k.decode().split(":1:", 1)[1] for k in client.scan_iter(f"{shared_cache}:*insights:*"))  # noqa: E731
+    assert lead.get("/insights/drivers/").status_code == 200 and lead.get("/insights/").status_code == 200
+    before = keys()
+    kinds = [k.split(":")[1] for k in before]
+    assert kinds.count("family") == 3 and kinds.count("control") == 1, before  # the rows, the table, its HTML
+    for _ in range(3):
+        stamp = selectors._values_stamp()
+        ProcessRun.objects.order_by("pk").first().save()  # a run saved: the stamp moves
+        assert selectors._values_stamp() != stamp
+        assert lead.get("/insights/drivers/").status_code == 200 and lead.get("/insights/").status_code == 200
+    assert keys() == before
+    family = next(k for k in client.scan_iter(f"{shared_cache}:*insights:family:*") if k.endswith(b":40"))
+    assert 3600 < client.ttl(family) <= selectors.INSIGHTS_CACHE_S
