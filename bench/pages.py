@@ -8,8 +8,8 @@ Load the fixture first (``bench/scale.py``). Each request goes through Django's 
 (one project), ``lead`` (five) and ``admin`` (superuser). One warm-up request, then ``--runs``
 timed ones; it prints the median wall time with the spread, the query count and the slowest query
 of one further request run with the queries captured (so capturing costs nothing in the times).
-``--cold`` empties the cache (the home panel's control charts, the recipe and insights pages')
-before every request, the timed ones included (clearing is not timed): what a page costs the
+``--cold`` empties the cache (the home panel's control charts, the recipe and insights pages';
+with ``LEDGER_CACHE_URL`` set, that whole Redis database) before every request, the timed ones included (clearing is not timed): what a page costs the
 first time after something it reads changed. ``--elsewhere`` keeps the cache but moves the data stamp
 the insights caches are keyed by before every request, as a file measured anywhere in the lab does
 (the stamp is the newest metric, sample and run): what a page costs while the lab is busy with
