@@ -18,15 +18,16 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Window
+from django.db import connection
+from django.db.models import Count, F, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from core.access import restrict, visibility_key
 from devices.models import Pixel
 from measurements.models import Aggregate, DerivedMetric
-from recipes.models import Recipe, RecipeParameter, RecipeVersion
-from samples.models import ProcessRun, Project, RunValue, Sample
+from recipes.models import Chemical, ChemicalLot, Recipe, RecipeParameter, RecipeStep, RecipeVersion
+from samples.models import ProcessRun, Project, RunValue, Sample, SampleParent
 from samples.selectors import ancestor_ids, descendant_ids_by_level, lineage_run_ids, run_parameters
 
 from .science import drivers as drivers_science
@@ -339,8 +340,7 @@ def drivers_for(data: InsightsData, metrics: list[str]) -> drivers_science.Drive
 
 def _values_stamp() -> str:
     """``_stamp`` and the run values' history (every actual logged or edited adds a row)."""
-    history = RunValue.history.model.objects.aggregate(m=Max("history_id"))["m"]
-    return f"{_stamp()}:{history or 0}"
+    return _stamp(values=True)
 
 
 def family_data(user, *, recipe: Recipe | None, project: Project | None = None) -> InsightsData:
@@ -457,21 +457,30 @@ def control_charts(data: InsightsData, metric: str, *, sigma: str = "average_mr"
     return ControlView(metric, data.metric_units.get(metric, ""), charts, lots, version_col, date_col, warnings)
 
 
-def _stamp() -> str:
-    """Changes whenever what a control chart reads may have: a metric stored, a run edited, a
-    sample, lineage link or run lot added (five index-only MAX queries on PostgreSQL but the runs')."""
-    stamp = [DerivedMetric.objects.aggregate(m=Max("id"))["m"], Sample.objects.aggregate(m=Max("id"))["m"],
-             Sample.parents.through.objects.aggregate(m=Max("id"))["m"],
-             ProcessRun.lots.through.objects.aggregate(m=Max("id"))["m"]]
-    runs = ProcessRun.objects.aggregate(m=Max("updated_at"))["m"]
-    return ":".join(str(v or 0) for v in stamp) + f":{runs.isoformat() if runs else ''}"
+def _stamp(*, values: bool = False) -> str:
+    """Changes whenever what an insights page reads may have: a metric stored; a sample, lineage
+    link or run lot added; a run edited; and any saved edit of a sample (its project, its run), a
+    lineage link, a project, a recipe, version, step or parameter (their names label the columns) or
+    a lot — those through their history tables, so an admin's edit in place is seen at once, not
+    when the entry expires (a day). One query of index-only MAXes (the runs' ``updated_at`` aside)."""
+    maxes = [(DerivedMetric, "id"), (Sample, "id"), (Sample.parents.through, "id"), (ProcessRun.lots.through, "id"),
+             (ProcessRun, "updated_at"), *((m.history.model, "history_id") for m in _HISTORIED)]
+    if values:
+        maxes.append((RunValue.history.model, "history_id"))
+    sql = "SELECT " + ", ".join(f"(SELECT MAX({connection.ops.quote_name(column)}) FROM "
+                                f"{connection.ops.quote_name(model._meta.db_table)})" for model, column in maxes)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return ":".join(str(v or 0) for v in row)
 
 
-def _ooc_key(visible: str, recipe: Recipe, stamp: str) -> str:
-    return f"insights:ooc:{visible}:{recipe.pk}:{stamp}"
+# Edited in place (no new id), and what the family rows show depends on them.
+_HISTORIED = (Sample, SampleParent, Project, Recipe, RecipeVersion, RecipeStep, RecipeParameter, Chemical, ChemicalLot)
 
 
-CONTROL_CACHE_S = 600
+def _ooc_key(visible: str, recipe: Recipe) -> str:
+    return f"insights:ooc:{visible}:{recipe.pk}"
 
 
 def control_data(user, *, recipe: Recipe | None, project: Project | None = None,
@@ -515,15 +524,15 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
     # their control charts were the cold home page's seconds at a decade's scale (issue 15).
     # Cached with the stamp (a new metric changes it); computed from an earlier ``since`` it is a
     # superset of the set now, so a cached one never hides a recipe.
-    recent_key = f"insights:recent:{stamp}:{days}"
-    recent = cache.get(recent_key)
+    recent_key = f"insights:recent:{days}"
+    recent = _stamped_get(recent_key, stamp)
     if recent is None:
         recent = _recipes_with_metrics_since(since, WATCHED_METRICS)
-        cache.set(recent_key, recent, CONTROL_CACHE_S)
+        _stamped_set(recent_key, stamp, recent)
     visible = visibility_key(user) if recent else ""
     for recipe in [r for r in recipe_choices(user) if r.n_versions > 1 and r.pk in recent]:
-        key = _ooc_key(visible, recipe, stamp)
-        points = cache.get(key)
+        key = _ooc_key(visible, recipe)
+        points = _stamped_get(key, stamp)
         if points is None:
             data = control_data(user, recipe=recipe, metrics=WATCHED_METRICS)
             points = []
@@ -536,7 +545,7 @@ def new_out_of_control_points(user, *, days: int = NEW_POINT_DAYS, limit: int = 
                                        "value": p.value, "rules": p.rules, "url": data.urls.get(p.label, ""),
                                        "arrived": data.newest.get((p.label, metric)),
                                        "side": "high" if p.value > chart.centre else "low"})
-            cache.set(key, points, 600)
+            _stamped_set(key, stamp, points)
         out += [p for p in points if p["arrived"] and p["arrived"] >= since]
     out.sort(key=lambda p: (p["arrived"], p["label"]), reverse=True)
     return out[:limit]

@@ -125,6 +125,8 @@ class ProcessRun(TimeStamped):
             # A project's runs newest first (a member's run list); the label search's iexact.
             models.Index(fields=["project", "created_at"], name="run_project_created"),
             models.Index(Upper("label"), name="run_label_upper"),
+            # The insights stamp's newest edit of any run: index-only, not a scan of every run.
+            models.Index(fields=["updated_at"], name="run_updated_at"),
         ]
 
     def __str__(self) -> str:

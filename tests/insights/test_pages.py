@@ -439,3 +439,29 @@ def test_a_chosen_recipe_stays_chosen_with_a_metric_in_the_query(lead, monkeypat
         page = lead.get(url)
         assert page.status_code == 200 and asked and all(r == other for r in asked), url
         assert f'<option value="{other.pk}" selected' in page.content.decode()
+
+
+def test_a_sample_moved_to_another_project_leaves_the_cached_rows_at_once(loaded_campaign):
+    """An edit in place (the admin moving a device to another project: no new id anywhere) moves
+    the stamp through the sample's history, so a member of the old project stops seeing it on the
+    next read, not when the cached rows expire (a day)."""
+    from samples.models import Project, Sample
+
+    demo = get_user_model().objects.get(username="demo")
+    ann = get_user_model().objects.create_user("ann", password="x-ann-pass-9")
+    for project in Project.objects.filter(members=demo):
+        project.members.add(ann)
+    elsewhere = Project.objects.create(code="elsewhere", name="Somebody else's project")
+    film = Recipe.objects.get(name=FILM)
+    unit = selectors.family_data(ann, recipe=film).rows["unit"].iloc[0]
+    assert unit in set(selectors.control_data(ann, recipe=film).rows["unit"])
+    sample = Sample.objects.get(label=unit)
+    sample.project = elsewhere
+    sample.save()
+    assert unit not in set(selectors.family_data(ann, recipe=film).rows["unit"])
+    assert unit not in set(selectors.control_data(ann, recipe=film).rows["unit"])
+    step = film.versions.order_by("number").first().steps.order_by("order").first()
+    before = selectors._stamp()
+    step.name = f"{step.name} (renamed)"
+    step.save()  # a column's label: a new stamp too
+    assert selectors._stamp() != before
