@@ -16,6 +16,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
+
+
+def is_shared() -> bool:
+    """Is the cache one every process reads (``LEDGER_CACHE_URL``), not each process's own memory?"""
+    from django.conf import settings
+
+    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+
 DOWN_S = 5.0
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 

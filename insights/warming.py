@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.http import QueryDict
 
 from core.access import restrict, visibility_key
+from core.cache import is_shared
 from recipes.models import Recipe
 from samples.models import Project
 
@@ -48,18 +49,17 @@ TASK = "insights.tasks.warm_insights_pages"
 
 
 def enabled() -> bool:
-    backend = settings.CACHES["default"]["BACKEND"].lower()
-    return settings.LEDGER_INSIGHTS_WARM_S > 0 and not settings.CELERY_TASK_ALWAYS_EAGER and "locmem" not in backend
+    return settings.LEDGER_INSIGHTS_WARM_S > 0 and not settings.CELERY_TASK_ALWAYS_EAGER and is_shared()
 
 
 PAGES = ("drivers", "control", "recipe", "home")
 
 
 def record(page: str, user, recipe=None, project=None, metrics: list[str] | None = None) -> None:
-    """Remember that ``user`` opened ``page`` (one of ``PAGES``; for drivers and control the family
-    of ``recipe`` in ``project``, and for drivers the ``metrics`` asked for, None for the page's
-    default; for recipe the recipe page's control-chart panel). Concurrent writers may lose one another's entry: the page is then cold once more,
-    never wrong."""
+    """Remember that ``user`` opened ``page`` (one of ``PAGES``): for drivers and control the family
+    of ``recipe`` in ``project``, and for drivers the ``metrics`` asked for (None: the page's
+    default); for recipe, the recipe page's control-chart panel. Concurrent writers may lose one
+    another's entry: the page is then cold once more, never wrong."""
     if page not in PAGES:
         raise ValueError(f"unknown page {page!r}; known: {', '.join(PAGES)}")
     if (page != "home" and recipe is None) or not enabled():
@@ -106,6 +106,7 @@ def warm() -> dict[str, float]:
     cache.delete(DUE_KEY)
     views = cache.get(VIEWS_KEY) or {}
     users = get_user_model().objects.filter(is_active=True).in_bulk({view[1] for view in views})
+    seen_by = {pk: visibility_key(user) for pk, user in users.items()}  # one membership query per person
     done: set[tuple] = set()
     drawn = 0
     for view, _seen in sorted(views.items(), key=lambda item: -item[1]):
@@ -113,7 +114,7 @@ def warm() -> dict[str, float]:
         user = users.get(user_id)
         if user is None:
             continue
-        seen_as = (page, visibility_key(user), recipe_id, project_id, metrics)
+        seen_as = (page, seen_by[user_id], recipe_id, project_id, metrics)
         if seen_as in done:
             continue
         done.add(seen_as)

@@ -14,6 +14,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from core.cache import is_shared
+
 from . import selectors
 
 
@@ -75,8 +77,7 @@ def check_storage() -> str:
 
 
 def check_cache() -> str:
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-    if "locmem" in backend.lower():
+    if not is_shared():
         return "in each process's memory (LEDGER_CACHE_URL unset)"
     cache.ping()  # core.cache.TolerantRedisCache: raises when Redis does not answer (reads would miss)
     key = f"ops:readyz:{uuid.uuid4().hex}"
@@ -86,7 +87,7 @@ def check_cache() -> str:
             raise RuntimeError("read back something else")
     finally:
         cache.delete(key)
-    return f"shared ({backend})"
+    return f"shared ({settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]})"
 
 
 CHECKS = {"database": check_database, "migrations": check_migrations, "broker": check_broker,

@@ -45,6 +45,21 @@ def answers() -> dict:
 SHARED_CACHE_URL = os.environ.get("LEDGER_TEST_CACHE_URL", "redis://127.0.0.1:6379/11")
 
 
+def redis_caches(prefix: str) -> dict:
+    """``CACHES`` for the shared test Redis with keys under ``prefix`` (as LEDGER_CACHE_URL makes it)."""
+    return {"default": {"BACKEND": "core.cache.TolerantRedisCache", "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": prefix}}
+
+
+def drop_keys(prefix: str) -> None:
+    """Remove a test's keys from the shared test Redis (never ``clear()``: that empties the database)."""
+    import redis
+
+    client = redis.Redis.from_url(SHARED_CACHE_URL, socket_connect_timeout=2)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
 @pytest.fixture
 def shared_cache(settings):
     """The cache a lab's processes share: a real Redis (``LEDGER_TEST_CACHE_URL``; down, the test
@@ -60,14 +75,12 @@ def shared_cache(settings):
         client.ping()
     except redis.RedisError as exc:
         unavailable(f"no Redis for the shared cache at {SHARED_CACHE_URL}: {exc}")
+    client.close()
     prefix = f"ledger-test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {"default": {"BACKEND": "core.cache.TolerantRedisCache",
-                                   "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": prefix}}
+    settings.CACHES = redis_caches(prefix)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield prefix
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+    drop_keys(prefix)
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.core.cache import cache
 
@@ -24,9 +22,7 @@ def test_a_cache_that_is_down_is_a_miss_and_is_not_asked_again_at_once(redis_dow
     assert cache.delete("k") is False and cache.has_key("k") is False
     calls = []
     monkeypatch.setattr(type(cache._cache), "get", lambda *a: calls.append(a))
-    t0 = time.monotonic()
-    assert cache.get("k") is None and calls == []  # within DOWN_S: Redis is not asked
-    assert time.monotonic() - t0 < 0.05
+    assert cache.get("k") is None and calls == []  # within DOWN_S: Redis is not asked (no socket timeout paid)
     monkeypatch.setattr(tolerant, "DOWN_S", 0.0)
     cache._down_until = 0.0
     cache.get("k")

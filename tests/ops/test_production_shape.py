@@ -19,7 +19,7 @@ from django.db import connection
 from config.settings import code_digest
 from core.tokens import token_create
 from measurements.models import FileStatus, MeasurementFile
-from tests.conftest import SHARED_CACHE_URL
+from tests.conftest import SHARED_CACHE_URL, drop_keys, redis_caches
 
 from .servers import LedgerServe, unavailable, worker_offset
 
@@ -60,11 +60,7 @@ def serve(django_db_setup, django_db_blocker, tmp_path_factory):
     finally:
         code = server.stop()
         print(server.log_text()[-6000:])
-        import redis
-
-        client = redis.Redis.from_url(SHARED_CACHE_URL, socket_connect_timeout=2)
-        for key in client.scan_iter(f"{cache_prefix}:*"):
-            client.delete(key)
+        drop_keys(cache_prefix)
     assert code == 0, "supervisord did not stop cleanly on SIGTERM"
 
 
@@ -127,8 +123,7 @@ def test_the_worker_draws_an_opened_drivers_page_after_a_file_lands(serve, demo,
     from insights import pages, warming
 
     wait_until(lambda: is_ready(serve), 180, "/readyz to say ready")
-    settings.CACHES = {"default": {"BACKEND": "core.cache.TolerantRedisCache",
-                                   "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": f"{serve.cache_prefix}:{code_digest()}"}}
+    settings.CACHES = redis_caches(f"{serve.cache_prefix}:{code_digest()}")  # the served processes' prefix
     settings.CELERY_TASK_ALWAYS_EAGER = False  # this process records views as a web process would
     user = demo["user"]
     pixel = demo["devices"]["QD-in-matrix LED, stack A"].pixels.get(name="A")
