@@ -41,6 +41,7 @@ import pandas as pd
 
 from . import register
 from .base import SHAPE_NAMES, ParsedData, ParseError, Parser, axis, kind_hint
+from .numbers import float_rows
 
 # ---------------------------------------------------------------------------------------------
 # Units: factor to the canonical unit of each quantity.
@@ -360,20 +361,25 @@ def _header_names(lines: list[str], layout: Layout) -> tuple[list[str], list[str
 # Numbers: a fast path (numpy on the whole block) and a slow path that finds the bad line.
 
 
+# A line after the first of the data block that is not a row: blank (or whitespace), or a comment.
+_NOT_A_ROW = re.compile(r"\n[^\S\n]*(?:\n|#|%|//|$)")
+
+
 def _read_block(lines: list[str], layout: Layout) -> np.ndarray:
     body = lines[layout.data_start:]
-    rows = [ln for ln in body if (bare := ln.lstrip()) and not bare.startswith(_COMMENT_PREFIXES)]
-    text = "\n".join(rows)
+    text = "\n".join(body)
+    if _NOT_A_ROW.search(text):  # blank or comment lines among the rows (rare): drop them
+        body = [ln for ln in body if (bare := ln.lstrip()) and not bare.startswith(_COMMENT_PREFIXES)]
+        text = "\n".join(body)
     if layout.decimal_comma:
         text = text.replace(",", ".")
     if layout.delimiter and layout.delimiter not in (" ",):
         text = text.replace(layout.delimiter, " ")
-    try:
-        values = np.array(text.split(), dtype=float)
-        if values.size == len(rows) * layout.n_columns:
-            return values.reshape(len(rows), layout.n_columns)
-    except ValueError:
-        pass
+    # Every row as wide as the layout (checked row by row: a short row beside a long one is not
+    # two rows' worth of numbers to reshape), each field as float() reads it.
+    values = float_rows(text, len(body))
+    if values is not None and values.shape[1] == layout.n_columns:
+        return values
     _diagnose(lines, layout)  # raises with the line number
     raise ParseError("inconsistent numeric block")  # pragma: no cover - _diagnose always raises
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import register
 from .base import ParsedData, ParseError, Parser, axis, kind_hint
+from .numbers import float_rows
 
 _KEY_VALUE = re.compile(r"^\s*([^:]{1,80}?)\s*:\s*(.*?)\s*$")
 _TRAILING_SERIAL = re.compile(r"\s*\(([^)]*)\)\s*$")  # SpectraSuite: "100000 (QEP01234)"
@@ -110,12 +111,9 @@ def _read_rows(lines: list[str], first_line_no: int, filename: str | None) -> np
     if "\t" in rows[0] and "," in rows[0] and "." not in rows[0]:
         text = text.replace(",", ".")  # decimal commas from a German/French OceanView locale
     width = len(rows[0].split())
-    try:
-        values = np.array(text.split(), dtype=float)
-        if width >= 2 and values.size == width * len(rows):
-            return values.reshape(len(rows), width)
-    except ValueError:
-        pass
+    values = float_rows(text, len(rows))  # every row as wide as the first, each field as float() reads it
+    if values is not None and width >= 2:
+        return values
     line_no = first_line_no
     for ln in lines:
         if ln.strip():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from . import register
 from .base import ParsedData, ParseError, Parser
+from .numbers import float_rows
 
 # Kα1 wavelengths (Å), International Tables for Crystallography Vol. C, Table 4.2.2.1.
 KALPHA1_A = {"cu": 1.540593, "co": 1.788996, "mo": 0.709319, "cr": 2.289760, "fe": 1.936042,
@@ -107,19 +109,40 @@ def _tokens(line: str) -> list[str]:
     return line.replace(",", " ").replace(";", " ").split()
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The numeric lines of a scan and their 1-based line numbers (a ``range`` when they run
+    unbroken to the end of the file, as nearly every scan does: no tuple per line)."""
+
+    numbers: Sequence[int]
+    lines: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def head(self, n: int) -> _Rows:
+        return _Rows(self.numbers[:n], self.lines[:n])
+
+
+# After the first data line: a line that is blank, a comment or a block opener ends the plain scan.
+_NOT_DATA = re.compile(r"\n[^\S\n]*(?:\n|/\*|#|!|'|$)")
+
+
 @lru_cache(maxsize=4)
-def _split_text(text: str) -> tuple[tuple[str, ...], str | None, tuple[tuple[int, str], ...]]:
+def _split_text(text: str) -> tuple[tuple[str, ...], str | None, _Rows]:
     """(header lines, column-title line, numeric lines with their 1-based line numbers).
-    Sniff and parse read the same text one after the other: cached, as tuples (shared).
+    Sniff and parse read the same text one after the other: cached (shared, not to be changed).
 
     Header: ``#``/``!``/``'`` comments and a ``/* … */`` block (APS 11-BM ``.xye``); a column
     title line (``theta,intensity``) is the first non-comment line holding a non-number."""
     header: list[str] = []
     title: str | None = None
-    data: list[tuple[int, str]] = []
+    numbers: list[int] = []
+    data: list[str] = []
     in_block = False
-    lines = [raw.strip() for raw in text.splitlines()]
-    for lineno, line in enumerate(lines, start=1):
+    raw = text.splitlines()
+    for lineno, line in enumerate(raw, start=1):
+        line = line.strip()
         if in_block or line.startswith("/*"):
             in_block = "*/" not in line
             header.append(line.strip("/*# ").strip())
@@ -132,16 +155,14 @@ def _split_text(text: str) -> tuple[tuple[str, ...], str | None, tuple[tuple[int
         if not data and title is None and re.search(r"[A-Za-zθ°]", line) and not _is_numeric_row(line):
             title = line
             continue
-        data.append((lineno, line))
-        if len(data) == 1:
+        numbers.append(lineno)
+        data.append(line)
+        if len(data) == 1 and not _NOT_DATA.search("\n" + "\n".join(raw[lineno:])):
             # After the first data line, a scan is usually data to the end: when no later line is
-            # blank, a comment or a block opener, every one of them is data (what the loop gives).
-            rest = lines[lineno:]
-            joined = "\n" + "\n".join(rest) + "\n"
-            if not any(mark in joined for mark in ("\n\n", "\n/*", "\n#", "\n!", "\n'")):
-                data.extend(zip(range(lineno + 1, len(lines) + 1), rest, strict=True))
-                break
-    return tuple(header), title, tuple(data)
+            # blank, a comment or a block opener, every one of them is data (what the loop gives),
+            # kept as written (the readers strip what they split).
+            return tuple(header), title, _Rows(range(lineno, len(raw) + 1), (line, *raw[lineno:]))
+    return tuple(header), title, _Rows(tuple(numbers), tuple(data))
 
 
 def _is_numeric_row(line: str) -> bool:
@@ -152,60 +173,56 @@ def _is_numeric_row(line: str) -> bool:
         return False
 
 
-def _numeric_block(data: Sequence[tuple[int, str]]) -> list[list[float]] | np.ndarray:
+def _numeric_block(data: _Rows) -> list[list[float]] | np.ndarray:
     """The numbers of the data lines, at most three columns and as many as the narrowest row has."""
     if data:
-        # Every row as wide as the others (nearly every scan): numpy's C reader converts the block
-        # in one call, rather than a split and a float() per line. It converts each field with
-        # CPython's own string-to-double (what float() does), so the values are the same; anything
-        # it does not take as one rectangle of numbers (a field float() would take, like 1_000, a
-        # short row, a blank one it would skip) goes to the loop below, which reads or names it.
-        values = _rectangle([line for _, line in data])
+        # Every row as wide as the others (nearly every scan): converted in one call by a C reader
+        # (numbers.float_rows: the same doubles float() gives), rather than a split and a float()
+        # per line; anything it does not take as one rectangle of numbers (a field float() takes
+        # and the C readers do not, like 1_000, a short row) goes to the loop below, which reads
+        # or names it.
+        values = _rectangle(data.lines)
         if values is not None and values.shape[1] >= 2:
             return values[:, :3]
     rows = []
-    for lineno, line in data:
+    for lineno, line in zip(data.numbers, data.lines, strict=True):
         try:
             row = list(map(float, _tokens(line)))
         except ValueError:
-            raise ParseError(f"expected 2θ and intensity numbers, got {line[:40]!r}", line=lineno) from None
+            raise ParseError(f"expected 2θ and intensity numbers, got {line.strip()[:40]!r}", line=lineno) from None
         if len(row) < 2:
-            raise ParseError(f"expected at least two columns (2θ, intensity), got {line[:40]!r}", line=lineno)
+            raise ParseError(f"expected at least two columns (2θ, intensity), got {line.strip()[:40]!r}", line=lineno)
         rows.append(row[:3])
     width = min(len(r) for r in rows) if rows else 0
     return [r[:width] for r in rows]
 
 
 def _numeric_rows(lines: list[str], start: int) -> list[list[float]] | np.ndarray:
-    data = [(n, ln.strip()) for n, ln in enumerate(lines[start:], start=start + 1)
-            if ln.strip() and not ln.lstrip().startswith(_COMMENT)]
-    return _numeric_block(data)
+    numbered = [(n, ln.strip()) for n, ln in enumerate(lines[start:], start=start + 1)
+                if ln.strip() and not ln.lstrip().startswith(_COMMENT)]
+    return _numeric_block(_Rows(tuple(n for n, _ in numbered), tuple(ln for _, ln in numbered)))
 
 
-def _rectangle(lines: list[str]) -> np.ndarray | None:
+def _rectangle(lines: Sequence[str]) -> np.ndarray | None:
     """``lines`` as one row of numbers each (fields split as ``_tokens`` splits them), when every
-    row has the same number of fields; None otherwise or when a field is not a number to numpy."""
+    row has the same number of fields; None otherwise or when a field is not a number."""
     if not lines:
         return None
     block = "\n".join(lines)
     if "," in block or ";" in block:
         block = block.replace(",", " ").replace(";", " ")
-    try:
-        values = np.loadtxt(block.split("\n"), dtype=float, comments=None, ndmin=2)
-    except ValueError:
-        return None
-    return values if values.shape[0] == len(lines) else None  # loadtxt skips blank rows
+    return float_rows(block, len(lines))
 
 
-def _is_scan(data: Sequence[tuple[int, str]]) -> bool:
+def _is_scan(data: _Rows) -> bool:
     """Do the first 200 rows look like a scan: numbers in 2–3 columns, x rising within 0–180?"""
-    head = data[:200]
+    head = data.head(200)
     if not head:
         return False
-    block = _rectangle([line for _, line in head])  # the usual case: one width (else row by row)
+    block = _rectangle(head.lines)  # the usual case: one width (else row by row)
     if block is None:
         try:
-            rows = [list(map(float, _tokens(ln))) for _, ln in head]
+            rows = [list(map(float, _tokens(ln))) for ln in head.lines]
         except ValueError:
             return False
         if any(not 2 <= len(r) <= 3 for r in rows):
