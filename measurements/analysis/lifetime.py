@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import curve_fit, least_squares
+from scipy.optimize import curve_fit
 
 from ..parsers import ParsedData
 from .base import AnalysisError, AnalysisResult, Metric, unit_warnings
+from .fitting import lmder
 from .registry import AnalysisSpec, Role, register_analysis
 
 METHOD_VERSION = "1.0"
@@ -70,9 +71,9 @@ _LM_TOL, _LM_MAX_NFEV = 1e-12, 1000
 def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
                   with_l0: bool) -> tuple[float, ...] | None:
     """Least squares of y = L0·exp(−(t/τ)^β) (or L0 ≡ 1) by MINPACK's Levenberg–Marquardt
-    (``least_squares(method="lm")``, lmder) on the exact Jacobian, in (L0, ln τ, β). The optimum
-    inside the bounds, or None when it is not found strictly inside them (the caller then runs
-    ``curve_fit`` with the bounds, as before).
+    (``fitting.lmder``: the call ``least_squares(method="lm")`` makes) on the exact Jacobian, in
+    (L0, ln τ, β). The optimum inside the bounds, or None when it is not found strictly inside
+    them (the caller then runs ``curve_fit`` with the bounds, as before).
 
     Why not curve_fit as it was called: with bounds it runs scipy's trust-region reflective
     solver with a finite-difference Jacobian, ≈ 3 ms a run for 400 readings — most of a lifetime
@@ -108,20 +109,15 @@ def _lm_stretched(time_h: np.ndarray, y: np.ndarray, p0: tuple[float, ...], *,
         e, _, _, l0_, _ = evaluate(q)
         return l0_ * e - y
 
-    def jacobian(q):
+    def jacobian_rows(q):  # one row per parameter: MINPACK's layout
         e, u, log_ratio, l0_, beta_ = evaluate(q)
         model_u = l0_ * e * u
-        cols = (e, model_u * beta_, -model_u * log_ratio) if with_l0 else (model_u * beta_, -model_u * log_ratio)
-        return np.column_stack(cols)
+        rows = (e, model_u * beta_, -model_u * log_ratio) if with_l0 else (model_u * beta_, -model_u * log_ratio)
+        return np.array(rows)
 
-    try:
-        fit = least_squares(residual, q0, jac=jacobian, method="lm", x_scale="jac",
-                            ftol=_LM_TOL, xtol=_LM_TOL, gtol=_LM_TOL, max_nfev=_LM_MAX_NFEV)
-    except ValueError:  # residuals not finite at the start, or fewer readings than parameters
-        return None
-    if fit.status < 1 or not np.all(np.isfinite(fit.x)):
-        return None  # the evaluation budget ran out before convergence: left to the bounded solver
-    q = fit.x
+    q = lmder(residual, jacobian_rows, q0, tol=_LM_TOL, max_nfev=_LM_MAX_NFEV)
+    if q is None:
+        return None  # not a start to fit from, or no convergence within the budget: the bounded solver decides
     ln_tau = float(q[1] if with_l0 else q[0])
     if not ln_tau < 700:
         return None  # no decay to speak of (τ → ∞): left to the bounded solver

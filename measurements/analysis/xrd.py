@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
-from scipy.optimize import curve_fit, leastsq
+from scipy.optimize import curve_fit
 from scipy.signal import find_peaks, peak_widths
 
 from ..parsers.xrd_formats import radiation_metadata
 from .base import AnalysisError, AnalysisResult
+from .fitting import lmder
 from .registry import AnalysisSpec, Param, Role, register_analysis
 from .xrd_indexing import MIN_LINES, TWO_THETA_TOL_DEG, best_cubic_misfit, index_lines, layer_series
 
@@ -90,16 +91,8 @@ _LM_TOL, _LM_MAX_NFEV = 1e-14, 2000
 def _lm_pseudo_voigt(xs, ys, w, q, free) -> np.ndarray | None:
     """MINPACK's Levenberg–Marquardt (lmder) on the weighted residuals and their exact Jacobian,
     over the parameters ``free`` (a boolean mask; the others stay as given): the minimum, or None
-    when it is not reached.
-
-    Through ``scipy.optimize.leastsq``: the same lmder call as ``least_squares(method="lm",
-    x_scale="jac")`` makes (factor 100, no diag, the same tolerances and budget), so the same
-    iterates and minimum, without ``least_squares``' function bookkeeping around it (≈ 0.4 ms a
-    peak). The checks ``least_squares`` made first are made here: finite residuals at the start and
-    at least as many points as free parameters."""
+    when it is not reached (``fitting.lmder``: the call ``least_squares(method="lm")`` makes)."""
     q = np.array(q, dtype=float)
-    if xs.size < int(free.sum()):
-        return None
     rows = np.flatnonzero(free)
     seen: dict[bytes, tuple] = {}  # the last point's model pieces: MINPACK asks f, then J, at one point
 
@@ -116,17 +109,13 @@ def _lm_pseudo_voigt(xs, ys, w, q, free) -> np.ndarray | None:
         q_, terms = at(p)
         return (q_[0] * terms[4] + q_[4] + q_[5] * terms[0] - ys) * w
 
-    def jacobian(p):  # row per free parameter (col_deriv): what MINPACK stores, no transpose
+    def jacobian_rows(p):  # row per free parameter: what MINPACK stores, no transpose
         q_, terms = at(p)
         every = _pv_jacobian_rows(terms, q_[0], q_[2], q_[3], q_[5])
         return np.array([every[k] * w for k in rows])
 
-    if not np.all(np.isfinite(residual(q[free]))):
-        return None
-    p, _, _, _, status = leastsq(residual, q[free], Dfun=jacobian, col_deriv=True, full_output=True,
-                                 ftol=_LM_TOL, xtol=_LM_TOL, gtol=_LM_TOL, maxfev=_LM_MAX_NFEV)
-    # 1–4: a tolerance met; 5: the evaluation budget ran out; 6–8: the tolerances cannot be met.
-    if status not in (1, 2, 3, 4) or not np.all(np.isfinite(p)):
+    p = lmder(residual, jacobian_rows, q[free], tol=_LM_TOL, max_nfev=_LM_MAX_NFEV)
+    if p is None:
         return None
     return at(p)[0].copy()
 
