@@ -240,10 +240,11 @@ def _forward_sweep(parsed: ParsedData, warnings: list[str]) -> dict[str, np.ndar
     data = parsed.data
     columns = [c for c in data.columns if c != "sweep"]
     table = data[columns].to_numpy(float)
-    table = table[~np.isnan(table).any(axis=1)]
+    complete = ~np.isnan(table).any(axis=1)  # a reading with a gap (NaN) is left out …
+    table = table[complete]
     voltage = table[:, columns.index("voltage_v")]
     if "sweep" in data.columns and data["sweep"].nunique() > 1:
-        segment = data["sweep"].to_numpy()[: len(voltage)]
+        segment = data["sweep"].to_numpy()[complete]  # … and so is its sweep label, row for row
         best, best_len = None, -1
         for s in np.unique(segment):
             v = voltage[segment == s]

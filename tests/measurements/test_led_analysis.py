@@ -77,6 +77,25 @@ def test_up_down_sweep_uses_forward_sweep_and_averages_duplicates(data_dir, answ
     assert np.all(np.diff(result.arrays["voltage_v"]) > 0)
 
 
+def test_a_gap_in_the_forward_sweep_leaves_the_reverse_sweep_out(data_dir):
+    """Readings with a NaN (a saturated photodiode) are dropped with their sweep labels: the rows
+    after them keep their own sweep. (The labels were cut from the end instead, so the first
+    reverse readings were counted as forward ones and averaged into the top of the curve.)"""
+    lines = (data_dir / "dialects/jlv_up_down_duplicates.csv").read_text().splitlines()
+    gaps = {11, 12, 13}  # three forward readings, luminance not recorded
+    with_gaps = [",".join([*ln.split(",")[:2], "nan"]) if i in gaps else ln for i, ln in enumerate(lines)]
+    without = [ln for i, ln in enumerate(lines) if i not in gaps]
+    el = ("el.txt", (data_dir / "public/el_spectrum.txt").read_bytes())
+    gapped = run("jlv", {"jlv": [("gaps.csv", "\n".join(with_gaps).encode())], "el": [el]}, {"pixel_area_cm2": 0.09})
+    clean = run("jlv", {"jlv": [("clean.csv", "\n".join(without).encode())], "el": [el]}, {"pixel_area_cm2": 0.09})
+    assert gapped.metrics_json() == clean.metrics_json()
+    for name in ("voltage_v", "luminance_cd_m2", "eqe_percent"):
+        assert np.array_equal(gapped.arrays[name], clean.arrays[name], equal_nan=True), name
+    # At 7.85–7.95 V only forward readings: the reverse sweep is 20 % dimmer.
+    top = (gapped.arrays["voltage_v"] > 7.8) & (gapped.arrays["voltage_v"] < 7.99)
+    assert np.all(gapped.arrays["luminance_cd_m2"][top] == pytest.approx(8535, rel=0.01))
+
+
 def test_el_kind_alone(data_dir, answers):
     expected = answers["led"]
     result = run("el", {"el": [("el_spectrum.txt", (data_dir / "public/el_spectrum.txt").read_bytes())]})
