@@ -30,7 +30,9 @@ def check_parsed(data: ParsedData) -> None:
         total += int(frame.size)
         if total > MAX_POINTS:
             raise ParseError(f"{total:,} values: over the {MAX_POINTS:,} an analysis takes from one file", filename=name)
-        numeric = frame.select_dtypes(include="number")
+        # Nearly every frame is numbers only: then it is its own numeric part (select_dtypes, a
+        # third of this check, only when it holds text or flags too).
+        numeric = frame if all(dt.kind in "fiu" for dt in frame.dtypes) else frame.select_dtypes(include="number")
         values = numeric.to_numpy(dtype=float, na_value=np.nan)
         if data.shape == "ta_matrix" and frame.index.dtype.kind in "fi":
             values = np.column_stack([values, frame.index.to_numpy(float)]) if values.size else values
