@@ -316,17 +316,6 @@ def _remaining_rows(lines: list[str], start: int, at_most: int | None = None) ->
     return count
 
 
-def _has_rows(text: str, start: int, wanted: int) -> bool:
-    """At least ``wanted`` data lines from line ``start`` on (stops counting there: sniffs are hot)."""
-    count = 0
-    for i, line in enumerate(text.splitlines()):
-        if i >= start and line.strip() and not _is_comment(line):
-            count += 1
-            if count >= wanted:
-                return True
-    return False
-
-
 def _looks_like_units(parts: list[str]) -> bool:
     if not parts:
         return False
@@ -594,7 +583,7 @@ class _DelimitedBase(Parser):
 
     def sniff(self, text: str) -> float:
         try:
-            _, table = _inspect(text)
+            lines, table = _inspect(text)
         except ParseError:
             return 0.0
         if table is None:
@@ -604,7 +593,8 @@ class _DelimitedBase(Parser):
         if table.shape is None and self.shape == "spectrum" and table.layout.n_columns == 2:
             # Plain two columns: maybe a spectrum (checked again in parse); a tiny table is still
             # answered (faintly) so its reason is "3 points: too few", not "unknown format".
-            return 0.2 if _has_rows(text, table.layout.data_start, MIN_SPECTRUM_ROWS) else 0.05
+            wanted = MIN_SPECTRUM_ROWS
+            return 0.2 if _remaining_rows(lines, table.layout.data_start, at_most=wanted) >= wanted else 0.05
         if table.shape is None and table.reason == "no recognised columns" and self.shape in ("jlv", "lifetime"):
             # A table with a header nobody recognises: answer faintly, so that a column mapping
             # given with the upload can still reach parse(), and without one the reason is
