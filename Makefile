@@ -13,7 +13,7 @@ PORT   ?= 8000
 # scanned code, run with HOST=0.0.0.0 SITE_URL=http://<this machine's LAN address>:$(PORT).
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-ldap migrate demo lint screenshots bench bench-load worker serve clean-db ci
+.PHONY: run test install install-ldap migrate demo lint screenshots bench bench-instructions bench-load worker serve clean-db ci
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -65,6 +65,11 @@ bench: install
 	$(PY) bench/bench_exchange.py
 	$(PY) bench/bench_client.py
 	$(PY) bench/bench_insights.py
+
+# Instruction counts (callgrind) of parse + analysis against the bare read: steady where CPU time
+# on a shared machine is not. Needs valgrind; about a minute a run, three runs a case.
+bench-instructions: install
+	$(PY) bench/bench_instructions.py led el "lifetime: 1" "lifetime: 4" xrd
 
 # The production shape on this machine: gunicorn (WEB_CONCURRENCY workers) + a Celery worker + beat
 # under supervisord, after migrate and collectstatic. Needs DATABASE_URL (PostgreSQL), CELERY_BROKER_URL
