@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import register
 from .base import SHAPE_NAMES, ParsedData, ParseError, Parser, axis, kind_hint
-from .numbers import float_rows
+from .numbers import float_rows, has_non_rows
 
 # ---------------------------------------------------------------------------------------------
 # Units: factor to the canonical unit of each quantity.
@@ -357,16 +357,11 @@ def _header_names(lines: list[str], layout: Layout) -> tuple[list[str], list[str
 # Numbers: a fast path (numpy on the whole block) and a slow path that finds the bad line.
 
 
-# A line after the first of the data block that is not a row: blank (or whitespace), or a comment.
-_NOT_A_ROW = re.compile(r"\n[^\S\n]*(?:\n|#|%|//|$)")
-
-
 def _read_block(lines: list[str], layout: Layout) -> np.ndarray:
     body = lines[layout.data_start:]
-    text = "\n".join(body)
-    if _NOT_A_ROW.search(text):  # blank or comment lines among the rows (rare): drop them
+    if has_non_rows(body, _COMMENT_PREFIXES):  # blank or comment lines among the rows (rare): drop them
         body = [ln for ln in body if (bare := ln.lstrip()) and not bare.startswith(_COMMENT_PREFIXES)]
-        text = "\n".join(body)
+    text = "\n".join(body)
     if layout.decimal_comma:
         text = text.replace(",", ".")
     if layout.delimiter and layout.delimiter not in (" ",):

@@ -16,6 +16,8 @@ C readers do the work where they give exactly that:
 from __future__ import annotations
 
 import io
+import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,19 @@ _NUMBER_CHARACTERS = b"0123456789eE.+- \t\n"
 def _plain_numbers(block: str) -> bool:
     """Only digits, signs, points, exponents and whitespace (bytes.translate: ≈ 0.5 ns a character)."""
     return block.isascii() and not block.encode("ascii").translate(None, _NUMBER_CHARACTERS)
+
+
+@lru_cache(maxsize=8)
+def _not_a_row(comments: tuple[str, ...]) -> re.Pattern:
+    marks = "|".join(re.escape(c) for c in ("\n", *comments))
+    return re.compile(rf"\n[^\S\n]*(?:{marks}|$)")
+
+
+def has_non_rows(lines: list[str], comments: tuple[str, ...] = ()) -> bool:
+    """Is any of ``lines`` blank (or whitespace only) or, after its indentation, a comment starting
+    with one of ``comments``? One regex scan of the joined text instead of a test per line: a data
+    block nearly never has such lines, and the readers filter line by line only when it does."""
+    return bool(_not_a_row(comments).search("\n" + "\n".join(lines)))
 
 
 def float_rows(block: str, n_rows: int) -> np.ndarray | None:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import register
 from .base import ParsedData, ParseError, Parser, axis, kind_hint
-from .numbers import float_rows
+from .numbers import float_rows, has_non_rows
 
 _KEY_VALUE = re.compile(r"^\s*([^:]{1,80}?)\s*:\s*(.*?)\s*$")
 _TRAILING_SERIAL = re.compile(r"\s*\(([^)]*)\)\s*$")  # SpectraSuite: "100000 (QEP01234)"
@@ -102,18 +102,12 @@ def _read_header(lines: list[str]) -> dict:
     return meta
 
 
-_BLANK_LINE = re.compile(r"\n[^\S\n]*(?:\n|$)")
-
-
 def _read_rows(lines: list[str], first_line_no: int, filename: str | None) -> np.ndarray:
     """Numeric rows after the begin marker; fast path first, then find the bad line."""
-    text = "\n".join(lines)
-    rows = lines
-    if _BLANK_LINE.search("\n" + text):  # blank lines among the rows (rare): dropped
-        rows = [ln for ln in lines if ln.strip()]
-        text = "\n".join(rows)
+    rows = [ln for ln in lines if ln.strip()] if has_non_rows(lines) else lines  # blank lines (rare) dropped
     if not rows:
         raise ParseError("no spectral data after the begin marker", line=first_line_no)
+    text = "\n".join(rows)
     if "\t" in rows[0] and "," in rows[0] and "." not in rows[0]:
         text = text.replace(",", ".")  # decimal commas from a German/French OceanView locale
     width = len(rows[0].split())

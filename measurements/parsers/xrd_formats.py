@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import register
 from .base import ParsedData, ParseError, Parser
-from .numbers import float_rows
+from .numbers import float_rows, has_non_rows
 
 # Kα1 wavelengths (Å), International Tables for Crystallography Vol. C, Table 4.2.2.1.
 KALPHA1_A = {"cu": 1.540593, "co": 1.788996, "mo": 0.709319, "cr": 2.289760, "fe": 1.936042,
@@ -124,10 +124,6 @@ class _Rows:
         return _Rows(self.numbers[:n], self.lines[:n])
 
 
-# After the first data line: a line that is blank, a comment or a block opener ends the plain scan.
-_NOT_DATA = re.compile(r"\n[^\S\n]*(?:\n|/\*|#|!|'|$)")
-
-
 @lru_cache(maxsize=4)
 def _split_text(text: str) -> tuple[tuple[str, ...], str | None, _Rows]:
     """(header lines, column-title line, numeric lines with their 1-based line numbers).
@@ -157,7 +153,7 @@ def _split_text(text: str) -> tuple[tuple[str, ...], str | None, _Rows]:
             continue
         numbers.append(lineno)
         data.append(line)
-        if len(data) == 1 and not _NOT_DATA.search("\n" + "\n".join(raw[lineno:])):
+        if len(data) == 1 and not has_non_rows(raw[lineno:], ("/*", *_COMMENT)):
             # After the first data line, a scan is usually data to the end: when no later line is
             # blank, a comment or a block opener, every one of them is data (what the loop gives),
             # kept as written (the readers strip what they split).
@@ -230,11 +226,6 @@ def _is_scan(data: _Rows) -> bool:
         block = np.array([r[:2] for r in rows])
     x = block[:, 0]
     return 2 <= block.shape[1] <= 3 and bool(np.all(np.diff(x) > 0)) and 0 <= x[0] and x[-1] <= 180
-
-
-def _looks_like_pattern(lines: list[str]) -> bool:
-    _, _, data = _split_text("\n".join(lines))
-    return len(data) >= MIN_PATTERN_POINTS and _is_scan(data)
 
 
 def _title_axis(title: str | None) -> tuple[str | None, str | None]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from measurements.parsers import ParseError, parse_bytes
-from measurements.parsers.numbers import _PANDAS_FROM_CHARS, float_rows
+from measurements.parsers.numbers import _PANDAS_FROM_CHARS, _plain_numbers, float_rows, has_non_rows
 
 
 def _jlv(rows: int = 40) -> list[bytes]:
@@ -56,7 +56,8 @@ def _fields(rng: random.Random, n: int) -> list[str]:
 def test_every_field_is_the_double_float_gives(rows):
     fields = _fields(random.Random(rows), 3 * rows)
     block = "\n".join(" ".join(fields[3 * i:3 * i + 3]) for i in range(rows))
-    assert (len(block) >= _PANDAS_FROM_CHARS) == (rows > 1000)
+    # The large block goes through pandas' reader (plain numbers, long enough), the small one not.
+    assert (len(block) >= _PANDAS_FROM_CHARS and _plain_numbers(block)) == (rows > 1000)
     values = float_rows(block, rows)
     expected = np.array([float(f) for f in fields]).reshape(rows, 3)
     assert values.shape == (rows, 3)
@@ -77,3 +78,13 @@ def test_what_is_not_a_rectangle_of_numbers_is_none_and_what_float_takes_is_read
     assert grouped[5, 1] == 1000.0
     spelled = float_rows("\n".join([*good[:5], "10.0500 nan", "10.0600 -inf", *good[7:]]), rows)
     assert np.isnan(spelled[5, 1]) and spelled[6, 1] == -np.inf  # as float() reads them (the bounds check refuses inf)
+
+
+def test_lines_that_are_not_rows_are_found_whatever_their_indentation():
+    rows = ["1 2", "3 4", "5 6"]
+    assert not has_non_rows(rows, ("#",))
+    for odd in ("", "   ", "\t", "\u00a0", "# note", "   # note"):
+        assert has_non_rows([*rows[:1], odd, *rows[1:]], ("#",)), repr(odd)
+    assert has_non_rows([*rows, "  "])  # a last line of whitespace
+    assert not has_non_rows([*rows[:1], "# note", *rows[1:]])  # "#" is a comment only where it is named one
+    assert has_non_rows([*rows[:1], "/* block", *rows[1:]], ("/*", "#"))
